@@ -1,0 +1,56 @@
+# Rost: two commands do all the set-up.
+#   make run    virtualenv, dependencies, translations, migrations, demo data on first start, serve
+#   make test   the same set-up, then every test (browser tests included)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+DEMO   ?= 1
+HTMX_VERSION := 4.0.1
+HTMX_SRI     := sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO3+UlEhn
+HTMX_FILE    := static/vendor/htmx.min.js
+
+export FLASK_APP := wsgi.py
+
+.PHONY: run test venv translations migrate htmx clean bench lint
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+translations: venv
+	$(BIN)/pybabel compile --use-fuzzy -q -d webapp/translations
+
+$(HTMX_FILE):
+	@mkdir -p static/vendor
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null \
+	  && tar xzf htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js \
+	  && got="sha384-$$(openssl dgst -sha384 -binary package/dist/htmx.min.js | openssl base64 -A)" \
+	  && if [ "$$got" != "$(HTMX_SRI)" ]; then echo "htmx $(HTMX_VERSION): hash mismatch ($$got)"; exit 1; fi \
+	  && cp package/dist/htmx.min.js $(CURDIR)/$(HTMX_FILE) && rm -rf $$tmp
+	@echo "htmx $(HTMX_VERSION) fetched into $(HTMX_FILE), hash checked"
+
+htmx: $(HTMX_FILE)
+
+migrate: venv translations
+	$(BIN)/flask db upgrade
+
+run: migrate
+	@if [ "$(DEMO)" = "1" ]; then $(BIN)/flask seed-demo --if-empty; fi
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: venv translations htmx
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Chromium is needed for the browser tests: sudo apt-get install -y chromium"; exit 1; fi
+	HTMX_SOURCE=local $(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) static/vendor .pytest_cache

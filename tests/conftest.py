@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import User
+
+from . import factories
+
+FRAGMENT = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+def _database_uri(tmp_path) -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'rost.sqlite'}"
+
+
+def make_test_app(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "HTMX_SOURCE": "local",
+    }
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_test_app(tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    """The app with CSRF protection on, as in production."""
+    app = make_test_app(tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client: FlaskClient, user_id: int) -> FlaskClient:
+    """Sign `user_id` in on this client the way a successful sign-in does."""
+    user = db.session.get(User, user_id)
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def people(app):
+    """A small network: two schools, two librarians, their methodist, another methodist, an administrator."""
+    s1, s2 = factories.make_school("Гимназия №3"), factories.make_school("Лицей №1")
+    ids = {
+        "author": factories.make_user(login="anna", display_name="Анна Смирнова", school_id=s1),
+        "librarian": factories.make_user(login="olga", display_name="Ольга Петрова", school_id=s2),
+        "methodist": factories.make_user("methodist", login="ruslana", display_name="Руслана Трач"),
+        "other_methodist": factories.make_user("methodist", login="lidia", display_name="Лидия Карма"),
+        "admin": factories.make_user("admin", login="admin", display_name="Администратор"),
+    }
+    factories.assign_mentor(ids["methodist"], ids["author"])
+    return ids

@@ -1,0 +1,48 @@
+"""Rost: reflective journals for school librarians and their methodists."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from . import config
+
+    config.load_config(app, test_config)
+
+    from . import database, errors, i18n, security, templating
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    with app.app_context():
+        database.init_app(app, db.engine)
+    security.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .journal import bp as journal_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(journal_bp)
+    app.register_blueprint(admin_bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app

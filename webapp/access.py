@@ -1,0 +1,92 @@
+"""Who may see what. Every query for journal content goes through here.
+
+The rule (PRODUCT.md):
+- private entries: the author only, never an administrator;
+- mentors entries: the author and the methodists assigned to the author;
+- colleagues entries: every active signed-in person.
+A thing a person may not see answers 404, exactly like one that does not exist.
+"""
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+
+from .extensions import db
+from .models import EntryDraft, JournalEntry, User, Visibility, mentorships
+
+
+def _mentee_ids(user: User) -> Select:
+    return select(mentorships.c.librarian_id).where(mentorships.c.methodist_id == user.id)
+
+
+def entry_visible_clause(user: User) -> ColumnElement[bool]:
+    if not user.is_authenticated or not user.active:
+        return JournalEntry.id.is_(None)  # nothing
+    return or_(
+        JournalEntry.author_id == user.id,
+        JournalEntry.visibility == Visibility.COLLEAGUES,
+        and_(JournalEntry.visibility == Visibility.MENTORS, JournalEntry.author_id.in_(_mentee_ids(user))),
+    )
+
+
+def visible_entries(user: User) -> Select[tuple[JournalEntry]]:
+    """Every entry `user` may read, as a query to narrow further."""
+    return select(JournalEntry).where(entry_visible_clause(user))
+
+
+def is_mentor_of(methodist: User, author_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(mentorships.c.librarian_id).where(
+                mentorships.c.methodist_id == methodist.id, mentorships.c.librarian_id == author_id
+            )
+        )
+        is not None
+    )
+
+
+def can_view(user: User, entry: JournalEntry) -> bool:
+    if not user.is_authenticated or not user.active:
+        return False
+    if entry.author_id == user.id:
+        return True
+    if entry.visibility == Visibility.COLLEAGUES:
+        return True
+    if entry.visibility == Visibility.MENTORS:
+        return is_mentor_of(user, entry.author_id)
+    return False
+
+
+def can_edit(user: User, entry: JournalEntry) -> bool:
+    return user.is_authenticated and user.active and entry.author_id == user.id
+
+
+def entry_for_viewing(user: User, entry_id: int) -> JournalEntry:
+    entry = db.session.scalar(visible_entries(user).where(JournalEntry.id == entry_id))
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def entry_for_editing(user: User, entry_id: int) -> JournalEntry:
+    entry = db.session.get(JournalEntry, entry_id)
+    if entry is None or not can_edit(user, entry):
+        abort(404)
+    return entry
+
+
+def own_drafts(user: User) -> Select[tuple[EntryDraft]]:
+    return select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.closed_at.is_(None))
+
+
+def draft_for_user(user: User, draft_id: int) -> EntryDraft:
+    draft = db.session.scalar(own_drafts(user).where(EntryDraft.id == draft_id))
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def require_admin(user: User) -> None:
+    """Administration pages answer 404 to everyone else, as if they were not there."""
+    if not (user.is_authenticated and user.is_admin):
+        abort(404)

@@ -1,0 +1,47 @@
+"""One-time invitation and password-reset links: shown on screen once, valid 72 hours, used once."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import AccountLink, User, utcnow
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(user: User) -> str:
+    """A fresh link for `user`; any earlier unused link of theirs stops working."""
+    now = utcnow()
+    db.session.execute(
+        update(AccountLink).where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None)).values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(AccountLink(
+        user_id=user.id,
+        token_hash=_hash(token),
+        purpose="reset" if user.password_hash else "invite",
+        created_at=now,
+        expires_at=now + timedelta(hours=current_app.config["INVITATION_HOURS"]),
+    ))
+    return url_for("auth.accept_link", token=token, _external=True)
+
+
+def find_valid(token: str) -> AccountLink | None:
+    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == _hash(token)))
+    if link is None or link.used_at is not None or link.expires_at < utcnow():
+        return None
+    return link
+
+
+def use(link: AccountLink) -> bool:
+    """Mark the link used; False if another request used it first."""
+    return bool(db.session.execute(
+        update(AccountLink).where(AccountLink.id == link.id, AccountLink.used_at.is_(None)).values(used_at=utcnow())
+    ).rowcount)

@@ -1,0 +1,152 @@
+"""Signing in and out, one's own account settings, and accepting an invitation link."""
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db, login_manager
+from ..htmx import redirect_for, render
+from ..journal import drafts
+from ..models import User
+from ..urls import safe_next
+from . import bp, links, throttle
+from .forms import ChangePasswordForm, LocaleForm, LoginForm, NewPasswordForm
+
+# Checked when the login is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The cookie holds id:session_token; a revoked token or an inactive account signs nobody in."""
+    ident, _sep, token = user_id.partition(":")
+    if not ident.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def home_for(user: User) -> str:
+    return url_for("admin.index") if user.is_admin else url_for("journal.index")
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(home_for(current_user))
+
+
+@bp.get("/login")
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), home_for(current_user)))
+    return render("auth/login.html", form=LoginForm())
+
+
+@bp.post("/login")
+def authenticate():
+    form = LoginForm()
+    if not form.validate():
+        return render("auth/login.html", status=422, form=form)
+    login, address = form.login.data.strip(), request.remote_addr
+    if throttle.is_blocked(login, address):
+        form.form_errors.append(_("Too many attempts to sign in. Wait a minute and try again."))
+        return render("auth/login.html", status=429, form=form)
+    user = db.session.scalar(select(User).where(User.login == login.lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, form.password.data)
+    if user is None or not user.active or not user.check_password(form.password.data):
+        throttle.record_failure(login, address)
+        db.session.commit()
+        form.form_errors.append(_("Wrong login or password."))
+        return render("auth/login.html", status=422, form=form)
+    claim_token = session.get(drafts.CLAIM_SESSION_KEY)
+    session.clear()  # a new session for a new sign-in: nothing from before carries over
+    login_user(user, remember=form.remember.data)
+    throttle.forget(login)
+    rescued = drafts.claim(user, claim_token)
+    db.session.commit()
+    if rescued:
+        flash(_("Your unsaved text has been restored from a draft."), "info")
+    return redirect_for(safe_next(request.args.get("next"), home_for(user)))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    current_user.revoke_sessions()  # every copy of the session cookie stops working
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect_for(url_for("auth.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render("auth/account.html", password_form=ChangePasswordForm(),
+                  locale_form=LocaleForm(locale=current_user.locale))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    valid = form.validate()
+    if valid and not current_user.check_password(form.current.data):
+        form.current.errors = [_("The current password is wrong.")]
+        valid = False
+    if not valid:
+        return render("auth/account.html", "password_form", status=422, password_form=form,
+                      locale_form=LocaleForm(locale=current_user.locale))
+    current_user.set_password(form.password.data)  # revokes every other session
+    db.session.commit()
+    login_user(current_user)  # this tab carries the new session token
+    flash(_("The password is changed. Other devices have been signed out."), "success")
+    return redirect_for(url_for("auth.account"))
+
+
+@bp.post("/account/locale")
+@login_required
+def change_locale():
+    form = LocaleForm()
+    if form.validate():
+        current_user.locale = form.locale.data
+        db.session.commit()
+    return redirect_for(url_for("auth.account"))
+
+
+@bp.get("/invite/<token>")
+def accept_link(token: str):
+    link = links.find_valid(token)
+    if link is None:
+        return render("auth/link_invalid.html", status=404)
+    return render("auth/accept.html", form=NewPasswordForm(), user=db.session.get(User, link.user_id))
+
+
+@bp.post("/invite/<token>")
+def set_password(token: str):
+    link = links.find_valid(token)
+    if link is None:
+        return render("auth/link_invalid.html", status=404)
+    user = db.session.get(User, link.user_id)
+    form = NewPasswordForm()
+    if not form.validate():
+        return render("auth/accept.html", status=422, form=form, user=user)
+    if not user.active or not links.use(link):
+        abort(404)
+    user.set_password(form.password.data)
+    db.session.commit()
+    session.clear()
+    login_user(user)
+    flash(_("Welcome! Your password is set."), "success")
+    return redirect(home_for(user), 303)

@@ -1,0 +1,45 @@
+"""The only module that reads htmx's request headers: it decides page or fragment."""
+from __future__ import annotations
+
+from flask import Response, make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_block
+
+VARY = ("HX-Request", "HX-Request-Type")
+
+
+def is_htmx_request() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_fragment_request() -> bool:
+    """A targeted htmx swap wants one block; a boost, a history restore or a plain visit wants the page."""
+    return is_htmx_request() and request.headers.get("HX-Request-Type") == "partial"
+
+
+def render(template: str, block: str | None = None, *, status: int = 200, headers: dict | None = None, **context) -> Response:
+    """Render the page, or only `block` of it when htmx asked for a fragment."""
+    if block is not None and is_fragment_request():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def add_vary(response: Response) -> Response:
+    if response.mimetype == "text/html":
+        for header in VARY:
+            response.vary.add(header)
+    return response
+
+
+def redirect_for(url: str, status: int = 303) -> Response:
+    """After a form post: a plain browser follows a redirect; htmx is told where to go."""
+
+    if is_htmx_request():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, status)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..config import ENTRY_BODY_LIMIT
+from ..models import Visibility
+
+MAX_TAGS = 10
+TAG_LENGTH = 40
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(value: str | None) -> str | None:
+    """NUL and other control characters never reach the database (PostgreSQL rejects NUL)."""
+    return _CONTROL.sub("", value) if isinstance(value, str) else value
+
+
+def parse_tags(raw: str | None) -> list[str]:
+    seen: dict[str, None] = {}
+    for part in (raw or "").replace(";", ",").split(","):
+        tag = " ".join(part.split()).lower().lstrip("#")
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def visibility_choices():
+    from ..templating import VISIBILITY_LABELS
+
+    return [(v.value, VISIBILITY_LABELS[v]) for v in (Visibility.MENTORS, Visibility.PRIVATE, Visibility.COLLEAGUES)]
+
+
+class EntryForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        filters=[strip_controls, lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[DataRequired(_l("Give the entry a title.")), Length(max=200, message=_l("The title is longer than 200 characters."))],
+    )
+    body = TextAreaField(
+        _l("Text"),
+        filters=[strip_controls],
+        validators=[Length(max=ENTRY_BODY_LIMIT, message=_l("The text is longer than %(max)d characters. Shorten it or split it into two entries; your text is kept below and in the drafts."))],
+    )
+    visibility = SelectField(_l("Who can see it"), choices=visibility_choices, default=Visibility.MENTORS.value)
+    tags = StringField(_l("Tags"), filters=[strip_controls], description=_l("Comma-separated, e.g.: reading, project week"))
+    version = IntegerField(validators=[Optional()])
+    draft_key = HiddenField()
+
+    def validate_tags(self, field):
+        tags = parse_tags(field.data)
+        if len(tags) > MAX_TAGS:
+            raise ValidationError(_l("At most %(n)d tags.", n=MAX_TAGS))
+        if any(len(t) > TAG_LENGTH for t in tags):
+            raise ValidationError(_l("A tag may have at most %(n)d characters.", n=TAG_LENGTH))
+
+    def validate_draft_key(self, field):
+        if field.data and not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", field.data):
+            raise ValidationError("bad draft key")

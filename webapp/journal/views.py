@@ -1,0 +1,273 @@
+"""The journal: my entries, colleagues' entries, one entry, and the editor."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
+from sqlalchemy.orm import selectinload
+
+from .. import access
+from ..extensions import db
+from ..htmx import is_htmx_request, redirect_for, render
+from ..models import EntryDraft, EntryTag, JournalEntry, User, Visibility, utcnow
+from ..pagination import paginate
+from . import bp, drafts
+from .forms import EntryForm, parse_tags
+
+SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
+
+
+def _with_author_and_tags(query):
+    return query.options(selectinload(JournalEntry.author).selectinload(User.school), selectinload(JournalEntry.tags))
+
+
+def _new_form(**data) -> EntryForm:
+    form = EntryForm(formdata=None, data=data)
+    if not form.draft_key.data:
+        form.draft_key.data = drafts.new_key()
+    return form
+
+
+def _my_filters() -> dict:
+    filters = {}
+    tag = request.args.get("tag", "").strip().lower()
+    if tag:
+        filters["tag"] = tag
+    visibility = request.args.get("visibility", "")
+    if visibility in set(Visibility):
+        filters["visibility"] = visibility
+    return filters
+
+
+def _my_entries_page(filters: dict):
+    query = access.visible_entries(current_user).where(JournalEntry.author_id == current_user.id)
+    if "visibility" in filters:
+        query = query.where(JournalEntry.visibility == filters["visibility"])
+    if "tag" in filters:
+        query = query.where(JournalEntry.id.in_(select(EntryTag.entry_id).where(EntryTag.name == filters["tag"])))
+    query = _with_author_and_tags(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
+    return paginate(query, per_page=_per_page())
+
+
+def _my_tags() -> list[str]:
+    return list(db.session.scalars(
+        select(EntryTag.name).join(JournalEntry).where(JournalEntry.author_id == current_user.id)
+        .group_by(EntryTag.name).order_by(EntryTag.name)
+    ))
+
+
+def _per_page() -> int:
+    return current_app.config["ENTRIES_PER_PAGE"]
+
+
+def _index_context(form: EntryForm | None = None) -> dict:
+    filters = _my_filters()
+    return {
+        "page": _my_entries_page(filters),
+        "filters": filters,
+        "tags": _my_tags(),
+        "form": form or _new_form(),
+        "new_drafts": _new_drafts(),
+    }
+
+
+def _new_drafts() -> list[EntryDraft]:
+    return list(db.session.scalars(
+        access.own_drafts(current_user).where(EntryDraft.entry_id.is_(None)).order_by(EntryDraft.updated_at.desc()).limit(10)
+    ))
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render("journal/index.html", "entry_list", **_index_context())
+
+
+@bp.get("/feed")
+@login_required
+def feed():
+    query = access.visible_entries(current_user).where(
+        JournalEntry.visibility == Visibility.COLLEAGUES, JournalEntry.author_id != current_user.id
+    )
+    query = _with_author_and_tags(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
+    return render("journal/feed.html", "entry_list", page=paginate(query, per_page=_per_page()))
+
+
+@bp.get("/new")
+@login_required
+def new():
+    return render("journal/new.html", "entry_form", form=_new_form(), new_drafts=_new_drafts())
+
+
+def _apply(entry: JournalEntry, form: EntryForm) -> None:
+    entry.title = form.title.data
+    entry.body = form.body.data or ""
+    entry.visibility = form.visibility.data
+    wanted = parse_tags(form.tags.data)
+    entry.tags = [t for t in entry.tags if t.name in wanted] + [
+        EntryTag(name=name) for name in wanted if name not in {t.name for t in entry.tags}
+    ]
+
+
+@bp.post("/")
+@login_required
+def create():
+    form = EntryForm()
+    if not form.validate():
+        drafts.save(current_user, request.form, None)
+        db.session.commit()
+        return render("journal/new.html", "entry_form", status=422, form=form, new_drafts=[])
+    entry = JournalEntry(author_id=current_user.id, tags=[])
+    _apply(entry, form)
+    db.session.add(entry)
+    drafts.close(current_user, form.draft_key.data)
+    db.session.commit()
+    flash(_("The entry is saved."), "success")
+    if is_htmx_request():
+        return render("journal/new.html", "entry_form", status=201, form=_new_form(), new_drafts=[],
+                      saved=entry, headers={"HX-Trigger": SAVED})
+    return redirect_for(url_for("journal.show", entry_id=entry.id))
+
+
+@bp.get("/<int:entry_id>")
+@login_required
+def show(entry_id: int):
+    entry = access.entry_for_viewing(current_user, entry_id)
+    entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
+    return render("journal/show.html", "entry", entry=entry)
+
+
+def _edit_form_for(entry: JournalEntry) -> tuple[EntryForm, EntryDraft | None]:
+    draft = db.session.scalar(
+        access.own_drafts(current_user).where(EntryDraft.entry_id == entry.id).order_by(EntryDraft.updated_at.desc()).limit(1)
+    )
+    if draft is not None and (draft.title, draft.body) != (entry.title, entry.body):
+        form = _new_form(title=draft.title, body=draft.body, visibility=draft.visibility, tags=draft.tags,
+                         version=draft.base_version or entry.version, draft_key=draft.key)
+        return form, draft
+    form = _new_form(title=entry.title, body=entry.body, visibility=entry.visibility,
+                     tags=", ".join(entry.tag_names), version=entry.version)
+    return form, None
+
+
+@bp.get("/<int:entry_id>/edit")
+@login_required
+def edit(entry_id: int):
+    entry = access.entry_for_editing(current_user, entry_id)
+    entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
+    form, restored = _edit_form_for(entry)
+    return render("journal/edit.html", "entry_form", entry=entry, form=form, restored=restored)
+
+
+@bp.post("/<int:entry_id>")
+@login_required
+def update(entry_id: int):
+    entry = access.entry_for_editing(current_user, entry_id)
+    entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
+    form = EntryForm()
+    if not form.validate():
+        drafts.save(current_user, request.form, entry.id)
+        db.session.commit()
+        return render("journal/edit.html", "entry_form", status=422, entry=entry, form=form, restored=None)
+    if form.version.data != entry.version:
+        return _conflict(entry, form)
+    # Compare-and-set on the version: of two tabs saving at once, exactly one wins.
+    won = db.session.execute(
+        sql_update(JournalEntry).where(JournalEntry.id == entry.id, JournalEntry.version == form.version.data)
+        .values(version=JournalEntry.version + 1, updated_at=utcnow())
+    ).rowcount
+    if not won:
+        db.session.rollback()
+        entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry_id)))
+        return _conflict(entry, form)
+    db.session.refresh(entry, ["version", "updated_at"])
+    _apply(entry, form)
+    drafts.close(current_user, form.draft_key.data)
+    db.session.commit()
+    if is_htmx_request():
+        return render("journal/show.html", "entry", entry=entry, headers={"HX-Trigger": SAVED})
+    flash(_("The changes are saved."), "success")
+    return redirect_for(url_for("journal.show", entry_id=entry.id))
+
+
+def _conflict(entry: JournalEntry, form: EntryForm):
+    """Someone saved this entry since the editor opened: show both, overwrite nothing."""
+    drafts.save(current_user, request.form, entry.id)
+    db.session.commit()
+    mine = {"title": form.title.data, "body": form.body.data, "tags": form.tags.data}
+    form.version.data = entry.version  # saving again now means: keep my version
+    return render("journal/conflict.html", "entry_form", status=409, entry=entry, form=form, mine=mine)
+
+
+@bp.get("/<int:entry_id>/delete")
+@login_required
+def confirm_delete(entry_id: int):
+    entry = access.entry_for_editing(current_user, entry_id)
+    return render("journal/delete.html", entry=entry)
+
+
+@bp.post("/<int:entry_id>/delete")
+@login_required
+def delete(entry_id: int):
+    entry = access.entry_for_editing(current_user, entry_id)
+    title = entry.title
+    db.session.delete(entry)
+    db.session.commit()
+    if is_htmx_request():
+        return render("journal/deleted.html", "deleted", title=title, headers={"HX-Trigger": SAVED})
+    flash(_("The entry “%(title)s” is deleted.", title=title), "success")
+    return redirect_for(url_for("journal.index"))
+
+
+@bp.post("/drafts")
+@login_required
+def autosave():
+    entry_id = request.form.get("entry_id", "")
+    entry = None
+    if entry_id.isdigit():
+        entry = access.entry_for_editing(current_user, int(entry_id))
+    draft = drafts.save(current_user, request.form, entry.id if entry else None)
+    db.session.commit()
+    if draft is None:
+        return "", 204
+    return render("journal/_save_status.html", state="saved", now=draft.updated_at)
+
+
+@bp.get("/drafts")
+@login_required
+def drafts_index():
+    items = db.session.scalars(
+        access.own_drafts(current_user).options(selectinload(EntryDraft.entry)).order_by(EntryDraft.updated_at.desc())
+    ).all()
+    return render("journal/drafts.html", drafts=items)
+
+
+@bp.get("/drafts/<key>")
+@login_required
+def resume_draft(key: str):
+    draft = db.session.scalar(access.own_drafts(current_user).where(EntryDraft.key == key))
+    if draft is None:
+        abort(404)
+    form = _new_form(title=draft.title, body=draft.body, visibility=draft.visibility, tags=draft.tags,
+                     draft_key=draft.key, version=draft.base_version)
+    entry = db.session.get(JournalEntry, draft.entry_id) if draft.entry_id else None
+    if entry is not None and access.can_edit(current_user, entry):
+        entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
+        if form.version.data is None:
+            form.version.data = entry.version
+        return render("journal/edit.html", "entry_form", entry=entry, form=form, restored=draft)
+    return render("journal/new.html", "entry_form", form=form, new_drafts=[], restored=draft)
+
+
+@bp.post("/drafts/<key>/delete")
+@login_required
+def discard_draft(key: str):
+    if db.session.scalar(access.own_drafts(current_user).where(EntryDraft.key == key)) is None:
+        abort(404)
+    drafts.close(current_user, key)
+    db.session.commit()
+    flash(_("The draft is deleted."), "success")
+    return redirect_for(url_for("journal.drafts_index"))
+

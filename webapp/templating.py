@@ -1,0 +1,45 @@
+"""What every template can use: the htmx source, labels, Markdown and dates."""
+from __future__ import annotations
+
+from flask import Flask, current_app, url_for
+from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+
+from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
+from .i18n import LOCALES
+from .markup import render_markdown
+from .models import Role, Visibility
+
+VISIBILITY_LABELS = {
+    Visibility.PRIVATE: _l("Only me"),
+    Visibility.MENTORS: _l("Me and my methodist"),
+    Visibility.COLLEAGUES: _l("Colleagues"),
+}
+ROLE_LABELS = {
+    Role.LIBRARIAN: _l("Librarian"),
+    Role.METHODIST: _l("Methodist"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+def htmx_script() -> dict[str, str | None]:
+    if current_app.config["HTMX_SOURCE"] == "local":
+        return {"src": url_for("static", filename="vendor/htmx.min.js"), "integrity": HTMX_SRI}
+    return {"src": f"{HTMX_CDN_ORIGIN}/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js", "integrity": HTMX_SRI}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM y, HH:mm": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value: format_datetime(value, "d MMMM y") if value else ""
+    app.jinja_env.globals.update(
+        VISIBILITY_LABELS=VISIBILITY_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        LOCALES=LOCALES,
+        Visibility=Visibility,
+        Role=Role,
+        get_locale=get_locale,
+    )
+
+    @app.context_processor
+    def _htmx():
+        return {"htmx_script": htmx_script(), "autosave_seconds": app.config["AUTOSAVE_SECONDS"]}

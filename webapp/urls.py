@@ -1,0 +1,30 @@
+"""Safe redirects: `next` only ever leads inside the site."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Keep a path on this site; anything pointing elsewhere becomes `default`."""
+    if not target:
+        return default
+    target = target.strip().replace("\\", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        here = urlsplit(request.host_url)
+        if (parts.scheme, parts.netloc) != (here.scheme, here.netloc):
+            return default
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//"):
+        return default
+    if any(ord(ch) < 32 for ch in target):
+        return default
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def login_url(next_url: str | None = None) -> str:
+    if next_url:
+        next_url = safe_next(next_url, "")
+    return url_for("auth.login", next=next_url) if next_url else url_for("auth.login")
