@@ -1,0 +1,76 @@
+"""Creating and changing accounts: one set of rules for the admin pages and the command line."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, insert, select
+
+from .extensions import db
+from .models import Role, School, User, mentorships
+
+LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is for the person."""
+
+
+def normalise_login(login: str) -> str:
+    return (login or "").strip().lower()
+
+
+def check_login(login: str, *, except_user_id: int | None = None) -> str:
+    login = normalise_login(login)
+    if not LOGIN_PATTERN.fullmatch(login):
+        raise AccountError(_("A login is 2–64 Latin letters, digits, dots, dashes or underscores."))
+    taken = db.session.scalar(select(User.id).where(User.login == login))
+    if taken is not None and taken != except_user_id:
+        raise AccountError(_("The login %(login)s is already taken.", login=login))
+    return login
+
+
+def check_role(role: str) -> str:
+    if role not in set(Role):
+        raise AccountError(_("Unknown role: %(role)s.", role=role))
+    return role
+
+
+def school_by_name(name: str, *, create: bool = False) -> School | None:
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    school = db.session.scalar(select(School).where(School.name == name))
+    if school is None and create:
+        school = School(name=name)
+        db.session.add(school)
+        db.session.flush()
+    return school
+
+
+def create_user(*, login: str, display_name: str, role: str = Role.LIBRARIAN, school_id: int | None = None,
+                locale: str = "ru", password: str | None = None) -> User:
+    """Add a user to the session (the caller commits). Raises AccountError on a broken rule."""
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise AccountError(_("Enter the person's name."))
+    user = User(login=check_login(login), display_name=display_name[:120], role=check_role(role),
+                school_id=school_id, locale=locale if locale in ("ru", "en") else "ru", active=True)
+    if password:
+        user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_methodists(librarian: User, methodist_ids: list[int]) -> None:
+    """Make exactly these methodists the librarian's mentors."""
+    valid = set(db.session.scalars(select(User.id).where(User.id.in_(methodist_ids), User.role == Role.METHODIST)))
+    db.session.execute(delete(mentorships).where(mentorships.c.librarian_id == librarian.id))
+    if valid:
+        db.session.execute(insert(mentorships), [{"methodist_id": m, "librarian_id": librarian.id} for m in sorted(valid)])
+
+
+def deactivate(user: User) -> None:
+    user.active = False
+    user.revoke_sessions()
