@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from webapp import create_app
@@ -19,6 +20,26 @@ def _database_uri(tmp_path) -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'rost.sqlite'}"
 
 
+class Client(FlaskClient):
+    """Each request starts as in production: nothing cached in `g` (signed-in user,
+    locale) from an earlier request, no ORM objects left over (the test holds one app context open throughout,
+    which Flask reuses for every request)."""
+
+    def open(self, *args, **kwargs):
+        _forget_request_state()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _forget_request_state()
+
+
+def _forget_request_state() -> None:
+    if has_app_context():
+        for name in list(vars(g)):
+            g.pop(name)
+        db.session.expire_all()
+
+
 def make_test_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
@@ -30,6 +51,7 @@ def make_test_app(tmp_path, **overrides):
     }
     config.update(overrides)
     app = create_app(config)
+    app.test_client_class = Client
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..i18n import LOCALES
@@ -33,4 +34,4 @@ class ChangePasswordForm(NewPasswordForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("Interface language"), choices=list(LOCALES.items()))
+    locale = SelectField(_l("Interface language"), choices=[SelectChoice(code, name) for code, name in LOCALES.items()])

@@ -108,9 +108,10 @@ def change_password():
     if not valid:
         return render("auth/account.html", "password_form", status=422, password_form=form,
                       locale_form=LocaleForm(locale=current_user.locale))
-    current_user.set_password(form.password.data)  # revokes every other session
+    user = current_user._get_current_object()
+    user.set_password(form.password.data)  # revokes every other session
     db.session.commit()
-    login_user(current_user)  # this tab carries the new session token
+    login_user(user)  # this tab carries the new session token
     flash(_("The password is changed. Other devices have been signed out."), "success")
     return redirect_for(url_for("auth.account"))
 

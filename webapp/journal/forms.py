@@ -5,6 +5,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..config import ENTRY_BODY_LIMIT
@@ -32,7 +33,7 @@ def parse_tags(raw: str | None) -> list[str]:
 def visibility_choices():
     from ..templating import VISIBILITY_LABELS
 
-    return [(v.value, VISIBILITY_LABELS[v]) for v in (Visibility.MENTORS, Visibility.PRIVATE, Visibility.COLLEAGUES)]
+    return [SelectChoice(v.value, VISIBILITY_LABELS[v]) for v in (Visibility.MENTORS, Visibility.PRIVATE, Visibility.COLLEAGUES)]
 
 
 class EntryForm(FlaskForm):

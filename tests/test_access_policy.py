@@ -1,0 +1,161 @@
+"""Who may reach what: every route × method × persona has a row here, and a route
+without a row fails the test (deny by default for anything new)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from webapp import access
+from webapp.auth import links
+from webapp.extensions import db
+from webapp.models import JournalEntry, User, Visibility
+
+from . import factories
+from .conftest import FRAGMENT, login
+
+PERSONAS = ("anonymous", "librarian", "methodist", "other_methodist", "admin", "author")
+
+
+def row(anonymous, librarian, methodist, other_methodist, admin, author):
+    return dict(zip(PERSONAS, (anonymous, librarian, methodist, other_methodist, admin, author), strict=True))
+
+
+# Statuses with an empty form: 422 means the view ran and refused the input.
+# A login redirect is 302; after a successful form post, 303.
+POLICY: dict[tuple[str, str], dict[str, int]] = {
+    ("static", "GET"): row(200, 200, 200, 200, 200, 200),
+    ("auth.home", "GET"): row(302, 302, 302, 302, 302, 302),
+    ("auth.login", "GET"): row(200, 302, 302, 302, 302, 302),
+    ("auth.authenticate", "POST"): row(422, 422, 422, 422, 422, 422),
+    ("auth.logout", "POST"): row(302, 303, 303, 303, 303, 303),
+    ("auth.account", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("auth.change_password", "POST"): row(302, 422, 422, 422, 422, 422),
+    ("auth.change_locale", "POST"): row(302, 303, 303, 303, 303, 303),
+    ("auth.accept_link", "GET"): row(200, 200, 200, 200, 200, 200),
+    ("auth.set_password", "POST"): row(422, 422, 422, 422, 422, 422),
+    # The entry under test is the author's, shared with their methodist ("mentors").
+    ("journal.index", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("journal.feed", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("journal.new", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("journal.create", "POST"): row(302, 422, 422, 422, 422, 422),
+    ("journal.show", "GET"): row(302, 404, 200, 404, 404, 200),
+    ("journal.edit", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("journal.update", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("journal.confirm_delete", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("journal.delete", "POST"): row(302, 404, 404, 404, 404, 303),
+    ("journal.autosave", "POST"): row(302, 204, 204, 204, 204, 204),
+    ("journal.drafts_index", "GET"): row(302, 200, 200, 200, 200, 200),
+    # The draft under test is the author's.
+    ("journal.resume_draft", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("journal.discard_draft", "POST"): row(302, 404, 404, 404, 404, 303),
+}
+
+
+@pytest.fixture
+def world(app, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.MENTORS, title="Отчёт о неделе чтения")
+    from webapp.journal import drafts
+    author = db.session.get(User, people["author"])
+    draft = drafts.save(author, {"draft_key": "draftkey-author-1", "title": "Черновик", "body": "текст"}, None)
+    db.session.commit()
+    with app.test_request_context():
+        invite_url = links.issue(db.session.get(User, people["librarian"]))
+    db.session.commit()
+    return {**people, "entry": entry, "draft_key": draft.key, "token": invite_url.rsplit("/", 1)[1]}
+
+
+def url_for_rule(rule, world) -> str:
+    values = {"entry_id": world["entry"], "key": world["draft_key"], "token": world["token"],
+              "filename": "css/rost.css", "user_id": world["librarian"]}
+    path = rule.rule
+    for name in rule.arguments:
+        path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)
+    return path
+
+
+def all_routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_a_policy_row(app):
+    missing = sorted({f"{method} {rule.rule} ({rule.endpoint})" for rule, method in all_routes(app)
+                      if (rule.endpoint, method) not in POLICY})
+    assert not missing, "routes without a row in POLICY (add one):\n" + "\n".join(missing)
+
+
+def test_policy_rows_name_existing_routes(app):
+    existing = {(rule.endpoint, method) for rule, method in all_routes(app)}
+    assert not set(POLICY) - existing
+
+
+@pytest.mark.parametrize("endpoint,method", sorted(POLICY))
+def test_route_answers_each_persona_as_the_policy_says(app, world, endpoint, method):
+    rules = [r for r, m in all_routes(app) if r.endpoint == endpoint and m == method]
+    if not rules:
+        pytest.fail(f"{endpoint} {method} is in POLICY but not served")
+    url = url_for_rule(rules[0], world)
+    seen = {}
+    for persona in PERSONAS:  # the author comes last: some of their actions delete the thing under test
+        client = app.test_client()
+        if persona != "anonymous":
+            login(client, world[persona])
+        response = client.open(url, method=method, data={} if method == "POST" else None)
+        seen[persona] = response.status_code
+        response.close()
+    assert seen == POLICY[(endpoint, method)]
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
+def test_fragments_deny_like_pages(app, world, persona):
+    """An htmx fragment request for something hidden is the same 404, not an empty 200."""
+    client = login(app.test_client(), world[persona])
+    for url in (f"/journal/{world['entry']}", f"/journal/{world['entry']}/edit"):
+        page = client.get(url).status_code
+        fragment = client.get(url, headers=FRAGMENT).status_code
+        assert page == fragment
+
+
+ENTRY_ID = re.compile(r'id="entry-(\d+)"')
+
+
+def test_every_list_shows_only_what_can_view_allows(app, people):
+    authors = [people["author"], people["librarian"], people["methodist"]]
+    for author in authors:
+        for visibility in Visibility:
+            for n in range(3):
+                factories.make_entry(author, visibility=visibility, title=f"{visibility} {n}")
+    for persona in ("author", "librarian", "methodist", "other_methodist", "admin"):
+        user = db.session.get(User, people[persona])
+        client = login(app.test_client(), user.id)
+        shown: set[int] = set()
+        for base in ("/journal/", "/journal/feed", "/journal/?visibility=private", "/journal/?visibility=mentors"):
+            for page in range(1, 5):
+                html = client.get(f"{base}{'&' if '?' in base else '?'}page={page}").text
+                shown |= {int(i) for i in ENTRY_ID.findall(html)}
+        for entry_id in shown:
+            entry = db.session.get(JournalEntry, entry_id)
+            assert access.can_view(user, entry), (persona, entry.title)
+        allowed = set(db.session.scalars(access.visible_entries(user).with_only_columns(JournalEntry.id)))
+        assert shown <= allowed
+
+
+def test_administrator_never_sees_a_private_entry(app, people):
+    factories.make_entry(people["author"], visibility=Visibility.PRIVATE, title="Личное", body="секретный текст")
+    admin = db.session.get(User, people["admin"])
+    assert db.session.scalars(access.visible_entries(admin).where(JournalEntry.title == "Личное")).first() is None
+    client = login(app.test_client(), admin.id)
+    for url in ("/journal/", "/journal/feed", "/journal/drafts"):
+        assert "секретный текст" not in client.get(url).text
+
+
+def test_deactivated_methodist_sees_nothing(app, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES)
+    client = login(app.test_client(), people["methodist"])
+    db.session.get(User, people["methodist"]).active = False
+    db.session.commit()
+    assert client.get(f"/journal/{entry}").status_code == 302
+    assert db.session.scalar(select(User.active).where(User.id == people["methodist"])) is False

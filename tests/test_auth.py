@@ -1,0 +1,213 @@
+"""Signing in and out: revocable sessions, throttling, safe redirects, one-time links."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import unquote
+
+import pytest
+from flask import session
+from sqlalchemy import select
+
+from webapp.auth import links
+from webapp.extensions import db
+from webapp.models import AccountLink, User
+
+from . import factories
+from .conftest import login
+
+
+def sign_in(client, login_name="anna", password=factories.PASSWORD, **extra):
+    return client.post("/login", data={"login": login_name, "password": password, **extra})
+
+
+def test_sign_in_lands_on_the_journal(client, people):
+    response = sign_in(client)
+    assert response.status_code == 303
+    assert response.location == "/journal/"
+    assert "Анна Смирнова" in client.get("/journal/").text
+
+
+def test_administrator_lands_on_administration(client, people):
+    assert sign_in(client, "admin").location == "/admin/"
+
+
+def test_login_is_case_insensitive(client, people):
+    assert sign_in(client, "  ANNA ").status_code == 303
+
+
+@pytest.mark.parametrize("login_name,password", [("anna", "wrong-password"), ("nobody", factories.PASSWORD)])
+def test_wrong_login_and_wrong_password_read_the_same(client, people, login_name, password):
+    response = sign_in(client, login_name, password)
+    assert response.status_code == 422
+    assert "Wrong login or password." in response.text or "Неверный логин или пароль." in response.text
+    assert f'value="{login_name}"' in response.text  # what was typed is kept
+
+
+def test_inactive_account_cannot_sign_in(client, people):
+    db.session.get(User, people["author"]).active = False
+    db.session.commit()
+    assert sign_in(client).status_code == 422
+
+
+def test_cookie_captured_before_logout_does_not_work_after_it(app, people):
+    victim = app.test_client()
+    assert sign_in(victim, remember="y").status_code == 303
+    stolen = {c.key: c.value for c in victim._cookies.values()}
+    assert "session" in stolen and "remember_token" in stolen
+    assert victim.post("/logout").status_code == 303
+
+    replay = app.test_client()
+    for name, value in stolen.items():
+        replay.set_cookie(name, value)
+    response = replay.get("/journal/")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+
+
+def test_password_change_signs_out_other_devices_but_not_this_one(app, people):
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop)
+    sign_in(phone)
+    response = laptop.post("/account/password", data={
+        "current": factories.PASSWORD, "password": "новый-пароль-2026", "repeat": "новый-пароль-2026"})
+    assert response.status_code == 303
+    assert laptop.get("/journal/").status_code == 200
+    assert phone.get("/journal/").status_code == 302
+    assert sign_in(app.test_client(), password="новый-пароль-2026").status_code == 303
+
+
+def test_password_change_with_wrong_current_password_is_refused(client, people):
+    login(client, people["author"])
+    response = client.post("/account/password", data={"current": "nope", "password": "abcdefgh1", "repeat": "abcdefgh1"})
+    assert response.status_code == 422
+    assert sign_in(client.application.test_client()).status_code == 303  # old password still works
+
+
+def test_throttle_blocks_before_checking_the_password(app, people, monkeypatch):
+    client = app.test_client()
+    for _ in range(5):
+        assert sign_in(client, password="wrong").status_code == 422
+    checked = []
+    monkeypatch.setattr(User, "check_password", lambda self, pw: checked.append(pw) or True)
+    response = sign_in(client)  # even the right password waits now
+    assert response.status_code == 429
+    assert checked == []
+
+
+def test_throttle_counts_per_address_across_accounts(app, people):
+    client = app.test_client()
+    for n in range(5):
+        sign_in(client, f"nobody{n}", "wrong")
+    assert sign_in(client).status_code == 429
+
+
+def test_throttle_lets_go_after_a_minute(app, people, monkeypatch):
+    client = app.test_client()
+    for _ in range(5):
+        sign_in(client, password="wrong")
+    from webapp.auth import throttle
+    real_now = throttle.utcnow
+    monkeypatch.setattr(throttle, "utcnow", lambda: real_now() + timedelta(minutes=2))
+    assert sign_in(client).status_code == 303
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/journal/feed", "/journal/feed"),
+    ("/journal/?tag=чтение", "/journal/?tag=чтение"),
+    ("https://evil.example/steal", "/journal/"),
+    ("//evil.example/steal", "/journal/"),
+    ("/\\evil.example", "/journal/"),
+    ("javascript:alert(1)", "/journal/"),
+    ("http://localhost/journal/feed", "/journal/feed"),
+])
+def test_next_only_redirects_inside_the_site(client, people, target, expected):
+    response = client.post("/login", query_string={"next": target},
+                           data={"login": "anna", "password": factories.PASSWORD})
+    assert response.status_code == 303
+    assert unquote(response.location) == expected
+
+
+def test_session_is_renewed_at_sign_in(client, people):
+    with client.session_transaction() as s:
+        s["planted"] = "by someone else"
+    sign_in(client)
+    with client.session_transaction() as s:
+        assert "planted" not in s
+
+
+def test_cookies_are_http_only_and_lax(client, people):
+    response = sign_in(client, remember="y")
+    cookies = response.headers.getlist("Set-Cookie")
+    for name in ("session=", "remember_token="):
+        cookie = next(c for c in cookies if c.startswith(name))
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_cookies_are_secure_behind_https(tmp_path):
+    from .conftest import make_test_app
+    app = make_test_app(tmp_path, PREFERRED_URL_SCHEME="https")
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["REMEMBER_COOKIE_DURATION"] <= timedelta(days=30)
+
+
+def test_invitation_link_sets_a_password_once(app, people):
+    newcomer = factories.make_user(login="newbie", password=None)
+    with app.test_request_context():
+        url = links.issue(db.session.get(User, newcomer))
+    db.session.commit()
+    path = url.replace("http://localhost", "")
+    client = app.test_client()
+    assert client.get(path).status_code == 200
+    response = client.post(path, data={"password": "длинный-пароль", "repeat": "длинный-пароль"})
+    assert response.status_code == 303
+    assert client.get("/journal/").status_code == 200
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_expired_invitation_is_refused(app, people):
+    with app.test_request_context():
+        url = links.issue(db.session.get(User, people["librarian"]))
+    link = db.session.scalar(select(AccountLink))
+    link.expires_at = link.created_at - timedelta(seconds=1)
+    db.session.commit()
+    assert app.test_client().get(url.replace("http://localhost", "")).status_code == 404
+
+
+def test_a_new_link_cancels_the_old_one(app, people):
+    user = db.session.get(User, people["librarian"])
+    with app.test_request_context():
+        first = links.issue(user)
+        second = links.issue(user)
+    db.session.commit()
+    client = app.test_client()
+    assert client.get(first.replace("http://localhost", "")).status_code == 404
+    assert client.get(second.replace("http://localhost", "")).status_code == 200
+
+
+def test_language_can_be_switched_to_english(client, people):
+    login(client, people["author"])
+    client.post("/account/locale", data={"locale": "en"})
+    assert "My journal" in client.get("/journal/").text
+    client.post("/account/locale", data={"locale": "ru"})
+    page = client.get("/journal/").text
+    assert "Мой журнал" in page
+
+
+def test_signed_out_visitor_sees_only_the_login_page(client, people):
+    for url in ("/", "/journal/", "/journal/feed", "/account", "/admin/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.location.startswith("/login")
+    assert session_free(client)
+
+
+def session_free(client) -> bool:
+    with client.session_transaction() as s:
+        return "_user_id" not in s
+
+
+def test_htmx_request_with_expired_session_is_sent_to_login(client, people):
+    response = client.get("/journal/", headers={"HX-Request": "true", "HX-Request-Type": "partial",
+                                                 "HX-Current-URL": "http://localhost/journal/feed"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/journal/feed"
+    assert session is not None

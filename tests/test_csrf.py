@@ -1,0 +1,110 @@
+"""Every state-changing route needs the CSRF token; it is accepted from the form and from
+the X-CSRFToken header htmx sends. A request refused for its token never loses typed text."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.journal.drafts import RESCUE_ENDPOINTS
+from webapp.models import EntryDraft, JournalEntry, User, Visibility
+
+from . import factories
+from .conftest import csrf_token_from, login
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def unsafe_routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods & UNSAFE):
+            yield rule, method
+
+
+def concrete(rule, entry_id, user_id):
+    values = {"entry_id": entry_id, "key": "draftkey-none-1", "token": "no-such-token", "user_id": user_id,
+              "school_id": 1}
+    path = rule.rule
+    for name in rule.arguments:
+        path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
+    return path
+
+
+@pytest.fixture
+def signed_in(csrf_app):
+    school = factories.make_school()
+    author = factories.make_user(login="anna", school_id=school)
+    admin = factories.make_user("admin", login="root")
+    entry = factories.make_entry(author, title="Исходный заголовок")
+    return {"author": author, "admin": admin, "entry": entry}
+
+
+def test_every_unsafe_route_refuses_a_request_without_token(csrf_app, signed_in):
+    failures = []
+    for rule, method in unsafe_routes(csrf_app):
+        persona = signed_in["admin"] if rule.endpoint.startswith("admin.") else signed_in["author"]
+        client = login(csrf_app.test_client(), persona)
+        entries_before = db.session.scalar(select(func.count()).select_from(JournalEntry))
+        response = client.open(concrete(rule, signed_in["entry"], signed_in["author"]), method=method,
+                               data={"title": "Подделка", "body": "текст", "visibility": "colleagues",
+                                     "draft_key": "forgedkey-123", "version": "1"})
+        if rule.endpoint in RESCUE_ENDPOINTS:
+            # Refused, but the text is rescued into a draft rather than thrown away.
+            entry = db.session.get(JournalEntry, signed_in["entry"])
+            changed = (db.session.scalar(select(func.count()).select_from(JournalEntry)) != entries_before
+                       or entry.title != "Исходный заголовок")
+            if changed:
+                failures.append(f"{method} {rule.rule}: changed data without a token")
+        elif response.status_code != 400:
+            failures.append(f"{method} {rule.rule}: {response.status_code}, expected 400")
+    assert not failures, "\n".join(failures)
+
+
+def _token(client) -> str:
+    return csrf_token_from(client.get("/journal/").text)
+
+
+def test_token_is_accepted_from_the_form(csrf_app, signed_in):
+    client = login(csrf_app.test_client(), signed_in["author"])
+    response = client.post("/journal/", data={"csrf_token": _token(client), "title": "Из формы",
+                                              "visibility": "mentors", "draft_key": "formkey-0001"})
+    assert response.status_code == 303
+    assert db.session.scalar(select(JournalEntry).where(JournalEntry.title == "Из формы")) is not None
+
+
+def test_token_is_accepted_from_the_htmx_header(csrf_app, signed_in):
+    client = login(csrf_app.test_client(), signed_in["author"])
+    token = _token(client)
+    response = client.post(f"/journal/{signed_in['entry']}/delete",
+                           headers={"X-CSRFToken": token, "HX-Request": "true", "HX-Request-Type": "partial"})
+    assert response.status_code == 200
+    assert db.session.get(JournalEntry, signed_in["entry"]) is None
+
+
+def test_login_form_needs_its_token(csrf_app, signed_in):
+    client = csrf_app.test_client()
+    assert client.post("/login", data={"login": "anna", "password": factories.PASSWORD}).status_code == 400
+    token = csrf_token_from(client.get("/login").text)
+    response = client.post("/login", data={"login": "anna", "password": factories.PASSWORD, "csrf_token": token})
+    assert response.status_code == 303
+
+
+def test_stale_token_on_an_htmx_action_reloads_the_page(csrf_app, signed_in):
+    client = login(csrf_app.test_client(), signed_in["author"])
+    response = client.post(f"/journal/{signed_in['entry']}/delete", headers={
+        "X-CSRFToken": "stale", "HX-Request": "true", "HX-Request-Type": "partial"})
+    assert response.status_code == 400
+    assert response.headers["HX-Refresh"] == "true"
+    assert db.session.get(JournalEntry, signed_in["entry"]) is not None
+
+
+def test_forged_cross_site_save_does_not_overwrite_a_draft(csrf_app, signed_in):
+    """Without the token, a save can only add a draft under a key the page never had."""
+    author = db.session.get(User, signed_in["author"])
+    client = login(csrf_app.test_client(), author.id)
+    client.post("/journal/drafts", data={"csrf_token": _token(client), "draft_key": "realkey-0001",
+                                         "title": "Мой черновик", "body": "мои мысли"})
+    client.post("/journal/drafts", data={"draft_key": "guessed-key-01", "title": "Чужое", "body": "спам",
+                                         "visibility": Visibility.COLLEAGUES})
+    mine = db.session.scalar(select(EntryDraft).where(EntryDraft.key == "realkey-0001"))
+    assert mine.body == "мои мысли"

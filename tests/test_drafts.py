@@ -1,0 +1,237 @@
+"""Never lose a word: the editor's text survives expired tokens and sessions, size
+limits, a restart, and a second tab saving the same entry."""
+from __future__ import annotations
+
+import re
+import time
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from webapp import create_app
+from webapp.config import ENTRY_BODY_LIMIT
+from webapp.extensions import db
+from webapp.models import EntryDraft, JournalEntry
+
+from . import factories
+from .conftest import FRAGMENT, csrf_token_from, login
+
+LONG_RUSSIAN = "Рефлексия о проведённом библиотечном уроке. " * 10
+
+
+def editor_text(html: str) -> str:
+    match = re.search(r"<textarea[^>]*name=\"body\"[^>]*>(.*?)</textarea>", html, re.S)
+    assert match, "no editor on the page"
+    return unescape(match.group(1)).lstrip("\r\n")
+
+
+def form_of(html: str) -> dict:
+    return {
+        "csrf_token": csrf_token_from(html),
+        "draft_key": re.search(r'name="draft_key" value="([^"]+)"', html).group(1),
+    }
+
+
+@pytest.fixture
+def author(csrf_app):
+    return factories.make_user(login="anna", school_id=factories.make_school())
+
+
+def sign_in(client, login_name="anna"):
+    token = csrf_token_from(client.get("/login").text)
+    return client.post("/login", data={"login": login_name, "password": factories.PASSWORD, "csrf_token": token})
+
+
+def test_autosave_keeps_the_text_and_the_editor_brings_it_back(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    response = client.post("/journal/drafts", data={**form, "title": "Недописанное", "body": LONG_RUSSIAN},
+                           headers=FRAGMENT)
+    assert response.status_code == 200
+    drafts_page = client.get("/journal/drafts").text
+    assert "Недописанное" in drafts_page
+    resumed = client.get(f"/journal/drafts/{form['draft_key']}").text
+    assert editor_text(resumed) == LONG_RUSSIAN
+
+
+def test_an_empty_new_editor_stores_nothing(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    assert client.post("/journal/drafts", data={**form, "title": "", "body": ""}).status_code == 204
+    assert db.session.scalar(select(EntryDraft)) is None
+
+
+def test_text_survives_a_form_token_older_than_its_limit(csrf_app, author, monkeypatch):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 2 * 3600)  # two hours later
+
+    saved = client.post("/journal/drafts", data={**form, "title": "Долгая запись", "body": LONG_RUSSIAN},
+                        headers=FRAGMENT)
+    assert saved.status_code == 200
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"[^>]*hx-swap-oob', saved.text)
+    assert fresh, "the autosave hands the page a fresh token"
+
+    response = client.post("/journal/", data={**form, "title": "Долгая запись", "body": LONG_RUSSIAN + " Итог."})
+    assert response.status_code == 303
+    assert db.session.scalar(select(JournalEntry)) is None  # refused...
+    resumed = client.get(response.location).text  # ...but the text is back in the editor
+    assert editor_text(resumed) == LONG_RUSSIAN + " Итог."
+
+    response = client.post("/journal/", data={**form_of(resumed), "title": "Долгая запись",
+                                              "body": editor_text(resumed), "visibility": "mentors"})
+    assert response.status_code == 303
+    assert db.session.scalar(select(JournalEntry.body)) == LONG_RUSSIAN + " Итог."
+
+
+def test_text_survives_an_expired_session(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")  # the session ended (timeout, server secret rotated, browser closed)
+
+    response = client.post("/journal/", data={**form, "title": "После обеда", "body": LONG_RUSSIAN})
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+    assert client.get(response.location).status_code == 200
+
+    signed_in = client.post(response.location, data={
+        "login": "anna", "password": factories.PASSWORD, "csrf_token": csrf_token_from(client.get("/login").text)})
+    assert signed_in.status_code == 303
+    assert signed_in.location == f"/journal/drafts/{form['draft_key']}"
+    assert editor_text(client.get(signed_in.location).text) == LONG_RUSSIAN
+
+
+def test_htmx_save_with_an_expired_session_redirects_to_login_after_keeping_the_text(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    response = client.post("/journal/", data={**form, "title": "Через htmx", "body": "мысль"}, headers=FRAGMENT)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+    sign_in(client)
+    assert "мысль" in client.get(f"/journal/drafts/{form['draft_key']}").text
+
+
+def test_autosave_with_an_expired_session_keeps_the_text_and_says_so(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    response = client.post("/journal/drafts", data={**form, "title": "Т", "body": "несохранённое"}, headers=FRAGMENT)
+    assert response.status_code == 200
+    assert "/login?next=" in response.text  # a sign-in link, the editor stays where it is
+    sign_in(client)
+    assert "несохранённое" in client.get(f"/journal/drafts/{form['draft_key']}").text
+
+
+def test_text_survives_a_login_in_another_tab(csrf_app, author):
+    client = csrf_app.test_client()
+    sign_in(client)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    sign_in(client)  # signed in again in another tab: a new session, and the first tab's token is stale
+    response = client.post("/journal/", data={**form, "title": "Из первой вкладки", "body": LONG_RUSSIAN})
+    assert response.status_code == 303
+    assert editor_text(client.get(response.location).text) == LONG_RUSSIAN
+
+
+def test_rescued_text_goes_only_to_whoever_signs_in_in_that_browser(csrf_app, author):
+    other = factories.make_user(login="olga")
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    client.post("/journal/", data={**form, "title": "Личное", "body": "моё"})
+    stranger = csrf_app.test_client()
+    sign_in(stranger, "olga")
+    assert stranger.get(f"/journal/drafts/{form['draft_key']}").status_code == 404
+    assert db.session.scalar(select(EntryDraft.user_id).where(EntryDraft.key == form["draft_key"])) != other
+
+
+def test_an_entry_of_83000_cyrillic_characters_is_saved(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    body = ("Ж" * 99 + "\n") * 900  # 90,000 characters, about 540 KB once URL-encoded
+    response = client.post("/journal/", data={**form, "title": "Большой отчёт", "body": body})
+    assert response.status_code == 303
+    assert len(db.session.scalar(select(JournalEntry.body))) == len(body)
+
+
+def test_a_body_over_the_entry_limit_is_kept_with_a_clear_message(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    body = "Я" * (ENTRY_BODY_LIMIT + 5000)
+    response = client.post("/journal/", data={**form, "title": "Слишком длинно", "body": body}, headers=FRAGMENT)
+    assert response.status_code == 422
+    assert editor_text(response.text) == body
+    assert str(ENTRY_BODY_LIMIT) in response.text.replace("\u00a0", "").replace(" ", "")
+    assert db.session.scalar(select(EntryDraft.body).where(EntryDraft.key == form["draft_key"])) == body
+
+
+def test_a_request_over_the_size_limit_leaves_the_form_alone(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    body = "Ы" * (csrf_app.config["MAX_CONTENT_LENGTH"] // 2)
+    response = client.post("/journal/", data={**form, "title": "Огромное", "body": body}, headers=FRAGMENT)
+    assert response.status_code == 413
+    assert response.headers["HX-Retarget"] == ".form-alert"  # the message goes beside the text, not over it
+    assert "<textarea" not in response.text
+
+
+def test_a_draft_survives_a_server_restart(csrf_app, author, tmp_path):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.post("/journal/drafts", data={**form, "title": "До перезапуска", "body": LONG_RUSSIAN})
+    db.session.remove()
+
+    restarted = create_app({"TESTING": True, "SECRET_KEY": csrf_app.config["SECRET_KEY"],
+                            "SQLALCHEMY_DATABASE_URI": csrf_app.config["SQLALCHEMY_DATABASE_URI"],
+                            "HTMX_SOURCE": "local"})
+    restarted.test_client_class = type(client)
+    with restarted.app_context():
+        again = restarted.test_client()
+        again.set_cookie("session", client.get_cookie("session").value)
+        assert editor_text(again.get(f"/journal/drafts/{form['draft_key']}").text) == LONG_RUSSIAN
+
+
+def test_saving_closes_the_draft_and_a_late_autosave_does_not_reopen_it(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.post("/journal/drafts", data={**form, "title": "Черновик", "body": "текст"})
+    client.post("/journal/", data={**form, "title": "Черновик", "body": "текст", "visibility": "mentors"})
+    assert client.post("/journal/drafts", data={**form, "title": "Черновик", "body": "текст"}).status_code == 204
+    assert "Черновик" not in client.get("/journal/drafts").text
+
+
+def test_edit_opens_with_the_unsaved_draft(csrf_app, author):
+    entry = factories.make_entry(author, title="Сохранённое", body="старый текст")
+    client = login(csrf_app.test_client(), author)
+    page = client.get(f"/journal/{entry}/edit").text
+    client.post("/journal/drafts", data={**form_of(page), "entry_id": entry, "version": "1",
+                                         "title": "Сохранённое", "body": "новый несохранённый текст"})
+    assert editor_text(client.get(f"/journal/{entry}/edit").text) == "новый несохранённый текст"
+
+
+class TestEditConflict:
+    def test_second_tab_gets_409_with_both_versions_and_nothing_is_overwritten(self, csrf_app, author):
+        entry = factories.make_entry(author, title="Общий заголовок", body="исходный текст")
+        tab1, tab2 = login(csrf_app.test_client(), author), login(csrf_app.test_client(), author)
+        form1, form2 = form_of(tab1.get(f"/journal/{entry}/edit").text), form_of(tab2.get(f"/journal/{entry}/edit").text)
+
+        first = tab1.post(f"/journal/{entry}", data={**form1, "version": "1", "title": "Общий заголовок",
+                                                       "body": "текст из первой вкладки", "visibility": "mentors"})
+        assert first.status_code == 303
+        second = tab2.post(f"/journal/{entry}", data={**form2, "version": "1", "title": "Общий заголовок",
+                                                        "body": "текст из второй вкладки", "visibility": "mentors"},
+                           headers=FRAGMENT)
+        assert second.status_code == 409
+        assert "текст из первой вкладки" in second.text  # the saved version
+        assert editor_text(second.text) == "текст из второй вкладки"  # mine, still in the editor
+        assert db.session.get(JournalEntry, entry).body == "текст из первой вкладки"
+
+        # Saving from the conflict page is a deliberate choice: it now wins.
+        again = tab2.post(f"/journal/{entry}", data={**form_of(second.text), "version": "2", "title": "Общий заголовок",
+                                                       "body": "объединённый текст", "visibility": "mentors"})
+        assert again.status_code == 303
+        assert db.session.get(JournalEntry, entry).body == "объединённый текст"
+        assert db.session.get(JournalEntry, entry).version == 3
