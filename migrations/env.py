@@ -38,14 +38,18 @@ def run_migrations_online():
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
             context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
-            with context.begin_transaction():
+            # One explicit transaction around all steps: committed only if the check passes.
+            with connection.begin(), context.begin_transaction():
                 context.run_migrations()
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise RuntimeError(f"migration left rows with broken foreign keys: {broken[:10]}")
+            if connection.in_transaction():  # alembic may leave the last step's transaction open
+                connection.commit()
         finally:
             if sqlite:
+                connection.rollback()  # nothing pending: the pragma is a no-op inside a transaction
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
