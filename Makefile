@@ -14,7 +14,7 @@ HTMX_FILE    := static/vendor/htmx.min.js
 
 export FLASK_APP := wsgi.py
 
-.PHONY: run test venv translations migrate htmx clean bench lint
+.PHONY: run test venv translations messages migrate htmx clean lint
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 venv: $(BIN)/activate
 
 translations: venv
-	$(BIN)/pybabel compile --use-fuzzy -q -d webapp/translations
+	$(BIN)/pybabel -q compile -d webapp/translations
+
+# After changing UI strings: refresh the catalogues, then translate the new msgids in ru.
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o webapp/translations/messages.pot .
+	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching --ignore-obsolete
 
 $(HTMX_FILE):
 	@mkdir -p static/vendor
