@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Flask, flash, redirect, request
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 
 from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
 from .i18n import LOCALES
