@@ -1,11 +1,29 @@
-"""Administration: people, schools, mentorships and one-time links. Administrators only."""
+"""Administration: people, schools, mentorships and one-time links. Administrators only.
+
+Administrators never read journal entries: nothing here loads or shows any entry content.
+"""
 from __future__ import annotations
 
+from flask import abort, current_app, flash, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
-from .. import access
-from ..htmx import render
+from .. import access, accounts
+from ..auth import links
+from ..extensions import db
+from ..htmx import is_htmx_request, redirect_for, render
+from ..models import Role, School, User, mentorships
+from ..pagination import paginate
 from . import bp
+from .forms import MethodistsForm, SchoolForm, UserForm, duplicate_school_message, id_choice
+
+# Ids beyond a 32-bit integer exist nowhere, and SQLite would fail on them instead of finding nothing.
+MAX_ID = 2**31 - 1
+# A link issued by a plain form post rides in the session across the redirect, to be shown once and forgotten.
+LINK_SESSION_KEY = "admin_issued_link"
 
 
 @bp.before_request
@@ -14,11 +32,305 @@ def _administrators_only():
     access.require_admin(current_user)
 
 
+def _all_schools() -> list[School]:
+    return list(db.session.scalars(select(School).order_by(School.name)))
+
+
+# People -------------------------------------------------------------------------------------------
+
+def _people_filters() -> dict[str, str]:
+    filters = {}
+    q = " ".join(request.args.get("q", "").split())[:100]
+    if q:
+        filters["q"] = q
+    if request.args.get("role") in {r.value for r in Role}:
+        filters["role"] = request.args["role"]
+    school = request.args.get("school", "")
+    if school == "none" or (id_choice(school) or 0) > 0:
+        filters["school"] = school
+    return filters
+
+
+def _spellings(q: str) -> set[str]:
+    # SQLite lower-cases ASCII only, so "анна" alone would miss "Анна": also try the usual capitalisations.
+    return {q, q.lower(), q.capitalize(), q.title(), q.upper()}
+
+
+def _people_query(filters: dict[str, str]):
+    query = select(User).options(selectinload(User.school))
+    if "q" in filters:
+        query = query.where(or_(*(column.icontains(spelling, autoescape=True)
+                                  for spelling in _spellings(filters["q"])
+                                  for column in (User.display_name, User.login))))
+    if "role" in filters:
+        query = query.where(User.role == filters["role"])
+    if filters.get("school") == "none":
+        query = query.where(User.school_id.is_(None))
+    elif "school" in filters:
+        query = query.where(User.school_id == int(filters["school"]))
+    return query.order_by(User.display_name, User.id)
+
+
+def _mentoring_counts(users: list[User]) -> dict[int, int]:
+    """How many methodists each librarian has, and how many mentees each methodist: two queries per page."""
+    ids = [u.id for u in users]
+    counts: dict[int, int] = {}
+    for own, other in ((mentorships.c.librarian_id, mentorships.c.methodist_id),
+                       (mentorships.c.methodist_id, mentorships.c.librarian_id)):
+        rows = db.session.execute(
+            select(own, func.count(other)).join(User, User.id == other)
+            .where(own.in_(ids), User.active.is_(True)).group_by(own)
+        )
+        counts.update({user_id: count for user_id, count in rows})
+    return counts
+
+
 @bp.get("/")
 def index():
-    return render("admin/index.html")
+    filters = _people_filters()
+    page = paginate(_people_query(filters), per_page=current_app.config.get("PEOPLE_PER_PAGE", 25))
+    return render("admin/index.html", "people_table", page=page, filters=filters, schools=_all_schools(),
+                  mentoring=_mentoring_counts(page.items))
+
+
+# One person ---------------------------------------------------------------------------------------
+
+def _load_user(user_id: int) -> User:
+    if user_id > MAX_ID:
+        abort(404)
+    user = db.session.scalar(
+        select(User).where(User.id == user_id)
+        .options(selectinload(User.school), selectinload(User.methodists),
+                 selectinload(User.mentees).selectinload(User.school))
+        .execution_options(populate_existing=True)  # mentorships change through plain SQL statements
+    )
+    if user is None:
+        abort(404)
+    return user
+
+
+def _user_form(user: User | None = None, *, submitted: bool = False) -> UserForm:
+    kwargs = {} if submitted else {"formdata": None, "obj": user}
+    return UserForm(schools=_all_schools(), user=user, editor=current_user, **kwargs)
+
+
+def _methodist_choices(user: User) -> list[User]:
+    """Every active methodist, plus any inactive one still assigned, so that saving keeps them."""
+    assigned = [m.id for m in user.methodists]
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.METHODIST, or_(User.active.is_(True), User.id.in_(assigned)))
+        .order_by(User.display_name, User.id)
+    ))
+
+
+def _methodists_form(user: User, *, submitted: bool = False) -> MethodistsForm | None:
+    if user.role != Role.LIBRARIAN:
+        return None
+    kwargs = {} if submitted else {"formdata": None, "data": {"methodists": [m.id for m in user.methodists]}}
+    return MethodistsForm(methodists=_methodist_choices(user), **kwargs)
+
+
+def _user_page(user: User, **context) -> dict:
+    page = {"user": user, "link": None, "saved": None, "refusal": None}
+    page.update(context)
+    page.setdefault("form", _user_form(user))
+    page.setdefault("methodists_form", _methodists_form(user))
+    return page
+
+
+def _hand_over_link(user: User, url: str) -> None:
+    session[LINK_SESSION_KEY] = {"user_id": user.id, "url": url}
+
+
+def _take_link(user: User) -> str | None:
+    held = session.pop(LINK_SESSION_KEY, None)
+    return held["url"] if isinstance(held, dict) and held.get("user_id") == user.id else None
+
+
+def _login_taken(form: UserForm) -> None:
+    # Two administrators creating the same login at once: the database's unique index decides.
+    db.session.rollback()
+    form.login.errors = [_("The login %(login)s is already taken.", login=form.login.data)]
+
+
+@bp.get("/users/new")
+def new_user():
+    return render("admin/new_user.html", "user_form", form=_user_form())
+
+
+@bp.post("/users")
+def create_user():
+    form = _user_form(submitted=True)
+    if form.validate():
+        try:
+            user = accounts.create_user(login=form.login.data, display_name=form.display_name.data,
+                                        role=form.role.data, school_id=form.school_id.data, locale=form.locale.data)
+            url = links.issue(user)
+            db.session.commit()
+        except accounts.AccountError as error:  # the form checked the rest, so this is about the login
+            db.session.rollback()
+            form.login.errors = [str(error)]
+        except IntegrityError:
+            _login_taken(form)
+        else:
+            _hand_over_link(user, url)
+            flash(_("The account for %(name)s is created.", name=user.display_name), "success")
+            return redirect_for(url_for("admin.show_user", user_id=user.id))
+    return render("admin/new_user.html", "user_form", status=422, form=form)
+
+
+@bp.get("/users/<int:user_id>")
+def show_user(user_id: int):
+    user = _load_user(user_id)
+    return render("admin/show_user.html", **_user_page(user, link=_take_link(user)))
+
+
+@bp.post("/users/<int:user_id>")
+def update_user(user_id: int):
+    user = _load_user(user_id)
+    form = _user_form(user, submitted=True)
+    if form.validate():
+        role_changed = form.role.data != user.role
+        user.login, user.display_name = form.login.data, form.display_name.data
+        user.school_id, user.locale, user.role = form.school_id.data, form.locale.data, form.role.data
+        if role_changed:
+            # Mentorships belong to the old role: a former methodist must not keep reading anyone's entries.
+            db.session.execute(delete(mentorships).where(
+                or_(mentorships.c.librarian_id == user.id, mentorships.c.methodist_id == user.id)))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            _login_taken(form)
+            user = _load_user(user_id)
+        else:
+            if is_htmx_request() and not role_changed:
+                return render("admin/show_user.html", "user_form", **_user_page(_load_user(user_id), saved="profile"))
+            flash(_("The changes are saved."), "success")
+            return redirect_for(url_for("admin.show_user", user_id=user.id))
+    return render("admin/show_user.html", "user_form", status=422, **_user_page(user, form=form))
+
+
+def _access_changed(user: User, message: str, **context):
+    """After a change in the access section: that section for htmx, the page for a plain form."""
+    if is_htmx_request():
+        return render("admin/show_user.html", "access_panel", **_user_page(_load_user(user.id), **context))
+    flash(message, "success")
+    return redirect_for(url_for("admin.show_user", user_id=user.id))
+
+
+def _access_refused(user: User, refusal: str):
+    return render("admin/show_user.html", "access_panel", status=409, **_user_page(user, refusal=refusal))
+
+
+@bp.post("/users/<int:user_id>/link")
+def issue_link(user_id: int):
+    user = _load_user(user_id)
+    if not user.active:
+        return _access_refused(user, _("The account is deactivated. Activate it first, then issue a link."))
+    url = links.issue(user)
+    db.session.commit()
+    if is_htmx_request():
+        return render("admin/show_user.html", "access_panel", **_user_page(user, link=url))
+    _hand_over_link(user, url)
+    return redirect_for(url_for("admin.show_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate(user_id: int):
+    user = _load_user(user_id)
+    if user.id == current_user.id:
+        return _access_refused(user, _("You cannot deactivate your own account."))
+    accounts.deactivate(user)  # also signs the person out everywhere
+    db.session.commit()
+    return _access_changed(user, _("%(name)s is deactivated and signed out everywhere.", name=user.display_name),
+                           saved="deactivated")
+
+
+@bp.post("/users/<int:user_id>/activate")
+def activate(user_id: int):
+    user = _load_user(user_id)
+    user.active = True
+    db.session.commit()
+    return _access_changed(user, _("%(name)s can sign in again.", name=user.display_name), saved="activated")
+
+
+@bp.post("/users/<int:user_id>/methodists")
+def assign_methodists(user_id: int):
+    user = _load_user(user_id)
+    if user.role != Role.LIBRARIAN:
+        abort(404)  # only librarians have methodists
+    form = _methodists_form(user, submitted=True)
+    if not form.validate():
+        return render("admin/show_user.html", "methodists_panel", status=422, **_user_page(user, methodists_form=form))
+    accounts.set_methodists(user, form.methodists.data or [])
+    db.session.commit()
+    if is_htmx_request():
+        return render("admin/show_user.html", "methodists_panel", **_user_page(_load_user(user_id), saved="methodists"))
+    flash(_("The methodists of %(name)s are saved.", name=user.display_name), "success")
+    return redirect_for(url_for("admin.show_user", user_id=user.id))
+
+
+# Schools ------------------------------------------------------------------------------------------
+
+def _rename_form(school: School, *, submitted: bool = False) -> SchoolForm:
+    kwargs = {} if submitted else {"formdata": None, "data": {"name": school.name}}
+    return SchoolForm(prefix=f"school-{school.id}", school=school, **kwargs)
+
+
+def _schools_page(**context) -> dict:
+    rows = db.session.execute(
+        select(School, func.count(User.id)).outerjoin(User, User.school_id == School.id)
+        .group_by(School.id).order_by(School.name)
+    ).all()
+    page = {"schools": rows, "rename_forms": {school.id: _rename_form(school) for school, _count in rows},
+            "new_form": SchoolForm(formdata=None), "created": None, "renamed": None}
+    page["rename_forms"].update(context.pop("rename_forms", {}))
+    page.update(context)
+    return page
+
+
+def _commit_school(form: SchoolForm) -> bool:
+    try:
+        db.session.commit()
+        return True
+    except IntegrityError:  # the same name saved by someone else a moment ago
+        db.session.rollback()
+        form.name.errors = [duplicate_school_message(form.name.data)]
+        return False
 
 
 @bp.get("/schools")
 def schools():
-    return render("admin/index.html")
+    return render("admin/schools.html", "schools_panel", **_schools_page())
+
+
+@bp.post("/schools")
+def create_school():
+    form = SchoolForm()
+    if form.validate():
+        school = School(name=form.name.data)
+        db.session.add(school)
+        if _commit_school(form):
+            if is_htmx_request():
+                return render("admin/schools.html", "schools_panel", status=201, **_schools_page(created=school.name))
+            flash(_("The school “%(name)s” is added.", name=school.name), "success")
+            return redirect_for(url_for("admin.schools"))
+    return render("admin/schools.html", "schools_panel", status=422, **_schools_page(new_form=form))
+
+
+@bp.post("/schools/<int:school_id>")
+def update_school(school_id: int):
+    school = db.session.get(School, school_id) if school_id <= MAX_ID else None
+    if school is None:
+        abort(404)
+    form = _rename_form(school, submitted=True)
+    if form.validate():
+        school.name = form.name.data
+        if _commit_school(form):
+            if is_htmx_request():
+                return render("admin/schools.html", "school_form", school=school,
+                              rename_forms={school.id: _rename_form(school)}, renamed=school.id)
+            flash(_("The school is renamed to “%(name)s”.", name=school.name), "success")
+            return redirect_for(url_for("admin.schools"))
+    return render("admin/schools.html", "school_form", status=422, school=school,
+                  **_schools_page(rename_forms={school.id: form}))

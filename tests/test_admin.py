@@ -1,0 +1,412 @@
+"""Administration, as an administrator (and everyone else) uses it: people, links, mentorships, schools."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from webapp.extensions import db
+from webapp.models import AccountLink, User, Visibility, utcnow
+
+from . import factories
+from .conftest import FRAGMENT, csrf_token_from, login
+
+NEW_PERSON = {"login": "irina", "display_name": "Ирина Волкова", "role": "librarian", "school_id": "", "locale": "ru"}
+
+
+def _link_on(html: str) -> str:
+    """The path of the one-time link shown on an admin page."""
+    match = re.search(r'value="https?://[^/"]+(/invite/[^"]+)"', html)
+    assert match, "no invitation link on the page"
+    return match.group(1)
+
+
+def _create(client, **fields):
+    return client.post("/admin/users", data={**NEW_PERSON, **fields}, follow_redirects=True)
+
+
+@pytest.fixture
+def admin(client, people):
+    return login(client, people["admin"])
+
+
+def _client_as(app, user_id):
+    return login(app.test_client(), user_id)
+
+
+# Creating people and their one-time links ----------------------------------------------------------
+
+def test_admin_creates_a_person_and_sees_the_invitation_link_once(admin):
+    page = _create(admin, school_id="1")
+    assert page.status_code == 200
+    assert page.request.path.startswith("/admin/users/")
+    assert "Ирина Волкова" in page.text
+    assert "/invite/" in page.text
+    assert "72 hours" in page.text and "only once" in page.text
+    again = admin.get(page.request.path)  # a reload: the link was shown once and is gone
+    assert again.status_code == 200
+    assert "/invite/" not in again.text
+    listing = admin.get("/admin/?q=irina")
+    assert "Ирина Волкова" in listing.text and "Гимназия №3" in listing.text
+
+
+def test_the_invitation_link_works_once(app, admin):
+    link = _link_on(_create(admin).text)
+    guest = app.test_client()
+    assert guest.get(link).status_code == 200
+    done = guest.post(link, data={"password": "новый-пароль-1", "repeat": "новый-пароль-1"})
+    assert done.status_code == 303
+    assert done.headers["Location"].endswith("/journal/")
+    assert guest.get("/journal/").status_code == 200  # signed in as the new person
+    again = app.test_client().get(link)
+    assert again.status_code == 404
+    assert "does not work any more" in again.text
+
+
+def test_an_expired_link_is_refused(app, admin):
+    link = _link_on(_create(admin).text)
+    db.session.execute(update(AccountLink).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    guest = app.test_client()
+    assert guest.get(link).status_code == 404
+    assert guest.post(link, data={"password": "новый-пароль-1", "repeat": "новый-пароль-1"}).status_code == 404
+
+
+def test_a_new_link_replaces_the_unused_one(app, admin, people):
+    first = _link_on(admin.post(f"/admin/users/{people['librarian']}/link", follow_redirects=True).text)
+    second_page = admin.post(f"/admin/users/{people['librarian']}/link", headers=FRAGMENT)
+    assert second_page.status_code == 200
+    assert second_page.text.lstrip().startswith('<section id="access-panel"')  # only the section
+    second = _link_on(second_page.text)
+    assert "password-reset" in second_page.text  # she has a password already: this is a reset link
+    guest = app.test_client()
+    assert guest.get(first).status_code == 404
+    assert guest.get(second).status_code == 200
+
+
+def test_no_link_for_a_deactivated_account(admin):
+    person = factories.make_user(login="gone", display_name="Ушедшая", active=False)
+    response = admin.post(f"/admin/users/{person}/link", headers=FRAGMENT)
+    assert response.status_code == 409
+    assert "Activate it first" in response.text
+    assert "/invite/" not in response.text
+
+
+def test_a_duplicate_login_keeps_what_was_typed(admin):
+    response = admin.post("/admin/users", data={**NEW_PERSON, "login": "ANNA", "display_name": "Анна Новикова"})
+    assert response.status_code == 422
+    assert "The login anna is already taken." in response.text
+    assert 'value="ANNA"' in response.text
+    assert 'value="Анна Новикова"' in response.text
+    fragment = admin.post("/admin/users", data={**NEW_PERSON, "login": "anna"}, headers=FRAGMENT)
+    assert fragment.status_code == 422
+    assert "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<form id="user-form"')
+    assert "already taken" in fragment.text
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"display_name": "   "}, "Enter the person"),
+    ({"login": ""}, "Enter a login."),
+    ({"login": "анна"}, "A login is 2–64 Latin letters"),
+    ({"role": "superuser"}, "Choose a role from the list."),
+    ({"school_id": "999"}, "Choose a school from the list."),
+    ({"school_id": "²"}, "Choose a school from the list."),
+    ({"locale": "de"}, "Choose a language from the list."),
+])
+def test_invalid_new_person_gets_a_message(admin, fields, message):
+    response = admin.post("/admin/users", data={**NEW_PERSON, **fields})
+    assert response.status_code == 422
+    assert message in response.text
+    assert admin.get("/admin/?q=irina").text.count("Ирина Волкова") == 0
+
+
+def test_htmx_create_redirects_to_the_person_page(admin):
+    response = admin.post("/admin/users", data=NEW_PERSON, headers=FRAGMENT)
+    assert response.status_code == 204
+    page = admin.get(response.headers["HX-Redirect"])
+    assert "/invite/" in page.text
+
+
+def test_forms_carry_a_csrf_token(csrf_app):
+    admin_id = factories.make_user("admin", login="root", display_name="Главный администратор")
+    client = login(csrf_app.test_client(), admin_id)
+    form = client.get("/admin/users/new")
+    assert client.post("/admin/users", data=NEW_PERSON).status_code == 400  # no token
+    token = csrf_token_from(form.text)
+    created = client.post("/admin/users", data={**NEW_PERSON, "csrf_token": token})
+    assert created.status_code == 303
+    schools = client.get("/admin/schools")
+    assert client.post("/admin/schools", data={"name": "Школа №7", "csrf_token": csrf_token_from(schools.text)}).status_code == 303
+
+
+# Editing, deactivating -----------------------------------------------------------------------------
+
+def test_admin_edits_a_person(admin, people):
+    url = f"/admin/users/{people['librarian']}"
+    response = admin.post(url, data={"login": "olga.p", "display_name": "Ольга Петрова-Сидорова", "role": "librarian",
+                                      "school_id": "1", "locale": "en"})
+    assert response.status_code == 303
+    page = admin.get(url)
+    assert "Ольга Петрова-Сидорова" in page.text and "olga.p" in page.text and "Гимназия №3" in page.text
+    fragment = admin.post(url, data={"login": "olga.p", "display_name": "Ольга П.", "role": "librarian",
+                                     "school_id": "", "locale": "ru"}, headers=FRAGMENT)
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<form id="user-form"')
+    assert "The changes are saved." in fragment.text
+
+
+def test_renaming_to_a_taken_login_is_refused(admin, people):
+    response = admin.post(f"/admin/users/{people['librarian']}",
+                          data={"login": "ruslana", "display_name": "Ольга", "role": "librarian", "school_id": "", "locale": "ru"},
+                          headers=FRAGMENT)
+    assert response.status_code == 422
+    assert "The login ruslana is already taken." in response.text
+    assert 'value="ruslana"' in response.text
+    # keeping one's own login is no conflict
+    same = admin.post(f"/admin/users/{people['librarian']}",
+                      data={"login": "olga", "display_name": "Ольга", "role": "librarian", "school_id": "", "locale": "ru"})
+    assert same.status_code == 303
+
+
+def test_an_admin_cannot_demote_or_deactivate_themselves(admin, people):
+    me = f"/admin/users/{people['admin']}"
+    demoted = admin.post(me, data={"login": "admin", "display_name": "Администратор", "role": "librarian",
+                                   "school_id": "", "locale": "ru"})
+    assert demoted.status_code == 422
+    assert "You cannot take the administrator role away from yourself." in demoted.text
+    deactivated = admin.post(f"{me}/deactivate")
+    assert deactivated.status_code == 409
+    assert "You cannot deactivate your own account." in deactivated.text
+    page = admin.get(me)
+    assert "The account is active." in page.text
+    assert f'action="{me}/deactivate"' not in page.text  # no such button on one's own page
+
+
+def test_deactivating_signs_the_person_out(app, admin, people):
+    olga = _client_as(app, people["librarian"])
+    assert olga.get("/journal/").status_code == 200
+    form_page = admin.get(f"/admin/users/{people['librarian']}")
+    assert 'hx-confirm="Deactivate Ольга Петрова?' in form_page.text
+    response = admin.post(f"/admin/users/{people['librarian']}/deactivate", headers=FRAGMENT)
+    assert response.status_code == 200
+    assert "is deactivated and signed out everywhere" in response.text
+    assert "<html" not in response.text
+    after = olga.get("/journal/")
+    assert after.status_code == 302
+    assert after.headers["Location"].startswith("/login")
+    sign_in = app.test_client().post("/login", data={"login": "olga", "password": factories.PASSWORD})
+    assert sign_in.status_code == 422
+    listing = admin.get("/admin/?q=olga")
+    assert "deactivated" in listing.text
+
+
+def test_activating_lets_the_person_back_in(app, admin):
+    person = factories.make_user(login="back", display_name="Вернувшаяся", active=False)
+    response = admin.post(f"/admin/users/{person}/activate")
+    assert response.status_code == 303
+    assert "can sign in again" in admin.get(response.headers["Location"]).text
+    assert app.test_client().post("/login", data={"login": "back", "password": factories.PASSWORD}).status_code == 303
+
+
+# Mentorships ---------------------------------------------------------------------------------------
+
+def test_assigning_a_methodist_shares_mentors_entries_and_removing_unshares(app, admin, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.MENTORS, title="Итоги недели чтения")
+    lidia = _client_as(app, people["other_methodist"])
+    assert lidia.get(f"/journal/{entry}").status_code == 404
+    url = f"/admin/users/{people['author']}/methodists"
+    both = admin.post(url, data={"methodists": [str(people["methodist"]), str(people["other_methodist"])]})
+    assert both.status_code == 303
+    assert lidia.get(f"/journal/{entry}").status_code == 200
+    only_ruslana = admin.post(url, data={"methodists": [str(people["methodist"])]}, headers=FRAGMENT)
+    assert only_ruslana.status_code == 200
+    assert only_ruslana.text.lstrip().startswith('<form id="methodists-panel"')
+    assert "The methodists are saved." in only_ruslana.text
+    assert lidia.get(f"/journal/{entry}").status_code == 404
+    assert _client_as(app, people["methodist"]).get(f"/journal/{entry}").status_code == 200
+
+
+def test_methodist_checkboxes_and_mentees(admin, people):
+    librarian_page = admin.get(f"/admin/users/{people['author']}").text
+    assert re.search(rf'<input checked id="methodists-\d+" name="methodists" type="checkbox" value="{people["methodist"]}">', librarian_page)
+    assert f'value="{people["other_methodist"]}"' in librarian_page
+    methodist_page = admin.get(f"/admin/users/{people['methodist']}").text
+    assert "Mentees" in methodist_page and "Анна Смирнова" in methodist_page
+    assert 'id="methodists-panel"' not in methodist_page
+    listing = admin.get("/admin/").text
+    assert "1 methodist" in listing and "1 mentee" in listing
+
+
+def test_only_methodists_from_the_list_can_be_assigned(admin, people):
+    url = f"/admin/users/{people['author']}/methodists"
+    response = admin.post(url, data={"methodists": [str(people["librarian"])]})
+    assert response.status_code == 422
+    assert "Choose methodists from the list." in response.text
+    assert admin.post(f"/admin/users/{people['methodist']}/methodists", data={}).status_code == 404
+
+
+def test_a_role_change_ends_the_old_mentorships(app, admin, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.MENTORS)
+    ruslana = _client_as(app, people["methodist"])
+    assert ruslana.get(f"/journal/{entry}").status_code == 200
+    response = admin.post(f"/admin/users/{people['methodist']}", headers=FRAGMENT,
+                          data={"login": "ruslana", "display_name": "Руслана Трач", "role": "librarian", "school_id": "", "locale": "ru"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/admin/users/{people['methodist']}"
+    assert ruslana.get(f"/journal/{entry}").status_code == 404
+    assert "0 methodists" in admin.get(f"/admin/?q={'Анна'}").text
+
+
+# The people list -----------------------------------------------------------------------------------
+
+def test_search_answers_a_fragment_to_htmx_and_a_page_otherwise(admin):
+    fragment = admin.get("/admin/?q=анна", headers=FRAGMENT)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<section id="people-table"')
+    assert "Анна Смирнова" in fragment.text and "Ольга Петрова" not in fragment.text
+    assert "HX-Request" in fragment.headers["Vary"]
+    page = admin.get("/admin/?q=анна")
+    assert "<html" in page.text
+    assert 'hx-trigger="input changed delay:300ms, search"' in page.text
+    assert 'value="анна"' in page.text  # the search box keeps the query
+    assert "Анна Смирнова" in page.text and "Ольга Петрова" not in page.text
+    assert "<th" in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(("query", "found", "missing"), [
+    ("role=methodist", ["Руслана Трач", "Лидия Карма"], ["Анна Смирнова"]),
+    ("school=2", ["Ольга Петрова"], ["Анна Смирнова", "Руслана Трач"]),
+    ("school=none&role=admin", ["Администратор"], ["Руслана Трач"]),
+    ("q=RUSL", ["Руслана Трач"], ["Лидия Карма"]),
+    ("q=%25", [], ["Анна Смирнова"]),  # a literal percent sign matches nothing here
+])
+def test_people_filters(admin, query, found, missing):
+    text = admin.get(f"/admin/?{query}").text
+    for name in found:
+        assert name in text
+    for name in missing:
+        assert name not in text
+
+
+def test_people_pages_keep_the_filters(app, admin):
+    app.config["PEOPLE_PER_PAGE"] = 2
+    first = admin.get("/admin/?q=а&school=")  # five people have an "а" in their name
+    assert "Page 1" in first.text
+    next_page = re.search(r'<a rel="next" href="([^"]+)" hx-get="[^"]+" hx-target="#people-table"', first.text)
+    assert next_page and "q=%D0%B0" in next_page.group(1) and "page=2" in next_page.group(1)
+    assert "Next" in first.text and "Older" not in first.text
+    second = admin.get(next_page.group(1).replace("&amp;", "&"), headers=FRAGMENT)
+    assert second.status_code == 200
+    assert "Page 2" in second.text and 'rel="prev"' in second.text
+
+
+@pytest.mark.parametrize("junk", ["page=abc", "school=abc", "role=%00", "school=99999999999999999999", "page=-1"])
+def test_junk_in_the_query_string_is_harmless(admin, junk):
+    assert admin.get(f"/admin/?{junk}").status_code == 200
+
+
+# Schools -------------------------------------------------------------------------------------------
+
+def test_schools_are_added_renamed_and_counted(admin):
+    page = admin.get("/admin/schools")
+    assert "Гимназия №3" in page.text and "1 person" in page.text
+    added = admin.post("/admin/schools", data={"name": "  Школа   №12 "})
+    assert added.status_code == 303
+    page = admin.get("/admin/schools").text
+    assert "Школа №12" in page and "0 people" in page
+    fragment = admin.post("/admin/schools", data={"name": "Школа №5"}, headers=FRAGMENT)
+    assert fragment.status_code == 201
+    assert fragment.text.lstrip().startswith('<div id="schools-panel"')
+    assert "Школа №5" in fragment.text
+    renamed = admin.post("/admin/schools/1", data={"school-1-name": "Гимназия №3 имени Пушкина"}, headers=FRAGMENT)
+    assert renamed.status_code == 200
+    assert renamed.text.lstrip().startswith('<form id="school-1"')
+    assert "Гимназия №3 имени Пушкина" in admin.get("/admin/schools").text
+
+
+def test_duplicate_school_names_are_refused(admin):
+    duplicate = admin.post("/admin/schools", data={"name": "лицей №1"})
+    assert duplicate.status_code == 422
+    assert "There is already a school named “Лицей №1”." in duplicate.text
+    assert 'value="лицей №1"' in duplicate.text
+    rename = admin.post("/admin/schools/1", data={"school-1-name": "Лицей №1"}, headers=FRAGMENT)
+    assert rename.status_code == 422
+    assert "<html" not in rename.text
+    assert 'value="Лицей №1"' in rename.text and "already a school" in rename.text
+    plain = admin.post("/admin/schools/1", data={"school-1-name": "Лицей №1"})
+    assert plain.status_code == 422 and "<html" in plain.text and 'id="school-1-name-error"' in plain.text
+    assert admin.post("/admin/schools", data={"name": ""}).status_code == 422
+    assert admin.post("/admin/schools/999", data={"school-999-name": "Новая"}).status_code == 404
+
+
+# Who may come in -----------------------------------------------------------------------------------
+
+ROUTES = [
+    ("get", "/admin/"),
+    ("get", "/admin/?q=anna"),
+    ("get", "/admin/users/new"),
+    ("post", "/admin/users"),
+    ("get", "/admin/users/{author}"),
+    ("post", "/admin/users/{author}"),
+    ("post", "/admin/users/{author}/link"),
+    ("post", "/admin/users/{author}/deactivate"),
+    ("post", "/admin/users/{author}/activate"),
+    ("post", "/admin/users/{author}/methodists"),
+    ("get", "/admin/schools"),
+    ("post", "/admin/schools"),
+    ("post", "/admin/schools/1"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+@pytest.mark.parametrize("persona", ["author", "methodist"])
+def test_everyone_but_administrators_gets_404(client, people, persona, method, path):
+    login(client, people[persona])
+    response = getattr(client, method)(path.format(**people), data={**NEW_PERSON, "name": "Школа"})
+    assert response.status_code == 404
+    assert getattr(client, method)(path.format(**people), headers=FRAGMENT).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_signed_out_visitors_are_sent_to_sign_in(client, people, method, path):
+    response = getattr(client, method)(path.format(**people))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    htmx = getattr(client, method)(path.format(**people), headers=FRAGMENT)
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
+
+
+def test_unknown_people_and_huge_ids_are_404(admin):
+    for path in ("/admin/users/999", "/admin/users/99999999999999999999"):
+        assert admin.get(path).status_code == 404
+    assert admin.post("/admin/users/99999999999999999999/link").status_code == 404
+    assert admin.post("/admin/schools/99999999999999999999", data={}).status_code == 404
+
+
+def test_admin_pages_never_show_entry_text(admin, people):
+    factories.make_entry(people["author"], visibility=Visibility.PRIVATE, title="Тайное название",
+                         body="Совсем личный текст о сомнениях")
+    factories.make_entry(people["author"], visibility=Visibility.MENTORS, title="Для методиста",
+                         body="Текст для наставника")
+    pages = ["/admin/", "/admin/?q=анна", f"/admin/users/{people['author']}", f"/admin/users/{people['methodist']}",
+             "/admin/schools", "/admin/users/new"]
+    for path in pages:
+        text = admin.get(path).text
+        for secret in ("Тайное название", "Совсем личный текст", "Для методиста", "Текст для наставника"):
+            assert secret not in text, path
+
+
+def test_typed_names_are_escaped_in_messages(admin):
+    factories.make_school("<b>Школа</b>")
+    factories.make_user("methodist", login="meta", display_name="<i>Мета</i>", active=False)
+    duplicate = admin.post("/admin/schools", data={"name": "<b>Школа</b>"})
+    assert duplicate.status_code == 422
+    assert "<b>Школа</b>" not in duplicate.text and "&lt;b&gt;Школа&lt;/b&gt;" in duplicate.text
+    person = factories.make_user(login="lib", display_name="Библиотекарь")
+    factories.assign_mentor(db.session.scalar(select(User.id).where(User.login == "meta")), person)
+    page = admin.get(f"/admin/users/{person}").text
+    assert "<i>Мета</i>" not in page and "&lt;i&gt;Мета&lt;/i&gt; (deactivated)" in page
