@@ -22,6 +22,11 @@ CLAIM_SESSION_KEY = "draft_claim"
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even an entry too long to publish
 
 
+def number(value: str | None) -> int | None:
+    """A form's whole number, or None (str.isdigit accepts '²', which int() refuses)."""
+    return int(value) if value and re.fullmatch(r"[0-9]{1,9}", value) else None
+
+
 def new_key() -> str:
     return secrets.token_urlsafe(16)
 
@@ -51,8 +56,8 @@ def save(user: User, form, entry_id: int | None) -> EntryDraft | None:
         if not (fields["title"].strip() or fields["body"].strip()):
             return None
         draft = EntryDraft(user_id=user.id, key=key, entry_id=entry_id)
-        if entry_id is not None and form.get("version", "").isdigit():
-            draft.base_version = int(form["version"])
+        if entry_id is not None:
+            draft.base_version = number(form.get("version"))
         db.session.add(draft)
     elif all(getattr(draft, k) == v for k, v in fields.items()):
         return draft  # unchanged: no write
@@ -107,8 +112,8 @@ def rescue_if_text() -> Response | None:
     )
     if draft is None:
         draft = EntryDraft(key=key, claim_token=token, entry_id=entry_id)
-        if entry_id is not None and request.form.get("version", "").isdigit():
-            draft.base_version = int(request.form["version"])
+        if entry_id is not None:
+            draft.base_version = number(request.form.get("version"))
         db.session.add(draft)
     for name, value in fields.items():
         setattr(draft, name, value)

@@ -124,10 +124,10 @@ def create():
     db.session.add(entry)
     drafts.close(current_user, form.draft_key.data)
     db.session.commit()
-    flash(_("The entry is saved."), "success")
-    if is_htmx_request():
+    if is_htmx_request():  # the form itself says so; a flash would turn up again on the next page
         return render("journal/new.html", "entry_form", status=201, form=_new_form(), new_drafts=[],
                       saved=entry, headers={"HX-Trigger": SAVED})
+    flash(_("The entry is saved."), "success")
     return redirect_for(url_for("journal.show", entry_id=entry.id))
 
 
@@ -224,10 +224,8 @@ def delete(entry_id: int):
 @bp.post("/drafts")
 @login_required
 def autosave():
-    entry_id = request.form.get("entry_id", "")
-    entry = None
-    if entry_id.isdigit():
-        entry = access.entry_for_editing(current_user, int(entry_id))
+    entry_id = drafts.number(request.form.get("entry_id"))
+    entry = access.entry_for_editing(current_user, entry_id) if entry_id is not None else None
     draft = drafts.save(current_user, request.form, entry.id if entry else None)
     db.session.commit()
     if draft is None:

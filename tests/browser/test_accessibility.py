@@ -1,0 +1,103 @@
+"""axe-core (bundled with axe-playwright-python, so it runs offline) on the main pages:
+no "serious" or "critical" violation."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from webapp.extensions import db
+from webapp.models import EntryDraft, Visibility
+
+from .. import factories
+from .conftest import LiveServer, sign_in
+
+pytestmark = pytest.mark.browser
+
+BLOCKING = {"serious", "critical"}
+
+
+def _make_draft(user_id: int, title: str, body: str) -> int:
+    draft = EntryDraft(user_id=user_id, key="draft-key-0001", title=title, body=body)
+    db.session.add(draft)
+    db.session.commit()
+    return draft.id
+
+
+@pytest.fixture
+def journal(live_server: LiveServer) -> dict:
+    """A librarian with a few entries and a draft, and a colleague who shared an entry."""
+    school = live_server.seed(factories.make_school, "Гимназия №3")
+    me = live_server.user(login="anna", display_name="Анна Смирнова", school_id=school)
+    colleague = live_server.user(login="olga", display_name="Ольга Петрова", school_id=school)
+    entries = [
+        live_server.seed(factories.make_entry, me["id"], title="Неделя детской книги", tags=("чтение", "проект"),
+                         body="Провели **громкие чтения**.\n\n> Дети просили ещё.\n\n- стенд\n- викторина"),
+        live_server.seed(factories.make_entry, me["id"], title="Только для себя", visibility=Visibility.PRIVATE),
+        live_server.seed(factories.make_entry, me["id"], title="Для коллег", visibility=Visibility.COLLEAGUES),
+    ]
+    live_server.seed(factories.make_entry, colleague["id"], title="Опыт соседней школы", visibility=Visibility.COLLEAGUES,
+                     tags=("опыт",))
+    live_server.seed(_make_draft, me["id"], "Незаконченная мысль", "Начало текста")
+    return {"me": me, "entries": entries}
+
+
+def _open_invalid_form(page: Page) -> None:
+    page.goto("/journal/")
+    page.locator("#entry-form input[name=title]").fill(" ")
+    page.locator("#entry-form button[type=submit]").click()
+    expect(page.locator("#entry-form .has-error")).to_have_count(1)
+
+
+PAGES = {
+    "journal": lambda page, data: page.goto("/journal/"),
+    "entry": lambda page, data: page.goto(f"/journal/{data['entries'][0]}"),
+    "new": lambda page, data: page.goto("/journal/new"),
+    "feed": lambda page, data: page.goto("/journal/feed"),
+    "drafts": lambda page, data: page.goto("/journal/drafts"),
+    "account": lambda page, data: page.goto("/account"),
+    "inline-edit": lambda page, data: (page.goto(f"/journal/{data['entries'][0]}"),
+                                       page.locator("article.entry a[href$='/edit']").click(),
+                                       expect(page.locator("#entry-form")).to_be_visible()),
+    "invalid-form": lambda page, data: _open_invalid_form(page),
+}
+
+
+def _blocking_violations(page: Page) -> list[dict]:
+    results = Axe().run(page)
+    return [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+
+
+def _describe(violations: list[dict]) -> str:
+    return json.dumps([
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [{"target": n["target"], "summary": n.get("failureSummary", "")} for n in v["nodes"][:5]]}
+        for v in violations
+    ], ensure_ascii=False, indent=1)
+
+
+def test_login_page_has_no_serious_violations(page, live_server, browser_watch):
+    page.goto("/login")
+    violations = _blocking_violations(page)
+    assert not violations, _describe(violations)
+
+    # The same page showing a failed sign-in.
+    browser_watch.expect_status(422)
+    page.locator("input[name=login]").fill("nobody")
+    page.locator("input[name=password]").fill("wrong")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    violations = _blocking_violations(page)
+    assert not violations, _describe(violations)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_signed_in_page_has_no_serious_violations(name, page, journal, browser_watch):
+    if name == "invalid-form":
+        browser_watch.expect_status(422)
+    sign_in(page, journal["me"])
+    PAGES[name](page, journal)
+    violations = _blocking_violations(page)
+    assert not violations, _describe(violations)
