@@ -50,6 +50,19 @@ POLICY: dict[tuple[str, str], dict[str, int]] = {
     # The draft under test is the author's.
     ("journal.resume_draft", "GET"): row(302, 404, 404, 404, 404, 200),
     ("journal.discard_draft", "POST"): row(302, 404, 404, 404, 404, 303),
+    # Administration: administrators only; the user under test is the librarian.
+    ("admin.index", "GET"): row(302, 404, 404, 404, 200, 404),
+    ("admin.new_user", "GET"): row(302, 404, 404, 404, 200, 404),
+    ("admin.show_user", "GET"): row(302, 404, 404, 404, 200, 404),
+    ("admin.schools", "GET"): row(302, 404, 404, 404, 200, 404),
+    ("admin.create_user", "POST"): row(302, 404, 404, 404, 422, 404),
+    ("admin.update_user", "POST"): row(302, 404, 404, 404, 422, 404),
+    ("admin.create_school", "POST"): row(302, 404, 404, 404, 422, 404),
+    ("admin.update_school", "POST"): row(302, 404, 404, 404, 422, 404),
+    ("admin.issue_link", "POST"): row(302, 404, 404, 404, 303, 404),
+    ("admin.deactivate", "POST"): row(302, 404, 404, 404, 303, 404),
+    ("admin.activate", "POST"): row(302, 404, 404, 404, 303, 404),
+    ("admin.assign_methodists", "POST"): row(302, 404, 404, 404, 303, 404),
 }
 
 
@@ -63,12 +76,13 @@ def world(app, people):
     with app.test_request_context():
         invite_url = links.issue(db.session.get(User, people["librarian"]))
     db.session.commit()
-    return {**people, "entry": entry, "draft_key": draft.key, "token": invite_url.rsplit("/", 1)[1]}
+    school = db.session.get(User, people["librarian"]).school_id
+    return {**people, "entry": entry, "draft_key": draft.key, "token": invite_url.rsplit("/", 1)[1], "school": school}
 
 
 def url_for_rule(rule, world) -> str:
     values = {"entry_id": world["entry"], "key": world["draft_key"], "token": world["token"],
-              "filename": "css/rost.css", "user_id": world["librarian"]}
+              "filename": "css/rost.css", "user_id": world["librarian"], "school_id": world["school"]}
     path = rule.rule
     for name in rule.arguments:
         path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)

@@ -83,3 +83,9 @@ def test_user_content_is_never_processed_by_htmx():
         for line in path.read_text(encoding="utf-8").splitlines():
             if "|markdown" in line and "striptags" not in line:
                 assert "hx-ignore" in line, f"{path.name}: rendered Markdown outside an hx-ignore element"
+
+
+def test_an_id_too_large_for_the_database_is_404(client, people):
+    login(client, people["author"])
+    assert client.get("/journal/99999999999999999999").status_code == 404
+    assert client.get("/journal/2147483648/edit").status_code == 404

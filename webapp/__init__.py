@@ -20,9 +20,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from . import database, errors, i18n, security, templating
+    from . import database, errors, i18n, security, templating, urls
     from .extensions import csrf, db, login_manager, migrate
 
+    urls.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
