@@ -47,7 +47,8 @@ migrate: venv translations
 
 run: migrate
 	@if [ "$(DEMO)" = "1" ]; then $(BIN)/flask seed-demo --if-empty; fi
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@echo "Rost: http://$(HOST):$(PORT)/"
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --no-control-socket --access-logfile - wsgi:app
 
 test: venv translations htmx
 	@if [ ! -x /usr/bin/chromium ]; then \

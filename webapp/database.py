@@ -24,12 +24,18 @@ def init_app(app: Flask, engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; searches compare Cyrillic case-insensitively too.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # A plain (deferred) BEGIN that later writes fails with "database is locked"
         # under concurrent writers; a writer takes the lock up front instead.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _writes() else "BEGIN")
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def _writes() -> bool:

@@ -155,7 +155,7 @@ def test_autosave_keeps_a_draft_that_can_be_resumed(page, librarian):
     page.reload()
     draft = page.locator("main article.entry-summary", has_text="Заметки о клубе")
     expect(draft).to_contain_text("Клуб любителей чтения")
-    draft.locator("h3 a").click()
+    draft.locator("h2 a").click()
     expect(page).to_have_url(re.compile(r"/journal/drafts/[\w-]+$"))
     expect(page.locator("#entry-form input[name=title]")).to_have_value("Заметки о клубе")
     expect(page.locator("#entry-form textarea[name=body]")).to_have_value("Клуб любителей чтения")

@@ -1,0 +1,85 @@
+"""The Russian catalogue: complete, placeholders intact, Russian plurals, Russian by default."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import flask_babel
+import pytest
+from babel.messages import pofile
+
+from .conftest import login
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "webapp" / "translations"
+PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+
+
+def _read(path: Path):
+    with path.open("rb") as f:
+        return pofile.read_po(f)
+
+
+def _key(message) -> str:
+    return message.id[0] if isinstance(message.id, tuple) else message.id
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+TEMPLATE = [m for m in _read(TRANSLATIONS / "messages.pot") if m.id]
+RUSSIAN = _read(TRANSLATIONS / "ru" / "LC_MESSAGES" / "messages.po")
+
+
+def test_the_catalogues_are_not_empty():
+    assert len(TEMPLATE) > 100
+    assert RUSSIAN.num_plurals == 3
+
+
+@pytest.mark.parametrize("msgid", TEMPLATE, ids=_key)
+def test_every_message_has_a_complete_russian_translation(msgid):
+    message = RUSSIAN.get(msgid.id)
+    assert message is not None, f"not in ru/messages.po: {_key(msgid)!r}"
+    assert not message.fuzzy, f"fuzzy: {_key(msgid)!r}"
+    if msgid.pluralizable:
+        assert isinstance(message.string, tuple) and len(message.string) == 3, _key(msgid)
+        strings = list(message.string)
+    else:
+        strings = [message.string]
+    assert all(s.strip() for s in strings), f"untranslated: {_key(msgid)!r}"
+    ids = msgid.id if isinstance(msgid.id, tuple) else (msgid.id,)
+    expected = _placeholders(ids[0])
+    assert all(_placeholders(i) == expected for i in ids)
+    for s in strings:
+        assert _placeholders(s) == expected, f"placeholders differ in {s!r}"
+
+
+@pytest.mark.parametrize("n,text", [
+    (1, "1 незаконченный черновик"),
+    (2, "2 незаконченных черновика"),
+    (5, "5 незаконченных черновиков"),
+    (11, "11 незаконченных черновиков"),
+    (21, "21 незаконченный черновик"),
+    (22, "22 незаконченных черновика"),
+])
+def test_russian_plurals_work_through_the_app(app, n, text):
+    with app.test_request_context():
+        assert str(flask_babel.get_locale()) == "ru"
+        assert flask_babel.ngettext("%(num)d unfinished draft", "%(num)d unfinished drafts", n) == text
+
+
+def test_russian_is_the_default_interface(client, people):
+    login(client, people["author"])
+    page = client.get("/journal/").text
+    assert "Мой журнал" in page
+    assert "My journal" not in page
+    client.post("/account/locale", data={"locale": "en"})
+    page = client.get("/journal/").text
+    assert "My journal" in page
+    assert "Мой журнал" not in page
+
+
+def test_signed_out_visitors_see_russian(client):
+    page = client.get("/login").text
+    assert "Вход в Рост" in page
+    assert "Неверный логин или пароль." in client.post("/login", data={"login": "nobody", "password": "x" * 12}).text
