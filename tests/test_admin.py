@@ -23,6 +23,11 @@ def _link_on(html: str) -> str:
     return match.group(1)
 
 
+def _says(html: str, phrase: str) -> bool:
+    """Whether the page shows the phrase as whole words (so "1 человек" does not match "11 человек" or "1 человека")."""
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", html) is not None
+
+
 def _create(client, **fields):
     return client.post("/admin/users", data={**NEW_PERSON, **fields}, follow_redirects=True)
 
@@ -44,7 +49,8 @@ def test_admin_creates_a_person_and_sees_the_invitation_link_once(admin):
     assert page.request.path.startswith("/admin/users/")
     assert "Ирина Волкова" in page.text
     assert "/invite/" in page.text
-    assert "72 hours" in page.text and "only once" in page.text
+    assert "Она действует 72 часа и срабатывает только один раз." in page.text
+    assert "Ссылка показана только сейчас" in page.text
     again = admin.get(page.request.path)  # a reload: the link was shown once and is gone
     assert again.status_code == 200
     assert "/invite/" not in again.text
@@ -62,7 +68,7 @@ def test_the_invitation_link_works_once(app, admin):
     assert guest.get("/journal/").status_code == 200  # signed in as the new person
     again = app.test_client().get(link)
     assert again.status_code == 404
-    assert "does not work any more" in again.text
+    assert "Эта ссылка больше не действует." in again.text
 
 
 def test_an_expired_link_is_refused(app, admin):
@@ -80,7 +86,7 @@ def test_a_new_link_replaces_the_unused_one(app, admin, people):
     assert second_page.status_code == 200
     assert second_page.text.lstrip().startswith('<section id="access-panel"')  # only the section
     second = _link_on(second_page.text)
-    assert "password-reset" in second_page.text  # she has a password already: this is a reset link
+    assert "Выдать ссылку для смены пароля" in second_page.text  # she has a password already: this is a reset link
     guest = app.test_client()
     assert guest.get(first).status_code == 404
     assert guest.get(second).status_code == 200
@@ -90,31 +96,31 @@ def test_no_link_for_a_deactivated_account(admin):
     person = factories.make_user(login="gone", display_name="Ушедшая", active=False)
     response = admin.post(f"/admin/users/{person}/link", headers=FRAGMENT)
     assert response.status_code == 409
-    assert "Activate it first" in response.text
+    assert "Сначала откройте доступ, затем выдайте ссылку." in response.text
     assert "/invite/" not in response.text
 
 
 def test_a_duplicate_login_keeps_what_was_typed(admin):
     response = admin.post("/admin/users", data={**NEW_PERSON, "login": "ANNA", "display_name": "Анна Новикова"})
     assert response.status_code == 422
-    assert "The login anna is already taken." in response.text
+    assert "Логин anna уже занят." in response.text
     assert 'value="ANNA"' in response.text
     assert 'value="Анна Новикова"' in response.text
     fragment = admin.post("/admin/users", data={**NEW_PERSON, "login": "anna"}, headers=FRAGMENT)
     assert fragment.status_code == 422
     assert "<html" not in fragment.text
     assert fragment.text.lstrip().startswith('<form id="user-form"')
-    assert "already taken" in fragment.text
+    assert "уже занят." in fragment.text
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"display_name": "   "}, "Enter the person"),
-    ({"login": ""}, "Enter a login."),
-    ({"login": "анна"}, "A login is 2–64 Latin letters"),
-    ({"role": "superuser"}, "Choose a role from the list."),
-    ({"school_id": "999"}, "Choose a school from the list."),
-    ({"school_id": "²"}, "Choose a school from the list."),
-    ({"locale": "de"}, "Choose a language from the list."),
+    ({"display_name": "   "}, "Введите имя и фамилию."),
+    ({"login": ""}, "Введите логин."),
+    ({"login": "анна"}, "Логин — от 2 до 64 символов: латинские буквы"),
+    ({"role": "superuser"}, "Выберите роль из списка."),
+    ({"school_id": "999"}, "Выберите школу из списка."),
+    ({"school_id": "²"}, "Выберите школу из списка."),
+    ({"locale": "de"}, "Выберите язык из списка."),
 ])
 def test_invalid_new_person_gets_a_message(admin, fields, message):
     response = admin.post("/admin/users", data={**NEW_PERSON, **fields})
@@ -155,7 +161,7 @@ def test_admin_edits_a_person(admin, people):
                                      "school_id": "", "locale": "ru"}, headers=FRAGMENT)
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<form id="user-form"')
-    assert "The changes are saved." in fragment.text
+    assert "Изменения сохранены." in fragment.text
 
 
 def test_renaming_to_a_taken_login_is_refused(admin, people):
@@ -163,7 +169,7 @@ def test_renaming_to_a_taken_login_is_refused(admin, people):
                           data={"login": "ruslana", "display_name": "Ольга", "role": "librarian", "school_id": "", "locale": "ru"},
                           headers=FRAGMENT)
     assert response.status_code == 422
-    assert "The login ruslana is already taken." in response.text
+    assert "Логин ruslana уже занят." in response.text
     assert 'value="ruslana"' in response.text
     # keeping one's own login is no conflict
     same = admin.post(f"/admin/users/{people['librarian']}",
@@ -176,12 +182,12 @@ def test_an_admin_cannot_demote_or_deactivate_themselves(admin, people):
     demoted = admin.post(me, data={"login": "admin", "display_name": "Администратор", "role": "librarian",
                                    "school_id": "", "locale": "ru"})
     assert demoted.status_code == 422
-    assert "You cannot take the administrator role away from yourself." in demoted.text
+    assert "Нельзя снять роль администратора с самого себя." in demoted.text
     deactivated = admin.post(f"{me}/deactivate")
     assert deactivated.status_code == 409
-    assert "You cannot deactivate your own account." in deactivated.text
+    assert "Нельзя отключить доступ к собственной учётной записи." in deactivated.text
     page = admin.get(me)
-    assert "The account is active." in page.text
+    assert "Учётная запись действует." in page.text
     assert f'action="{me}/deactivate"' not in page.text  # no such button on one's own page
 
 
@@ -189,10 +195,10 @@ def test_deactivating_signs_the_person_out(app, admin, people):
     olga = _client_as(app, people["librarian"])
     assert olga.get("/journal/").status_code == 200
     form_page = admin.get(f"/admin/users/{people['librarian']}")
-    assert 'hx-confirm="Deactivate Ольга Петрова?' in form_page.text
+    assert 'hx-confirm="Отключить доступ к Росту? Пользователь: Ольга Петрова.' in form_page.text
     response = admin.post(f"/admin/users/{people['librarian']}/deactivate", headers=FRAGMENT)
     assert response.status_code == 200
-    assert "is deactivated and signed out everywhere" in response.text
+    assert "Ольга Петрова: доступ отключён, все сеансы завершены." in response.text
     assert "<html" not in response.text
     after = olga.get("/journal/")
     assert after.status_code == 302
@@ -200,14 +206,14 @@ def test_deactivating_signs_the_person_out(app, admin, people):
     sign_in = app.test_client().post("/login", data={"login": "olga", "password": factories.PASSWORD})
     assert sign_in.status_code == 422
     listing = admin.get("/admin/?q=olga")
-    assert "deactivated" in listing.text
+    assert "доступ отключён" in listing.text
 
 
 def test_activating_lets_the_person_back_in(app, admin):
     person = factories.make_user(login="back", display_name="Вернувшаяся", active=False)
     response = admin.post(f"/admin/users/{person}/activate")
     assert response.status_code == 303
-    assert "can sign in again" in admin.get(response.headers["Location"]).text
+    assert "Вернувшаяся снова может входить в Рост." in admin.get(response.headers["Location"]).text
     assert app.test_client().post("/login", data={"login": "back", "password": factories.PASSWORD}).status_code == 303
 
 
@@ -224,7 +230,7 @@ def test_assigning_a_methodist_shares_mentors_entries_and_removing_unshares(app,
     only_ruslana = admin.post(url, data={"methodists": [str(people["methodist"])]}, headers=FRAGMENT)
     assert only_ruslana.status_code == 200
     assert only_ruslana.text.lstrip().startswith('<form id="methodists-panel"')
-    assert "The methodists are saved." in only_ruslana.text
+    assert "Методисты сохранены." in only_ruslana.text
     assert lidia.get(f"/journal/{entry}").status_code == 404
     assert _client_as(app, people["methodist"]).get(f"/journal/{entry}").status_code == 200
 
@@ -234,17 +240,17 @@ def test_methodist_checkboxes_and_mentees(admin, people):
     assert re.search(rf'<input checked id="methodists-\d+" name="methodists" type="checkbox" value="{people["methodist"]}">', librarian_page)
     assert f'value="{people["other_methodist"]}"' in librarian_page
     methodist_page = admin.get(f"/admin/users/{people['methodist']}").text
-    assert "Mentees" in methodist_page and "Анна Смирнова" in methodist_page
+    assert "Подопечные" in methodist_page and "Анна Смирнова" in methodist_page
     assert 'id="methodists-panel"' not in methodist_page
     listing = admin.get("/admin/").text
-    assert "1 methodist" in listing and "1 mentee" in listing
+    assert _says(listing, "1 методист") and _says(listing, "1 подопечный")
 
 
 def test_only_methodists_from_the_list_can_be_assigned(admin, people):
     url = f"/admin/users/{people['author']}/methodists"
     response = admin.post(url, data={"methodists": [str(people["librarian"])]})
     assert response.status_code == 422
-    assert "Choose methodists from the list." in response.text
+    assert "Выберите методистов из списка." in response.text
     assert admin.post(f"/admin/users/{people['methodist']}/methodists", data={}).status_code == 404
 
 
@@ -256,7 +262,7 @@ def test_a_role_change_ends_the_old_mentorships(app, admin, people):
                           data={"login": "ruslana", "display_name": "Руслана Трач", "role": "librarian", "school_id": "", "locale": "ru"})
     assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/admin/users/{people['methodist']}"
     assert ruslana.get(f"/journal/{entry}").status_code == 404
-    assert "0 methodists" in admin.get(f"/admin/?q={'Анна'}").text
+    assert _says(admin.get(f"/admin/?q={'Анна'}").text, "0 методистов")
 
 
 # The people list -----------------------------------------------------------------------------------
@@ -295,13 +301,13 @@ def test_people_filters(admin, query, found, missing):
 def test_people_pages_keep_the_filters(app, admin):
     app.config["PEOPLE_PER_PAGE"] = 2
     first = admin.get("/admin/?q=а&school=")  # five people have an "а" in their name
-    assert "Page 1" in first.text
+    assert "Страница 1" in first.text
     next_page = re.search(r'<a rel="next" href="([^"]+)" hx-get="[^"]+" hx-target="#people-table"', first.text)
     assert next_page and "q=%D0%B0" in next_page.group(1) and "page=2" in next_page.group(1)
-    assert "Next" in first.text and "Older" not in first.text
+    assert "Следующая →" in first.text and "Старше" not in first.text
     second = admin.get(next_page.group(1).replace("&amp;", "&"), headers=FRAGMENT)
     assert second.status_code == 200
-    assert "Page 2" in second.text and 'rel="prev"' in second.text
+    assert "Страница 2" in second.text and 'rel="prev"' in second.text
 
 
 @pytest.mark.parametrize("junk", ["page=abc", "school=abc", "role=%00", "school=99999999999999999999", "page=-1"])
@@ -313,11 +319,11 @@ def test_junk_in_the_query_string_is_harmless(admin, junk):
 
 def test_schools_are_added_renamed_and_counted(admin):
     page = admin.get("/admin/schools")
-    assert "Гимназия №3" in page.text and "1 person" in page.text
+    assert "Гимназия №3" in page.text and _says(page.text, "1 человек")
     added = admin.post("/admin/schools", data={"name": "  Школа   №12 "})
     assert added.status_code == 303
     page = admin.get("/admin/schools").text
-    assert "Школа №12" in page and "0 people" in page
+    assert "Школа №12" in page and _says(page, "0 человек")
     fragment = admin.post("/admin/schools", data={"name": "Школа №5"}, headers=FRAGMENT)
     assert fragment.status_code == 201
     assert fragment.text.lstrip().startswith('<div id="schools-panel"')
@@ -331,12 +337,12 @@ def test_schools_are_added_renamed_and_counted(admin):
 def test_duplicate_school_names_are_refused(admin):
     duplicate = admin.post("/admin/schools", data={"name": "лицей №1"})
     assert duplicate.status_code == 422
-    assert "There is already a school named “Лицей №1”." in duplicate.text
+    assert "Школа «Лицей №1» уже есть." in duplicate.text
     assert 'value="лицей №1"' in duplicate.text
     rename = admin.post("/admin/schools/1", data={"school-1-name": "Лицей №1"}, headers=FRAGMENT)
     assert rename.status_code == 422
     assert "<html" not in rename.text
-    assert 'value="Лицей №1"' in rename.text and "already a school" in rename.text
+    assert 'value="Лицей №1"' in rename.text and "уже есть. Выберите другое название." in rename.text
     plain = admin.post("/admin/schools/1", data={"school-1-name": "Лицей №1"})
     assert plain.status_code == 422 and "<html" in plain.text and 'id="school-1-name-error"' in plain.text
     assert admin.post("/admin/schools", data={"name": ""}).status_code == 422
@@ -409,4 +415,4 @@ def test_typed_names_are_escaped_in_messages(admin):
     person = factories.make_user(login="lib", display_name="Библиотекарь")
     factories.assign_mentor(db.session.scalar(select(User.id).where(User.login == "meta")), person)
     page = admin.get(f"/admin/users/{person}").text
-    assert "<i>Мета</i>" not in page and "&lt;i&gt;Мета&lt;/i&gt; (deactivated)" in page
+    assert "<i>Мета</i>" not in page and "&lt;i&gt;Мета&lt;/i&gt; (доступ отключён)" in page
