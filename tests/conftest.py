@@ -40,6 +40,20 @@ def _forget_request_state() -> None:
         db.session.expire_all()
 
 
+_apps: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_databases():
+    """Every app a test made gives back its database connections (PostgreSQL counts them)."""
+    yield
+    while _apps:
+        app = _apps.pop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def make_test_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
@@ -52,6 +66,7 @@ def make_test_app(tmp_path, **overrides):
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = Client
+    _apps.append(app)
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -192,6 +192,8 @@ def test_a_draft_survives_a_server_restart(csrf_app, author, tmp_path):
         again = restarted.test_client()
         again.set_cookie("session", client.get_cookie("session").value)
         assert editor_text(again.get(f"/journal/drafts/{form['draft_key']}").text) == LONG_RUSSIAN
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_saving_closes_the_draft_and_a_late_autosave_does_not_reopen_it(csrf_app, author):
