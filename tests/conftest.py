@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from flask import g, has_app_context
@@ -130,3 +131,27 @@ def people(app):
     }
     factories.assign_mentor(ids["methodist"], ids["author"])
     return ids
+
+
+@contextmanager
+def counted_queries():
+    """The SQL statements run inside the block, e.g. for a query budget:
+
+        with counted_queries() as statements:
+            client.get(url)
+        assert len(statements) <= 4
+    """
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

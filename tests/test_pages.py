@@ -89,3 +89,12 @@ def test_an_id_too_large_for_the_database_is_404(client, people):
     login(client, people["author"])
     assert client.get("/journal/99999999999999999999").status_code == 404
     assert client.get("/journal/2147483648/edit").status_code == 404
+
+
+def test_query_counter_sees_a_page_load(client, people):
+    from .conftest import counted_queries
+    login(client, people["author"])
+    with counted_queries() as statements:
+        client.get("/journal/")
+    assert any("journal_entries" in s for s in statements)
+    assert any("FROM users" in s for s in statements)  # the signed-in user is loaded

@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load_config(app, test_config)
 
     from . import database, errors, i18n, security, templating, urls
+    from .mentoring import models as _mentoring_models  # noqa: F401  (its tables join the metadata)
     from .extensions import csrf, db, login_manager, migrate
 
     urls.init_app(app)
@@ -37,10 +38,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .comments import bp as comments_bp
     from .journal import bp as journal_bp
+    from .mentoring import bp as mentoring_bp
+    from .notifications import bp as notifications_bp
+    from .plans import bp as plans_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(journal_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(mentoring_bp)
+    app.register_blueprint(plans_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(admin_bp)
 
     from . import cli

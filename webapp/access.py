@@ -12,6 +12,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from .extensions import db
+from .mentoring.models import Comment, Notification, Plan
 from .models import EntryDraft, JournalEntry, User, Visibility, mentorships
 
 
@@ -90,3 +91,63 @@ def require_admin(user: User) -> None:
     """Administration pages answer 404 to everyone else, as if they were not there."""
     if not (user.is_authenticated and user.is_admin):
         abort(404)
+
+
+# Mentoring ---------------------------------------------------------------------------------------
+# Comments, feedback and reading marks hang off an entry: their audience is exactly the entry's.
+
+
+def is_methodist_for(user: User, entry: JournalEntry) -> bool:
+    """The entry is shared with `user` as the author's methodist (anything but private)."""
+    return (user.is_authenticated and user.active and user.is_methodist
+            and entry.visibility != Visibility.PRIVATE and is_mentor_of(user, entry.author_id))
+
+
+def can_comment(user: User, entry: JournalEntry) -> bool:
+    return can_view(user, entry)
+
+
+def visible_comments(user: User) -> Select:
+    return select(Comment).join(JournalEntry, JournalEntry.id == Comment.entry_id).where(entry_visible_clause(user))
+
+
+def comment_for_editing(user: User, comment_id: int):
+    """One's own comment, on an entry one may still see."""
+    comment = db.session.scalar(visible_comments(user).where(Comment.id == comment_id, Comment.author_id == user.id))
+    if comment is None:
+        abort(404)
+    return comment
+
+
+def plan_audience_clause(user: User) -> ColumnElement[bool]:
+    if not user.is_authenticated or not user.active:
+        return Plan.id.is_(None)
+    return or_(Plan.author_id == user.id, Plan.author_id.in_(_mentee_ids(user)))
+
+
+def visible_plans(user: User) -> Select:
+    """Plans `user` may read: their own and their mentees'."""
+    return select(Plan).where(plan_audience_clause(user))
+
+
+def plan_for_viewing(user: User, plan_id: int):
+    plan = db.session.scalar(visible_plans(user).where(Plan.id == plan_id))
+    if plan is None:
+        abort(404)
+    return plan
+
+
+def plan_for_editing(user: User, plan_id: int):
+    plan = db.session.get(Plan, plan_id)
+    if plan is None or plan.author_id != user.id or not user.active:
+        abort(404)
+    return plan
+
+
+def own_notifications(user: User) -> Select:
+    return select(Notification).where(Notification.recipient_id == user.id)
+
+
+def mentee_ids(user: User) -> Select:
+    """Ids of the librarians `user` mentors (empty for anyone else)."""
+    return _mentee_ids(user)

@@ -154,6 +154,8 @@ class JournalEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The step of the author's self-education plan this entry reports on, if any.
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("plan_steps.id", ondelete="SET NULL"), index=True)
 
     author: Mapped[User] = relationship(lazy="raise")
     tags: Mapped[list[EntryTag]] = relationship(

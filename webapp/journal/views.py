@@ -13,6 +13,10 @@ from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
 from ..models import EntryDraft, EntryTag, JournalEntry, User, Visibility, utcnow
 from ..pagination import paginate
+from ..comments import panel as comments_panel
+from ..mentoring import panel as mentoring_panel
+from ..notifications import events
+from ..plans import panel as plans_panel
 from . import bp, drafts
 from .forms import EntryForm, parse_tags
 
@@ -122,6 +126,8 @@ def create():
     entry = JournalEntry(author_id=current_user.id, tags=[])
     _apply(entry, form)
     db.session.add(entry)
+    db.session.flush()
+    events.entry_shared(entry, was=None)
     drafts.close(current_user, form.draft_key.data)
     db.session.commit()
     if is_htmx_request():  # the form itself says so; a flash would turn up again on the next page
@@ -136,7 +142,16 @@ def create():
 def show(entry_id: int):
     entry = access.entry_for_viewing(current_user, entry_id)
     entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
-    return render("journal/show.html", "entry", entry=entry)
+    return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry))
+
+
+def _entry_panels(entry: JournalEntry) -> dict:
+    """What the features around an entry show on its page: feedback, plan step, comments."""
+    return {
+        **mentoring_panel.entry_context(entry, current_user),
+        **plans_panel.entry_context(entry, current_user),
+        **comments_panel.entry_context(entry, current_user),
+    }
 
 
 def _edit_form_for(entry: JournalEntry) -> tuple[EntryForm, EntryDraft | None]:
@@ -183,11 +198,13 @@ def update(entry_id: int):
         entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry_id)))
         return _conflict(entry, form)
     db.session.refresh(entry, ["version", "updated_at"])
+    was = entry.visibility
     _apply(entry, form)
+    events.entry_shared(entry, was=was)
     drafts.close(current_user, form.draft_key.data)
     db.session.commit()
     if is_htmx_request():
-        return render("journal/show.html", "entry", entry=entry, headers={"HX-Trigger": SAVED})
+        return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry), headers={"HX-Trigger": SAVED})
     flash(_("The changes are saved."), "success")
     return redirect_for(url_for("journal.show", entry_id=entry.id))
 

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("mentoring", __name__, url_prefix="/mentoring")
