@@ -308,3 +308,28 @@ def test_seed_demo_refuses_a_database_with_users(app, runner):
     assert result.exit_code == 1
     assert "только в пустую базу" in result.output
     assert count(User) == 1
+
+
+def test_seed_demo_shows_mentoring(app, runner):
+    from datetime import timedelta
+
+    from webapp.mentoring.models import Comment, Feedback, FeedbackStatus, Notification, Plan, PlanComment, PlanStep, StepStatus
+    from webapp.models import utcnow
+
+    seeded(runner)
+    assert count(Plan) >= 3 and count(PlanComment) >= 1
+    statuses = set(db.session.scalars(select(PlanStep.status)))
+    assert statuses == {StepStatus.PLANNED, StepStatus.IN_PROGRESS, StepStatus.DONE}
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry).where(JournalEntry.step_id.is_not(None))) >= 3
+    assert count(Comment) >= 5
+    assert set(db.session.scalars(select(Feedback.status))) == {FeedbackStatus.ACCEPTED, FeedbackStatus.NEEDS_WORK}
+    assert count(Notification) > 0
+    # Nobody is notified about an entry they may not read.
+    from webapp import access
+    for note in db.session.scalars(select(Notification).where(Notification.entry_id.is_not(None))):
+        entry = db.session.get(JournalEntry, note.entry_id)
+        assert access.can_view(db.session.get(User, note.recipient_id), entry)
+    # At least one mentee has been quiet for two weeks.
+    last = dict(db.session.execute(select(JournalEntry.author_id, func.max(JournalEntry.created_at))
+                                   .group_by(JournalEntry.author_id)).all())
+    assert any(when < utcnow() - timedelta(days=14) for when in last.values())

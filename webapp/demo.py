@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 from sqlalchemy import select
 
+from . import demo_mentoring
 from .accounts import create_user, school_by_name, set_methodists
 from .extensions import db
 from .models import EntryTag, JournalEntry, Role, User, Visibility, utcnow
@@ -293,6 +294,7 @@ def seed() -> list[Account]:
             created_at=written, updated_at=written, tags=[EntryTag(name=t) for t in entry.tags],
         ))
     db.session.flush()
+    demo_mentoring.seed(users)
     return [Account(p.role, p.login, p.name, p.school or "") for p in PEOPLE]
 
 
