@@ -22,7 +22,7 @@ class Page:
 
 def current_page_number() -> int:
     raw = request.args.get("page", "1")
-    return min(max(int(raw), 1), MAX_PAGE) if raw.isdigit() else 1
+    return min(max(int(raw), 1), MAX_PAGE) if raw.isascii() and raw.isdigit() and len(raw) < 9 else 1
 
 
 def paginate(query: Select, per_page: int) -> Page:
