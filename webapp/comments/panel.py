@@ -1,8 +1,133 @@
-"""What the entry page needs to show its comments."""
+"""What the entry page needs to show its comments: the list, which commenters are the author's
+methodists, the viewer's unsent text, and how often the list asks for news.
+
+Every query here goes through webapp.access; the number of queries never depends on the
+number of comments (one for the list with its authors, one for the methodist marks)."""
 from __future__ import annotations
 
-from ..models import JournalEntry, User
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import abort, current_app
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import joinedload
+
+from .. import access
+from ..extensions import db
+from ..mentoring.models import Comment, CommentDraft
+from ..models import JournalEntry, User, mentorships
+from .forms import CommentForm, comment_form
+
+NEW_COMMENT_FIELD = "comment-body"
+
+
+@dataclass
+class CommentSection:
+    """Everything the comment templates read, under one name so no other panel collides with it."""
+
+    entry_id: int
+    entry_author_id: int
+    comments: list[Comment]
+    methodist_ids: set[int]
+    after: int  # the newest comment id shown: the poll asks for anything newer
+    poll_seconds: int = 15
+    form: CommentForm | None = None
+    restored: CommentDraft | None = None  # the unsent text brought back into the form
 
 
 def entry_context(entry: JournalEntry, viewer: User) -> dict:
-    return {}
+    return {"comment_section": section_for(entry, viewer)}
+
+
+def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = None) -> CommentSection:
+    """The whole comment section of `entry` (which the caller has checked `viewer` may see)."""
+    comments = comments_of(viewer, entry.id)
+    restored = None
+    if form is None:
+        restored = db.session.get(CommentDraft, (viewer.id, entry.id))
+        form = new_comment_form(restored.body if restored else "")
+    return CommentSection(
+        entry_id=entry.id,
+        entry_author_id=entry.author_id,
+        comments=comments,
+        methodist_ids=methodists_among(entry.author_id, {c.author_id for c in comments}),
+        after=comments[-1].id if comments else 0,
+        poll_seconds=poll_seconds(),
+        form=form,
+        restored=restored,
+    )
+
+
+def new_comment_form(text: str = "") -> CommentForm:
+    return comment_form(NEW_COMMENT_FIELD, formdata=None, data={"body": text})
+
+
+def poll_seconds() -> int:
+    return int(current_app.config["COMMENT_POLL_SECONDS"])
+
+
+def comments_of(viewer: User, entry_id: int, after: int | None = None) -> list[Comment]:
+    """The comments under an entry, oldest first, authors loaded in the same query."""
+    query = access.visible_comments(viewer).where(Comment.entry_id == entry_id)
+    if after is not None:
+        query = query.where(Comment.id > after)
+    return list(db.session.scalars(query.options(joinedload(Comment.author)).order_by(Comment.id)))
+
+
+def methodists_among(entry_author_id: int, user_ids: Iterable[int]) -> set[int]:
+    """Which of `user_ids` are methodists of the entry's author (access.is_mentor_of, for a set at once)."""
+    user_ids = set(user_ids) - {entry_author_id}
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(
+        select(mentorships.c.methodist_id).where(
+            mentorships.c.librarian_id == entry_author_id, mentorships.c.methodist_id.in_(user_ids)
+        )
+    ))
+
+
+def news_statement(viewer: User, entry_id: int, after: int) -> Select:
+    """The poll's single query: no row = the entry is not visible (404); a row with no comment id =
+    nothing new (204); otherwise the first new comment. The access check is folded in, and
+    comments are read through ix_comments_entry_id_id."""
+    return (
+        select(JournalEntry.author_id, Comment.id.label("comment_id"))
+        .select_from(JournalEntry)
+        .outerjoin(Comment, and_(Comment.entry_id == JournalEntry.id, Comment.id > after))
+        .where(JournalEntry.id == entry_id, access.entry_visible_clause(viewer))
+        .limit(1)
+    )
+
+
+def news_section(viewer: User, entry_id: int, entry_author_id: int, after: int,
+                 form: CommentForm | None = None) -> CommentSection:
+    """The comments after `after` (for appending), and the newest id for the poller."""
+    comments = comments_of(viewer, entry_id, after=after)
+    return CommentSection(
+        entry_id=entry_id,
+        entry_author_id=entry_author_id,
+        comments=comments,
+        methodist_ids=methodists_among(entry_author_id, {c.author_id for c in comments}),
+        after=comments[-1].id if comments else after,
+        poll_seconds=poll_seconds(),
+        form=form,
+    )
+
+
+def single(viewer: User, comment_id: int) -> CommentSection:
+    """One comment, for showing it again after an edit or a cancelled edit; 404 if not visible."""
+    row = db.session.execute(
+        access.visible_comments(viewer).add_columns(JournalEntry.author_id)
+        .where(Comment.id == comment_id).options(joinedload(Comment.author))
+    ).first()
+    if row is None:
+        abort(404)
+    comment, entry_author_id = row
+    return CommentSection(
+        entry_id=comment.entry_id,
+        entry_author_id=entry_author_id,
+        comments=[comment],
+        methodist_ids=methodists_among(entry_author_id, {comment.author_id}),
+        after=comment.id,
+        poll_seconds=poll_seconds(),
+    )

@@ -1,0 +1,107 @@
+"""The comment being typed: autosaved per person and entry, brought back into the form when the
+entry is opened again, cleared when the comment is posted, and rescued when a post is refused
+for an expired form token."""
+from __future__ import annotations
+
+from flask import Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import delete, select
+
+from .. import access
+from ..extensions import db
+from ..htmx import is_htmx_request, render
+from ..journal.forms import strip_controls
+from ..mentoring.models import Comment, CommentDraft
+from ..models import JournalEntry, User, utcnow
+from ..urls import login_url
+from .forms import comment_form
+from .panel import NEW_COMMENT_FIELD, CommentSection
+
+DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a comment too long to post
+
+
+def clean(text: str | None) -> str:
+    return (strip_controls(text) or "")[:DRAFT_TEXT_LIMIT]
+
+
+def save(user: User, entry_id: int, text: str) -> str | None:
+    """Store `text` as the person's draft under the entry. Returns "saved", "cleared" (the text was
+    emptied, so the draft is gone) or None (nothing to store, nothing stored)."""
+    draft = db.session.get(CommentDraft, (user.id, entry_id))
+    if not text.strip():
+        if draft is None:
+            return None
+        db.session.delete(draft)
+        return "cleared"
+    if draft is not None and draft.body == text:
+        return "saved"
+    if draft is None and _just_posted(user, entry_id, text):
+        return None  # an autosave that left before the comment was posted arrives after it
+    if draft is None:
+        draft = CommentDraft(user_id=user.id, entry_id=entry_id)
+        db.session.add(draft)
+    draft.body = text
+    draft.updated_at = utcnow()
+    return "saved"
+
+
+def _just_posted(user: User, entry_id: int, text: str) -> bool:
+    latest = db.session.scalar(
+        select(Comment.body).where(Comment.entry_id == entry_id, Comment.author_id == user.id)
+        .order_by(Comment.id.desc()).limit(1)
+    )
+    return latest == text
+
+
+def clear(user: User, entry_id: int) -> None:
+    db.session.execute(delete(CommentDraft).where(CommentDraft.user_id == user.id, CommentDraft.entry_id == entry_id))
+
+
+def rescue() -> Response | None:
+    """Called (through webapp.journal.drafts.rescue_if_text) when posting or autosaving a comment was
+    refused before its view ran. Signed in, with a stale form token: the text becomes the draft and
+    the form comes back holding it, with a fresh token. Signed out (htmx): the page keeps the text
+    and says so. None otherwise (a plain form post while signed out: the last autosave is kept)."""
+    entry_id = (request.view_args or {}).get("entry_id")
+    if entry_id is None:
+        return None
+    if not current_user.is_authenticated:
+        return _signed_out(entry_id) if is_htmx_request() else None
+    entry = db.session.scalar(access.visible_entries(current_user).where(JournalEntry.id == entry_id))
+    if entry is None or not access.can_comment(current_user, entry):
+        return None
+    state = save(current_user, entry.id, clean(request.form.get("body")))
+    db.session.commit()
+    if request.endpoint == "comments.autosave":
+        return render("comments/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
+                      entry_id=entry.id)
+    message = _("The page had been open for a long time. Your comment is kept; press “Send” once more.")
+    if is_htmx_request():
+        # The form again, in place, rather than HX-Redirect: a redirect to the page one is on
+        # (plus an #anchor) is only a scroll in the browser, and the stale token would stay.
+        return _form_again(entry.id, message, status=200)
+    flash(message, "warning")
+    return redirect(url_for("journal.show", entry_id=entry.id, _anchor="comment-form"), 303)
+
+
+def _signed_out(entry_id: int) -> Response:
+    """No session, so nobody to keep a draft for. Rather than send the page to the login form (which
+    would throw away what is typed), leave the text where it is and say how to go on: signing in
+    in another tab, after which the next autosave or "Send" keeps it (the rescue above)."""
+    login_link = login_url(url_for("journal.show", entry_id=entry_id, _anchor="comment-form"))
+    if request.endpoint == "comments.autosave":
+        return render("comments/_save_status.html", state="signed_out", login_link=login_link)
+    message = _("Your session has ended, so the comment was not sent. Sign in again in another tab, "
+                "then press “Send” here: your text stays in this form.")
+    return _form_again(entry_id, message, status=401, login_link=login_link)
+
+
+def _form_again(entry_id: int, message: str, status: int, **context) -> Response:
+    """The new-comment form holding the text that was sent, with `message` and a fresh token."""
+    form = comment_form(NEW_COMMENT_FIELD, formdata=None, data={"body": clean(request.form.get("body"))})
+    form.form_errors.append(message)
+    # Only the form is rendered: it needs the entry's id, nothing that shows the entry itself.
+    section = CommentSection(entry_id=entry_id, entry_author_id=0, comments=[], methodist_ids=set(), after=0, form=form)
+    return render("comments/_comment_form.html", status=status, comment_section=section, **context)
