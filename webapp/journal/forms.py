@@ -30,6 +30,19 @@ def parse_tags(raw: str | None) -> list[str]:
     return list(seen)
 
 
+def step_choices():
+    from ..plans.queries import step_choices as own_plan_steps
+
+    return own_plan_steps()
+
+
+def step_number(value) -> int | None:
+    """The selected step's id; '' means no step, anything but a number is refused (422)."""
+    from ..plans.forms import whole_number
+
+    return whole_number(value)
+
+
 def visibility_choices():
     from ..templating import VISIBILITY_LABELS
 
@@ -49,6 +62,10 @@ class EntryForm(FlaskForm):
     )
     visibility = SelectField(_l("Who can see it"), choices=visibility_choices, default=Visibility.MENTORS.value)
     tags = StringField(_l("Tags"), filters=[strip_controls], description=_l("Comma-separated, e.g.: reading, project week"))
+    # Only the steps of the author's own plans are offered, and only they pass validation.
+    step_id = SelectField(_l("Step of my self-education plan"), choices=step_choices, coerce=step_number,
+                          invalid_choice_message=_l("Choose a step of one of your own plans."),
+                          invalid_value_message=_l("Choose a step of one of your own plans."))
     version = IntegerField(validators=[Optional()])
     draft_key = HiddenField()
 

@@ -1,0 +1,613 @@
+"""The self-education plan: create, copy, steps and their entries, progress, comments, access."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp import access
+from webapp.extensions import db
+from webapp.mentoring.models import Notification, NotificationKind, Plan, PlanComment, PlanStep, StepStatus
+from webapp.models import JournalEntry, User, Visibility
+from webapp.plans.progress import Progress, academic_year, current_year, progress_for
+
+from . import factories
+from .conftest import FRAGMENT, counted_queries, csrf_token_from, login
+
+PAST = date(2001, 3, 1)
+FUTURE = date(2099, 3, 1)
+
+
+@pytest.fixture
+def year(app) -> int:
+    return current_year()
+
+
+@pytest.fixture
+def plan(people, year) -> int:
+    return factories.make_plan(people["author"], year=year, topic="Медиаграмотность школьников", tasks="- **Читать**")
+
+
+@pytest.fixture
+def step(plan) -> int:
+    return factories.make_step(plan, title="Провести урок медиаграмотности", due_date=FUTURE)
+
+
+def step_row(html: str, step_id: int) -> str:
+    match = re.search(rf'<li id="step-{step_id}" class="([^"]*)">(.*?)\n</li>', html, re.S)
+    assert match, f"step {step_id} is not on the page"
+    return match.group(0)
+
+
+def progress_data(html: str) -> tuple[int, int, int]:
+    match = re.search(r'id="plan-progress"[^>]*data-done="(\d+)" data-total="(\d+)".*?class="percent">(\d+)', html, re.S)
+    assert match, "no progress figure"
+    return int(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
+# The academic year ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day,expected", [
+    (date(2026, 9, 1), 2026), (date(2026, 12, 31), 2026), (date(2027, 1, 1), 2026),
+    (date(2027, 8, 31), 2026), (date(2026, 8, 31), 2025),
+])
+def test_academic_year_runs_from_september_to_august(day, expected):
+    assert academic_year(day) == expected
+
+
+def test_year_label_names_both_calendar_years(app):
+    from webapp.plans.progress import year_label
+
+    with app.test_request_context():
+        assert "2026/2027" in year_label(2026)
+
+
+# Creating ---------------------------------------------------------------------------------------
+
+
+def test_librarian_is_invited_to_create_this_years_plan(client, people, year):
+    login(client, people["author"])
+    page = client.get("/plans/")
+    assert page.status_code == 200
+    assert f'href="/plans/new?year={year}"' in page.text
+
+
+def test_author_creates_a_plan_and_sees_it(client, people, year):
+    login(client, people["author"])
+    response = client.post("/plans/", data={"year": str(year), "topic": "Проектная деятельность", "aim": "Научиться",
+                                            "tasks": "1. Первое\n2. Второе"})
+    assert response.status_code == 303
+    plan = db.session.scalar(select(Plan).where(Plan.author_id == people["author"]))
+    assert (plan.year, plan.topic) == (year, "Проектная деятельность")
+    assert response.headers["Location"].endswith(f"/plans/{plan.id}")
+    page = client.get(f"/plans/{plan.id}")
+    assert "Проектная деятельность" in page.text
+    assert re.search(r'<div class="user-content" hx-ignore><ol>\s*<li>Первое</li>', page.text)
+    assert f'href="/plans/{plan.id}"' in client.get("/plans/").text
+
+
+def test_htmx_create_redirects_the_page(client, people, year):
+    login(client, people["author"])
+    response = client.post("/plans/", data={"year": str(year), "topic": "Тема"}, headers=FRAGMENT)
+    plan_id = db.session.scalar(select(Plan.id))
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == f"/plans/{plan_id}"
+
+
+def test_second_plan_for_the_same_year_is_refused_and_the_text_kept(client, people, plan, year):
+    login(client, people["author"])
+    response = client.post("/plans/", data={"year": str(year), "topic": "Новая тема", "aim": "Моя цель"},
+                           headers=FRAGMENT)
+    assert response.status_code == 422
+    assert 'value="Новая тема"' in response.text and "Моя цель" in response.text
+    assert "<html" not in response.text and 'id="plan-form"' in response.text
+    assert db.session.scalar(select(Plan.topic).where(Plan.year == year)) == "Медиаграмотность школьников"
+
+
+@pytest.mark.parametrize("data", [{"topic": "Без года"}, {"year": "1999", "topic": "Давно"}, {"year": "2026x"}])
+def test_plan_needs_an_offered_year_and_a_topic(client, people, year, data):
+    login(client, people["author"])
+    response = client.post("/plans/", data=data)
+    assert response.status_code == 422
+    assert db.session.scalar(select(Plan.id)) is None
+
+
+def test_plan_without_topic_is_refused(client, people, year):
+    login(client, people["author"])
+    assert client.post("/plans/", data={"year": str(year), "aim": "Цель без темы"}).status_code == 422
+    assert db.session.scalar(select(Plan.id)) is None
+
+
+def test_copy_of_last_years_plan_resets_statuses_and_moves_dates(client, people, year):
+    old = factories.make_plan(people["author"], year=year - 1, topic="Читательская грамотность",
+                              aim="Старая цель", tasks="Старые задачи")
+    factories.make_step(old, title="Анкетирование", due_date=date(year, 10, 15), status=StepStatus.DONE, position=1)
+    factories.make_step(old, title="Семинар", due_date=date(year, 2, 28), status=StepStatus.IN_PROGRESS, position=2)
+    factories.make_step(old, title="Отчёт", due_date=None, status=StepStatus.PLANNED, position=3)
+    login(client, people["author"])
+    new_page = client.get("/plans/new")
+    assert f'<option selected value="{old}">' in new_page.text  # a new year continues the last one by default
+    response = client.post("/plans/", data={"year": str(year), "copy_from": str(old), "topic": ""})
+    assert response.status_code == 303
+    copy = db.session.scalar(select(Plan).where(Plan.year == year))
+    assert (copy.topic, copy.aim, copy.tasks) == ("Читательская грамотность", "Старая цель", "Старые задачи")
+    steps = db.session.scalars(select(PlanStep).where(PlanStep.plan_id == copy.id).order_by(PlanStep.position)).all()
+    assert [(s.title, s.status, s.due_date) for s in steps] == [
+        ("Анкетирование", StepStatus.PLANNED, date(year + 1, 10, 15)),
+        ("Семинар", StepStatus.PLANNED, date(year + 1, 2, 28)),
+        ("Отчёт", StepStatus.PLANNED, None),
+    ]
+    # The old plan is untouched.
+    assert db.session.scalar(select(PlanStep.status).where(PlanStep.title == "Анкетирование",
+                                                          PlanStep.plan_id == old)) == StepStatus.DONE
+
+
+def test_typed_text_replaces_the_copied_text(client, people, year):
+    old = factories.make_plan(people["author"], year=year - 1, topic="Старая тема", aim="Старая цель")
+    login(client, people["author"])
+    client.post("/plans/", data={"year": str(year), "copy_from": str(old), "topic": "Новая тема"})
+    copy = db.session.scalar(select(Plan).where(Plan.year == year))
+    assert (copy.topic, copy.aim) == ("Новая тема", "Старая цель")
+
+
+def test_someone_elses_plan_cannot_be_copied(client, people, year):
+    theirs = factories.make_plan(people["librarian"], year=year - 1, topic="Чужая тема")
+    factories.make_step(theirs, title="Чужой шаг")
+    login(client, people["author"])
+    response = client.post("/plans/", data={"year": str(year), "copy_from": str(theirs), "topic": ""})
+    assert response.status_code == 422
+    assert db.session.scalar(select(Plan.id).where(Plan.author_id == people["author"])) is None
+    assert "Чужая тема" not in client.get("/plans/new").text
+
+
+# Progress and overdue steps ---------------------------------------------------------------------
+
+
+def test_progress_two_of_five_is_forty_percent_on_the_page_and_for_the_desk(client, people, plan, year):
+    for status in (StepStatus.DONE, StepStatus.DONE, StepStatus.IN_PROGRESS, StepStatus.PLANNED, StepStatus.PLANNED):
+        factories.make_step(plan, status=status, due_date=FUTURE)
+    login(client, people["author"])
+    assert progress_data(client.get(f"/plans/{plan}").text) == (2, 5, 40)
+    login(client, people["methodist"])
+    assert progress_data(client.get(f"/plans/{plan}").text) == (2, 5, 40)
+    with counted_queries() as statements:
+        figures = progress_for([people["author"], people["librarian"], people["methodist"]], year)
+    assert len(statements) == 1
+    assert figures == {people["author"]: Progress(plan_id=plan, done=2, total=5, overdue=0)}
+    assert figures[people["author"]].percent == 40
+    methodist = db.session.get(User, people["methodist"])
+    with counted_queries() as statements:  # the desk may hand over its mentees as a subquery
+        assert progress_for(access.mentee_ids(methodist), year) == figures
+    assert len(statements) == 1
+
+
+def test_progress_for_many_authors_is_one_query(app, people, year):
+    authors = [factories.make_user() for _ in range(12)]
+    for n, author in enumerate(authors):
+        p = factories.make_plan(author, year=year)
+        for k in range(n % 4):
+            factories.make_step(p, status=StepStatus.DONE if k % 2 else StepStatus.PLANNED, due_date=PAST)
+    factories.make_plan(authors[0], year=year - 1)  # another year counts nowhere
+    with counted_queries() as statements:
+        figures = progress_for(authors, year)
+    assert len(statements) == 1
+    assert [figures[a].total for a in authors] == [n % 4 for n in range(12)]
+    assert [figures[a].done for a in authors] == [(n % 4) // 2 for n in range(12)]
+    assert [figures[a].overdue for a in authors] == [(n % 4) - (n % 4) // 2 for n in range(12)]
+    assert progress_for([], year) == {}
+
+
+def test_overdue_steps_are_marked(client, people, plan):
+    late = factories.make_step(plan, title="Просрочен", due_date=PAST, status=StepStatus.IN_PROGRESS)
+    done_late = factories.make_step(plan, title="Сделан поздно", due_date=PAST, status=StepStatus.DONE)
+    ahead = factories.make_step(plan, title="Впереди", due_date=FUTURE)
+    undated = factories.make_step(plan, title="Без срока")
+    login(client, people["methodist"])
+    page = client.get(f"/plans/{plan}").text
+    assert "step-overdue" in step_row(page, late) and "badge-overdue" in step_row(page, late)
+    for other in (done_late, ahead, undated):
+        assert "step-overdue" not in step_row(page, other) and "badge-overdue" not in step_row(page, other)
+    assert 'class="overdue-count"' in page
+    assert progress_for([people["author"]], current_year())[people["author"]].overdue == 1
+
+
+def test_overdue_counts_against_the_given_day(app, people, plan, year):
+    factories.make_step(plan, due_date=date(2030, 1, 10))
+    assert progress_for([people["author"]], year, today=date(2030, 1, 10))[people["author"]].overdue == 0
+    assert progress_for([people["author"]], year, today=date(2030, 1, 11))[people["author"]].overdue == 1
+
+
+# Steps ------------------------------------------------------------------------------------------
+
+
+def test_author_adds_a_step_without_javascript(client, people, plan):
+    login(client, people["author"])
+    response = client.post(f"/plans/{plan}/steps", data={"title": "Выступить на ГМО", "due_date": "2099-04-20",
+                                                         "status": "planned"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/plans/{plan}#plan-steps")
+    added = db.session.scalar(select(PlanStep).where(PlanStep.plan_id == plan))
+    assert (added.title, added.due_date, added.status) == ("Выступить на ГМО", date(2099, 4, 20), "planned")
+
+
+def test_adding_a_step_with_htmx_swaps_the_steps_section(client, people, plan):
+    login(client, people["author"])
+    response = client.post(f"/plans/{plan}/steps", data={"title": "Шаг через htmx", "due_date": "20.04.2099"},
+                           headers=FRAGMENT)
+    assert response.status_code == 201
+    assert response.text.lstrip().startswith('<section id="plan-steps"')
+    assert "Шаг через htmx" in response.text and 'id="plan-progress"' in response.text
+    assert db.session.scalar(select(PlanStep.due_date)) == date(2099, 4, 20)
+
+
+@pytest.mark.parametrize("data", [
+    {"title": "Семинар", "due_date": "послезавтра"},
+    {"title": "Семинар", "due_date": "2099-02-30"},
+    {"title": "", "due_date": "2099-01-01"},
+    {"title": "Семинар", "status": "finished"},
+])
+def test_bad_step_is_422_and_keeps_what_was_typed(client, people, plan, data):
+    login(client, people["author"])
+    response = client.post(f"/plans/{plan}/steps", data=data, headers=FRAGMENT)
+    assert response.status_code == 422
+    assert 'id="plan-steps"' in response.text and "<html" not in response.text
+    assert 'aria-invalid="true"' in response.text
+    for value in data.values():
+        if value and value != "finished":
+            assert f'value="{value}"' in response.text
+    assert db.session.scalar(select(PlanStep.id)) is None
+    page = client.post(f"/plans/{plan}/steps", data=data)  # and without JavaScript: the whole page, 422
+    assert page.status_code == 422 and page.text.lstrip().startswith("<!doctype html>")
+
+
+def test_status_change_swaps_the_row_and_the_progress(client, people, plan, step):
+    factories.make_step(plan, status=StepStatus.DONE)
+    login(client, people["author"])
+    response = client.post(f"/plans/steps/{step}", data={"status": "done"}, headers=FRAGMENT)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith(f'<li id="step-{step}" class="step step-done')
+    assert re.search(r'<div id="plan-progress"[^>]*data-done="2" data-total="2" hx-swap-oob="true"', response.text)
+    assert db.session.get(PlanStep, step).status == StepStatus.DONE
+    plain = client.post(f"/plans/steps/{step}", data={"status": "in_progress"})
+    assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/plans/{plan}#step-{step}")
+    db.session.expire_all()
+    assert db.session.get(PlanStep, step).status == StepStatus.IN_PROGRESS
+
+
+def test_step_edit_form_changes_title_and_date(client, people, plan, step):
+    login(client, people["author"])
+    response = client.post(f"/plans/steps/{step}", headers=FRAGMENT, data={
+        f"step{step}-title": "Провести два урока", f"step{step}-due_date": "2099-05-01", f"step{step}-status": "planned"})
+    assert response.status_code == 200 and "Провести два урока" in response.text
+    saved = db.session.get(PlanStep, step)
+    assert (saved.title, saved.due_date) == ("Провести два урока", date(2099, 5, 1))
+
+
+def test_bad_step_edit_is_422_in_the_row_with_the_typed_text(client, people, plan, step):
+    login(client, people["author"])
+    data = {f"step{step}-title": "Новое название", f"step{step}-due_date": "31.02.2099", f"step{step}-status": "done"}
+    response = client.post(f"/plans/steps/{step}", data=data, headers=FRAGMENT)
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith(f'<li id="step-{step}"')
+    assert '<details class="step-edit" open>' in response.text
+    assert 'value="Новое название"' in response.text and 'value="31.02.2099"' in response.text
+    assert db.session.get(PlanStep, step).title == "Провести урок медиаграмотности"
+    page = client.post(f"/plans/steps/{step}", data=data)
+    assert page.status_code == 422 and 'value="31.02.2099"' in page.text
+    assert client.post(f"/plans/steps/{step}", data={"status": "finished"}, headers=FRAGMENT).status_code == 422
+
+
+def test_deleting_a_step_keeps_its_entries_unlinked(client, people, plan, step):
+    entry = factories.make_entry(people["author"])
+    factories.link_entry_to_step(entry, step)
+    login(client, people["author"])
+    response = client.post(f"/plans/steps/{step}/delete", headers=FRAGMENT)
+    assert response.status_code == 200
+    assert f'id="step-{step}"' not in response.text and 'hx-swap-oob="true"' in response.text
+    assert db.session.get(PlanStep, step) is None
+    db.session.expire_all()
+    assert db.session.get(JournalEntry, entry).step_id is None
+
+
+def test_deleting_without_javascript_redirects(client, people, plan, step):
+    login(client, people["author"])
+    assert client.post(f"/plans/steps/{step}/delete").status_code == 303
+    assert db.session.get(PlanStep, step) is None
+
+
+def test_editing_the_plan_header(client, people, plan):
+    login(client, people["author"])
+    form = client.get(f"/plans/{plan}/edit", headers=FRAGMENT)
+    assert form.status_code == 200 and form.text.lstrip().startswith('<section id="plan-header"')
+    assert 'value="Медиаграмотность школьников"' in form.text
+    bad = client.post(f"/plans/{plan}/edit", data={"topic": "", "aim": "Набранная цель"}, headers=FRAGMENT)
+    assert bad.status_code == 422 and "Набранная цель" in bad.text and 'id="plan-header"' in bad.text
+    good = client.post(f"/plans/{plan}/edit", data={"topic": "Новая тема", "tasks": "*задачи*"}, headers=FRAGMENT)
+    assert good.status_code == 200 and good.text.lstrip().startswith('<section id="plan-header"')
+    assert "<em>задачи</em>" in good.text
+    assert db.session.get(Plan, plan).topic == "Новая тема"
+    assert client.post(f"/plans/{plan}/edit", data={"topic": "Ещё"}).status_code == 303
+
+
+def test_plan_text_is_sanitised(client, people, plan):
+    login(client, people["author"])
+    client.post(f"/plans/{plan}/edit", data={"topic": "Тема", "tasks": "<script>alert(1)</script>[x](javascript:alert(1))"})
+    page = client.get(f"/plans/{plan}").text
+    assert "<script>alert" not in page and 'href="javascript:' not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# Entries under steps ----------------------------------------------------------------------------
+
+
+def test_entries_appear_under_their_step_only_for_those_who_may_read_them(client, people, plan, step):
+    titles = {v: f"Запись {v}" for v in Visibility}
+    for visibility, title in titles.items():
+        factories.link_entry_to_step(factories.make_entry(people["author"], visibility=visibility, title=title), step)
+    factories.make_entry(people["author"], title="Запись без шага")
+    login(client, people["author"])
+    row = step_row(client.get(f"/plans/{plan}").text, step)
+    assert all(t in row for t in titles.values()) and "Запись без шага" not in row
+    login(client, people["methodist"])
+    row = step_row(client.get(f"/plans/{plan}").text, step)
+    assert titles[Visibility.MENTORS] in row and titles[Visibility.COLLEAGUES] in row
+    assert titles[Visibility.PRIVATE] not in row
+
+
+def test_entry_page_names_its_step_only_for_the_plans_audience(client, people, plan, step):
+    entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES, title="Открытый урок")
+    factories.link_entry_to_step(entry, step)
+    for persona in ("author", "methodist"):
+        login(client, people[persona])
+        page = client.get(f"/journal/{entry}").text
+        assert "Провести урок медиаграмотности" in page and f'href="/plans/{plan}#step-{step}"' in page
+    login(client, people["librarian"])  # a colleague reads the entry, and nothing of the plan
+    page = client.get(f"/journal/{entry}").text
+    assert "Открытый урок" in page
+    assert "Провести урок медиаграмотности" not in page and f"/plans/{plan}" not in page
+
+
+# The step selector in the journal editor --------------------------------------------------------
+
+
+def test_editor_offers_only_my_steps_current_year_first(client, people, plan, step, year):
+    older = factories.make_plan(people["author"], year=year - 1)
+    old_step = factories.make_step(older, title="Прошлогодний шаг")
+    theirs = factories.make_step(factories.make_plan(people["librarian"], year=year), title="Чужой шаг")
+    login(client, people["author"])
+    page = client.get("/journal/new").text
+    select_html = re.search(r'<select id="step_id" name="step_id">(.*?)</select>', page, re.S).group(1)
+    assert select_html.index(f'value="{step}"') < select_html.index(f'value="{old_step}"')
+    assert "Чужой шаг" not in page and f'value="{theirs}"' not in select_html
+    assert f'<option selected value="{step}">' in client.get(f"/journal/new?step_id={step}").text
+
+
+def test_editor_without_a_plan_shows_no_step_selector(client, people):
+    login(client, people["author"])
+    assert 'name="step_id"' not in client.get("/journal/new").text
+
+
+def test_entry_links_to_my_step_and_never_to_someone_elses(client, people, plan, step, year):
+    theirs = factories.make_step(factories.make_plan(people["librarian"], year=year))
+    login(client, people["author"])
+    base = {"title": "Урок", "body": "текст", "visibility": "mentors", "draft_key": "k" * 12}
+    refused = client.post("/journal/", data={**base, "step_id": str(theirs)})
+    assert refused.status_code == 422
+    assert db.session.scalar(select(JournalEntry.id)) is None
+    assert client.post("/journal/", data={**base, "step_id": "шаг"}).status_code == 422
+    assert client.post("/journal/", data={**base, "step_id": str(step), "draft_key": "m" * 12}).status_code == 303
+    entry = db.session.scalar(select(JournalEntry))
+    assert entry.step_id == step
+    edit = client.get(f"/journal/{entry.id}/edit").text
+    assert f'<option selected value="{step}">' in edit
+    changed = client.post(f"/journal/{entry.id}", data={**base, "draft_key": "n" * 12, "version": "1",
+                                                         "step_id": str(theirs)})
+    assert changed.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(JournalEntry, entry.id).step_id == step
+    unlinked = client.post(f"/journal/{entry.id}", data={**base, "draft_key": "n" * 12, "version": "1", "step_id": ""})
+    assert unlinked.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(JournalEntry, entry.id).step_id is None
+
+
+def test_apply_ignores_a_step_of_another_author(app, people, step, year):
+    """Even past the form (the form's choices are the signed-in person's), the entry keeps only its author's steps."""
+    from webapp.journal.views import _apply
+
+    theirs = factories.make_step(factories.make_plan(people["librarian"], year=year))
+    entry_id = factories.make_entry(people["author"])
+    entry = db.session.scalar(select(JournalEntry).where(JournalEntry.id == entry_id).options(selectinload(JournalEntry.tags)))
+
+    class Field:
+        def __init__(self, data):
+            self.data = data
+
+    class Form:
+        title, body, visibility, tags = Field("Т"), Field(""), Field("mentors"), Field("")
+        step_id = Field(theirs)
+
+    _apply(entry, Form())
+    assert entry.step_id is None
+    Form.step_id = Field(step)
+    _apply(entry, Form())
+    assert entry.step_id == step
+
+
+# Comments ---------------------------------------------------------------------------------------
+
+
+def test_methodists_comment_notifies_the_author(client, people, plan):
+    login(client, people["methodist"])
+    response = client.post(f"/plans/{plan}/comments", data={"body": "Хорошая тема, **добавьте** сроки."},
+                           headers=FRAGMENT)
+    assert response.status_code == 201
+    assert response.text.lstrip().startswith('<section id="plan-comments"')
+    assert "<strong>добавьте</strong>" in response.text and "comment-by-methodist" in response.text
+    notes = db.session.scalars(select(Notification)).all()
+    assert [(n.recipient_id, n.kind, n.plan_id, n.actor_id) for n in notes] == [
+        (people["author"], NotificationKind.PLAN_COMMENT, plan, people["methodist"])]
+
+
+def test_opening_the_plan_reads_its_notifications(client, people, plan):
+    login(client, people["methodist"])
+    client.post(f"/plans/{plan}/comments", data={"body": "Посмотрите сроки"})
+    login(client, people["author"])
+    client.get(f"/plans/{plan}", headers=FRAGMENT)  # a fragment is not the plan being opened
+    assert db.session.scalar(select(Notification.read_at)) is None
+    client.get(f"/plans/{plan}")
+    db.session.expire_all()
+    assert db.session.scalar(select(Notification.read_at)) is not None
+
+
+def test_authors_reply_notifies_nobody_and_works_without_javascript(client, people, plan):
+    login(client, people["author"])
+    response = client.post(f"/plans/{plan}/comments", data={"body": "Спасибо!"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/plans/{plan}#plan-comments")
+    assert db.session.scalar(select(PlanComment.body)) == "Спасибо!"
+    assert db.session.scalar(select(Notification.id)) is None
+
+
+def test_empty_or_hostile_comment(client, people, plan):
+    login(client, people["methodist"])
+    assert client.post(f"/plans/{plan}/comments", data={"body": "  "}, headers=FRAGMENT).status_code == 422
+    client.post(f"/plans/{plan}/comments", data={"body": '<img src=x onerror="alert(1)"> <script>bad()</script>'})
+    page = client.get(f"/plans/{plan}").text
+    assert "<img" not in page and "<script>bad" not in page
+    assert "&lt;img src=x onerror" in page  # shown as the text it is
+
+
+# Who may see and change what --------------------------------------------------------------------
+
+
+OUTSIDERS = ("librarian", "other_methodist", "admin")
+
+
+@pytest.mark.parametrize("persona", OUTSIDERS)
+def test_everyone_else_gets_404_on_every_plan_route(client, people, plan, step, persona):
+    login(client, people[persona])
+    requests = [
+        ("GET", f"/plans/{plan}", None), ("GET", f"/plans/{plan}/edit", None),
+        ("POST", f"/plans/{plan}/edit", {"topic": "Взлом"}),
+        ("POST", f"/plans/{plan}/steps", {"title": "Чужой шаг"}),
+        ("POST", f"/plans/steps/{step}", {"status": "done"}),
+        ("POST", f"/plans/steps/{step}/delete", {}),
+        ("POST", f"/plans/{plan}/comments", {"body": "Комментарий"}),
+    ]
+    for method, url, data in requests:
+        for headers in ({}, FRAGMENT):
+            response = client.open(url, method=method, data=data, headers=headers)
+            assert response.status_code == 404, (method, url)
+    assert db.session.get(PlanStep, step).status == StepStatus.PLANNED
+    assert db.session.scalar(select(PlanComment.id)) is None
+    assert db.session.get(Plan, plan).topic == "Медиаграмотность школьников"
+
+
+def test_the_methodist_reads_and_comments_but_does_not_edit(client, people, plan, step):
+    login(client, people["methodist"])
+    page = client.get(f"/plans/{plan}")
+    assert page.status_code == 200 and "Медиаграмотность школьников" in page.text
+    assert 'id="new-step"' not in page.text and f"/plans/steps/{step}" not in page.text
+    assert client.get(f"/plans/{plan}/edit").status_code == 404
+    assert client.post(f"/plans/{plan}/steps", data={"title": "Шаг"}).status_code == 404
+    assert client.post(f"/plans/steps/{step}", data={"status": "done"}).status_code == 404
+    assert client.post(f"/plans/steps/{step}/delete").status_code == 404
+    assert client.post(f"/plans/{plan}/comments", data={"body": "Отлично"}).status_code == 303
+
+
+def test_methodist_sees_the_mentees_plans_with_progress(client, people, plan, year):
+    factories.make_step(plan, status=StepStatus.DONE)
+    factories.make_step(plan, due_date=PAST)
+    other = factories.make_user(display_name="Нина Без Плана")
+    factories.assign_mentor(people["methodist"], other)
+    factories.make_plan(people["librarian"], year=year, topic="Не подопечная")
+    login(client, people["methodist"])
+    page = client.get("/plans/").text
+    author_row = re.search(rf'<tr id="mentee-{people["author"]}">(.*?)</tr>', page, re.S).group(1)
+    assert f'href="/plans/{plan}"' in author_row and 'data-done="1" data-total="2"' in author_row
+    assert "badge-overdue" in author_row
+    assert f'<tr id="mentee-{other}">' in page
+    assert "Не подопечная" not in page and f'id="mentee-{people["librarian"]}"' not in page
+    login(client, people["other_methodist"])
+    assert f"/plans/{plan}" not in client.get("/plans/").text
+
+
+def test_plans_need_a_signed_in_person(client, plan):
+    for url in ("/plans/", f"/plans/{plan}", "/plans/new"):
+        assert client.get(url).status_code == 302
+
+
+# Query budgets ----------------------------------------------------------------------------------
+
+
+def _plan_with(author: int, year: int, steps: int) -> int:
+    plan = factories.make_plan(author, year=year)
+    for n in range(steps):
+        step = factories.make_step(plan, due_date=PAST if n % 2 else FUTURE, status=StepStatus.DONE if n % 3 else "planned")
+        for visibility in (Visibility.MENTORS, Visibility.PRIVATE):
+            factories.link_entry_to_step(factories.make_entry(author, visibility=visibility), step)
+    return plan
+
+
+@pytest.mark.parametrize("persona", ["author", "methodist"])
+def test_plan_page_queries_do_not_grow_with_steps_and_entries(client, people, year, persona):
+    small = _plan_with(people["author"], year, 5)
+    large = _plan_with(people["author"], year - 1, 30)
+    for n in range(3):
+        db.session.add(PlanComment(plan_id=large, author_id=people["methodist"], body=f"Комментарий {n}"))
+    db.session.commit()
+    login(client, people[persona])
+    counts = []
+    for plan in (small, large):
+        with counted_queries() as statements:
+            assert client.get(f"/plans/{plan}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    assert counts[1] <= 10
+
+
+def test_methodists_plan_list_queries_do_not_grow_with_mentees(client, people, year):
+    def count() -> int:
+        with counted_queries() as statements:
+            assert client.get("/plans/").status_code == 200
+        return len(statements)
+
+    login(client, people["methodist"])
+    _plan_with(people["author"], year, 2)
+    few = count()
+    for _ in range(8):
+        mentee = factories.make_user(school_id=factories.make_school())
+        factories.assign_mentor(people["methodist"], mentee)
+        _plan_with(mentee, year, 3)
+    assert count() == few
+
+
+def test_every_plan_form_passes_csrf_protection_as_the_page_renders_it(csrf_app):
+    """With CSRF on, as in production: each form carries what its post needs (the step rows' own prefixed token too)."""
+    author = factories.make_user(login="anna")
+    plan = factories.make_plan(author, year=current_year(), topic="Тема")
+    step = factories.make_step(plan, title="Шаг")
+    client = login(csrf_app.test_client(), author)
+    page = client.get(f"/plans/{plan}").text
+    token = csrf_token_from(page)
+    prefixed = re.search(rf'name="step{step}-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    for rule in csrf_app.url_map.iter_rules():  # every plan form refuses a post without the token
+        if rule.endpoint.startswith("plans.") and "POST" in rule.methods:
+            url = rule.rule.replace("<int:plan_id>", str(plan)).replace("<int:step_id>", str(step))
+            assert client.post(url, data={"status": "done", "title": "x", "topic": "x", "body": "x",
+                                          "year": str(current_year() + 1)}).status_code == 400, url
+    assert client.post(f"/plans/steps/{step}", data={"csrf_token": token, "status": "done"}).status_code == 303
+    edit = {"csrf_token": token, f"step{step}-csrf_token": prefixed, f"step{step}-title": "Новый шаг",
+            f"step{step}-status": "in_progress"}
+    assert client.post(f"/plans/steps/{step}", data=edit).status_code == 303
+    assert client.post(f"/plans/{plan}/steps", data={"csrf_token": token, "title": "Ещё шаг"}).status_code == 303
+    assert client.post(f"/plans/{plan}/edit", data={"csrf_token": token, "topic": "Тема 2"}).status_code == 303
+    assert client.post(f"/plans/{plan}/comments", data={"csrf_token": token, "body": "Заметка"}).status_code == 303
+    assert client.post(f"/plans/steps/{step}/delete", headers={"X-CSRFToken": token, **FRAGMENT}).status_code == 200
+    titles = db.session.scalars(select(PlanStep.title)).all()
+    assert titles == ["Ещё шаг"]
+    assert db.session.get(Plan, plan).topic == "Тема 2"

@@ -1,0 +1,135 @@
+"""Reading and writing plans: each helper asks webapp.access who may see what."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
+
+from .. import access
+from ..extensions import db
+from ..mentoring.models import Plan, PlanComment, PlanStep, StepStatus
+from ..models import JournalEntry, User
+from .progress import current_year, year_label
+
+
+def plan_with_author(plan_id: int) -> Plan:
+    """The plan (already authorised by the caller) with its author and the author's school."""
+    return db.session.scalar(
+        select(Plan).where(Plan.id == plan_id).options(joinedload(Plan.author).joinedload(User.school))
+    )
+
+
+def steps_of(plan_id: int) -> list[PlanStep]:
+    return list(db.session.scalars(
+        select(PlanStep).where(PlanStep.plan_id == plan_id).order_by(PlanStep.position, PlanStep.id)
+    ))
+
+
+def step_for_editing(user: User, step_id: int) -> tuple[PlanStep, Plan]:
+    """A step of one's own plan, with that plan; anyone else's step is 404."""
+    row = db.session.execute(
+        select(PlanStep, Plan).join(Plan, Plan.id == PlanStep.plan_id)
+        .where(PlanStep.id == step_id, Plan.author_id == user.id)
+    ).first()
+    if row is None or not user.active:
+        abort(404)
+    return row[0], row[1]
+
+
+def entries_by_step(viewer: User, plan_id: int) -> dict[int, list[JournalEntry]]:
+    """The entries linked to the plan's steps that `viewer` may read, oldest first, in one query."""
+    entries = db.session.scalars(
+        access.visible_entries(viewer)
+        .where(JournalEntry.step_id.in_(select(PlanStep.id).where(PlanStep.plan_id == plan_id)))
+        .order_by(JournalEntry.created_at, JournalEntry.id)
+    )
+    grouped: dict[int, list[JournalEntry]] = defaultdict(list)
+    for entry in entries:
+        grouped[entry.step_id].append(entry)
+    return grouped
+
+
+def comments_of(plan_id: int) -> list[PlanComment]:
+    return list(db.session.scalars(
+        select(PlanComment).where(PlanComment.plan_id == plan_id)
+        .options(joinedload(PlanComment.author)).order_by(PlanComment.id)
+    ))
+
+
+def years_of(viewer: User, author_id: int) -> list[tuple[int, int]]:
+    """(year, plan id) of every plan of `author_id` that `viewer` may see, newest first."""
+    rows = db.session.execute(
+        access.visible_plans(viewer).with_only_columns(Plan.year, Plan.id)
+        .where(Plan.author_id == author_id).order_by(Plan.year.desc())
+    )
+    return [(year, plan_id) for year, plan_id in rows]
+
+
+def own_plan(user: User, year: int) -> Plan | None:
+    return db.session.scalar(select(Plan).where(Plan.author_id == user.id, Plan.year == year))
+
+
+def next_position(plan_id: int) -> int:
+    return (db.session.scalar(select(func.max(PlanStep.position)).where(PlanStep.plan_id == plan_id)) or 0) + 1
+
+
+def _shift_years(day: date | None, years: int) -> date | None:
+    if day is None:
+        return None
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def copy_plan(source: Plan, year: int, *, topic: str, aim: str, tasks: str) -> Plan:
+    """A new plan for `year` that starts as `source`: text as given (or the source's), the
+    steps again, all planned, their dates moved by as many years as the plans are apart."""
+    plan = Plan(author_id=source.author_id, year=year, topic=topic or source.topic,
+                aim=aim or source.aim, tasks=tasks or source.tasks)
+    db.session.add(plan)
+    db.session.flush()
+    shift = year - source.year
+    db.session.add_all(
+        PlanStep(plan_id=plan.id, position=step.position, title=step.title,
+                 due_date=_shift_years(step.due_date, shift), status=StepStatus.PLANNED)
+        for step in steps_of(source.id)
+    )
+    return plan
+
+
+def is_own_step(author_id: int, step_id: int) -> bool:
+    return db.session.scalar(
+        select(PlanStep.id).join(Plan, Plan.id == PlanStep.plan_id)
+        .where(PlanStep.id == step_id, Plan.author_id == author_id)
+    ) is not None
+
+
+def _own_steps() -> list[tuple[Plan, PlanStep]]:
+    """The signed-in person's plans and steps, the current year's first, then newest first.
+    Cached for the request: the entry form reads its choices when validating and again when drawn."""
+    if "plan_steps_of_user" not in g:
+        rows = db.session.execute(
+            select(Plan, PlanStep).join(PlanStep, PlanStep.plan_id == Plan.id)
+            .where(Plan.author_id == current_user.id)
+            .order_by((Plan.year == current_year()).desc(), Plan.year.desc(), PlanStep.position, PlanStep.id)
+        )
+        g.plan_steps_of_user = [(plan, step) for plan, step in rows]
+    return g.plan_steps_of_user
+
+
+def step_choices() -> list[SelectChoice]:
+    """The journal editor's step selector: no step, then the steps of my plans grouped by year."""
+    from flask_babel import gettext as _
+
+    choices = [SelectChoice("", _("— not linked to the plan —"))]
+    if not current_user.is_authenticated:
+        return choices
+    for plan, step in _own_steps():
+        choices.append(SelectChoice(str(step.id), step.title, optgroup=year_label(plan.year)))
+    return choices

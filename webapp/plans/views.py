@@ -1,0 +1,282 @@
+"""The self-education plan: my plan per academic year, its steps and their entries, comments."""
+from __future__ import annotations
+
+from flask import flash, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
+
+from .. import access
+from ..extensions import db
+from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
+from ..mentoring.models import Plan, PlanComment, PlanStep
+from ..models import User, utcnow
+from ..notifications import events, inbox
+from . import bp, queries
+from .forms import STEP_STATUS_LABELS, CommentForm, NewPlanForm, PlanForm, StepForm, StepStatusForm
+from .progress import Progress, current_year, is_overdue, local_today, progress_for, year_label
+
+
+@bp.app_template_global()
+def plan_year_label(year: int) -> str:
+    return year_label(year)
+
+
+@bp.app_context_processor
+def _labels() -> dict:
+    return {"STEP_STATUS_LABELS": STEP_STATUS_LABELS}
+
+
+@bp.app_template_filter("plan_date")
+def _plan_date(day) -> str:
+    """A calendar date as it is (the app's `date` filter shifts datetimes into the time zone)."""
+    return format_date(day, "d MMMM y") if day else ""
+
+
+# Index and creation ------------------------------------------------------------------------------
+
+
+def _year_arg() -> int:
+    year = request.args.get("year", "")
+    return int(year) if year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100 else current_year()
+
+
+def _mentee_rows(year: int) -> list[tuple[User, Plan | None, Progress | None]]:
+    """Each of my mentees with their plan for `year` and its progress: three queries for any number."""
+    mentees = db.session.scalars(
+        select(User).where(User.id.in_(access.mentee_ids(current_user)))
+        .options(joinedload(User.school)).order_by(User.display_name)
+    ).all()
+    plans = {p.author_id: p for p in db.session.scalars(
+        access.visible_plans(current_user).where(Plan.author_id.in_([m.id for m in mentees]), Plan.year == year)
+    )}
+    progress = progress_for([m.id for m in mentees], year)
+    return [(m, plans.get(m.id), progress.get(m.id)) for m in mentees]
+
+
+@bp.get("/")
+@login_required
+def index():
+    year = _year_arg()
+    mine = queries.own_plan(current_user, year)
+    return render(
+        "plans/index.html", year=year, plan=mine,
+        progress=progress_for([current_user.id], year).get(current_user.id) if mine else None,
+        my_years=queries.years_of(current_user, current_user.id),
+        mentees=_mentee_rows(year) if current_user.is_methodist else [],
+    )
+
+
+def _new_plan_form(formdata=None, year: int | None = None) -> NewPlanForm:
+    form = NewPlanForm(formdata=formdata) if formdata is not None else NewPlanForm(formdata=None, data={"year": year})
+    now = current_year()
+    form.year.choices = [SelectChoice(str(y), year_label(y)) for y in (now + 1, now, now - 1)]
+    earlier = db.session.scalars(
+        select(Plan).where(Plan.author_id == current_user.id).order_by(Plan.year.desc())
+    ).all()
+    form.copy_from.choices = [SelectChoice("", _("An empty plan"))] + [
+        SelectChoice(str(p.id), _("A copy of my plan for %(year)s: %(topic)s", year=year_label(p.year), topic=p.topic))
+        for p in earlier
+    ]
+    if formdata is None and earlier:
+        form.copy_from.data = earlier[0].id  # a new year usually continues the last one
+    return form
+
+
+def _already_planned() -> str:
+    return _("You already have a plan for this year. Open it from the list of plans.")
+
+
+@bp.get("/new")
+@login_required
+def new():
+    year = _year_arg()
+    if "year" not in request.args and queries.own_plan(current_user, year) is not None:
+        year += 1  # this year's plan exists: the next one is the new one
+    return render("plans/new.html", "plan_form", form=_new_plan_form(year=year))
+
+
+@bp.post("/")
+@login_required
+def create():
+    form = _new_plan_form(request.form)
+    valid = form.validate()
+    if valid and queries.own_plan(current_user, form.year.data) is not None:
+        valid = False
+        form.year.errors.append(_already_planned())
+    if not valid:
+        return render("plans/new.html", "plan_form", status=422, form=form)
+    text = {"topic": form.topic.data or "", "aim": form.aim.data or "", "tasks": form.tasks.data or ""}
+    try:
+        if form.copy_from.data is not None:
+            source = access.plan_for_editing(current_user, form.copy_from.data)
+            plan = queries.copy_plan(source, form.year.data, **text)
+        else:
+            plan = Plan(author_id=current_user.id, year=form.year.data, **text)
+            db.session.add(plan)
+        db.session.commit()
+    except IntegrityError:  # the same plan saved a moment ago from another tab: one plan a year
+        db.session.rollback()
+        form.year.errors.append(_already_planned())
+        return render("plans/new.html", "plan_form", status=422, form=form)
+    flash(_("The plan for %(year)s is created.", year=year_label(plan.year)), "success")
+    return redirect_for(url_for("plans.show", plan_id=plan.id))
+
+
+# One plan ----------------------------------------------------------------------------------------
+
+
+def _show_context(plan_id: int, *, failed_step: tuple[int, StepForm | StepStatusForm] | None = None,
+                  **overrides) -> dict:
+    """Everything the plan page shows, in a fixed number of queries however many steps and entries.
+    `failed_step` is a step row's form that was refused: the row shows it with the person's text."""
+    plan = queries.plan_with_author(plan_id)
+    steps = queries.steps_of(plan.id)
+    today = local_today()
+    step_forms = {s.id: _step_form(s) for s in steps}
+    status_errors = {}
+    if failed_step is not None:
+        step_id, form = failed_step
+        if isinstance(form, StepForm):
+            step_forms[step_id] = form
+        else:
+            status_errors[step_id] = form.status.errors
+    context = {
+        "plan": plan,
+        "steps": steps,
+        "overdue": {s.id for s in steps if is_overdue(s, today)},
+        "progress": Progress.of_steps(plan.id, steps, today),
+        "entries": queries.entries_by_step(current_user, plan.id),
+        "comments": queries.comments_of(plan.id),
+        "years": queries.years_of(current_user, plan.author_id),
+        "can_edit": plan.author_id == current_user.id,
+        "step_forms": step_forms,
+        "status_errors": status_errors,
+        "new_step_form": StepForm(formdata=None),
+        "comment_form": CommentForm(formdata=None),
+        "plan_form": None,
+    }
+    context.update(overrides)
+    return context
+
+
+def _step_form(step: PlanStep, formdata=None) -> StepForm:
+    """Each row's edit form has its own prefix: field ids stay unique on a page of many steps."""
+    prefix = f"step{step.id}"
+    if formdata is None:
+        return StepForm(formdata=None, obj=step, prefix=prefix)
+    return StepForm(formdata=formdata, prefix=prefix)
+
+
+@bp.get("/<int:plan_id>")
+@login_required
+def show(plan_id: int):
+    plan_id = access.plan_for_viewing(current_user, plan_id).id
+    if not is_fragment_request():
+        inbox.read_on_opening(current_user, plan_id=plan_id)
+    return render("plans/show.html", "plan_header", **_show_context(plan_id))
+
+
+@bp.get("/<int:plan_id>/edit")
+@login_required
+def edit(plan_id: int):
+    plan = access.plan_for_editing(current_user, plan_id)
+    form = PlanForm(formdata=None, obj=plan)
+    return render("plans/show.html", "plan_header", **_show_context(plan.id, plan_form=form))
+
+
+@bp.post("/<int:plan_id>/edit")
+@login_required
+def update(plan_id: int):
+    plan = access.plan_for_editing(current_user, plan_id)
+    form = PlanForm()
+    if not form.validate():
+        return render("plans/show.html", "plan_header", status=422, **_show_context(plan.id, plan_form=form))
+    plan.topic, plan.aim, plan.tasks = form.topic.data, form.aim.data or "", form.tasks.data or ""
+    plan.updated_at = utcnow()
+    db.session.commit()
+    if is_htmx_request():
+        return render("plans/show.html", "plan_header", **_show_context(plan.id))
+    flash(_("The plan is saved."), "success")
+    return redirect_for(url_for("plans.show", plan_id=plan.id))
+
+
+# Steps -------------------------------------------------------------------------------------------
+
+
+def _step_fragment(step: PlanStep, plan: Plan, *, failed=None, status: int = 200, deleted: bool = False):
+    """One step row (or nothing, once deleted) and, out of band, the plan's progress figure."""
+    context = _show_context(plan.id, failed_step=(step.id, failed) if failed is not None else None)
+    return render("plans/_step_swap.html", status=status, step=step, deleted=deleted, **context)
+
+
+@bp.post("/<int:plan_id>/steps")
+@login_required
+def create_step(plan_id: int):
+    plan = access.plan_for_editing(current_user, plan_id)
+    form = StepForm()
+    if not form.validate():
+        return render("plans/show.html", "plan_steps", status=422, **_show_context(plan.id, new_step_form=form))
+    db.session.add(PlanStep(plan_id=plan.id, position=queries.next_position(plan.id), title=form.title.data,
+                            due_date=form.due_date.data, status=form.status.data))
+    db.session.commit()
+    if is_htmx_request():
+        return render("plans/show.html", "plan_steps", status=201, **_show_context(plan.id))
+    return redirect_for(url_for("plans.show", plan_id=plan.id, _anchor="plan-steps"))
+
+
+@bp.post("/steps/<int:step_id>")
+@login_required
+def update_step(step_id: int):
+    step, plan = queries.step_for_editing(current_user, step_id)
+    full = f"step{step.id}-title" in request.form  # the row's edit form; otherwise its small status form
+    form = _step_form(step, request.form) if full else StepStatusForm()
+    if not form.validate():
+        if is_fragment_request():
+            return _step_fragment(step, plan, failed=form, status=422)
+        return render("plans/show.html", status=422, **_show_context(plan.id, failed_step=(step.id, form)))
+    if full:
+        step.title, step.due_date = form.title.data, form.due_date.data
+    step.status = form.status.data
+    db.session.commit()
+    if is_htmx_request():
+        return _step_fragment(step, plan)
+    return redirect_for(url_for("plans.show", plan_id=plan.id, _anchor=f"step-{step.id}"))
+
+
+@bp.post("/steps/<int:step_id>/delete")
+@login_required
+def delete_step(step_id: int):
+    step, plan = queries.step_for_editing(current_user, step_id)
+    title = step.title
+    db.session.delete(step)  # entries linked to it stay, unlinked (ON DELETE SET NULL)
+    db.session.commit()
+    if is_htmx_request():
+        return _step_fragment(step, plan, deleted=True)
+    flash(_("The step “%(title)s” is deleted.", title=title), "success")
+    return redirect_for(url_for("plans.show", plan_id=plan.id, _anchor="plan-steps"))
+
+
+# Comments ----------------------------------------------------------------------------------------
+
+
+@bp.post("/<int:plan_id>/comments")
+@login_required
+def create_comment(plan_id: int):
+    """The author and the author's methodists comment: exactly those who may see the plan."""
+    plan = access.plan_for_viewing(current_user, plan_id)
+    form = CommentForm()
+    if not form.validate():
+        return render("plans/show.html", "plan_comments", status=422, **_show_context(plan.id, comment_form=form))
+    comment = PlanComment(plan_id=plan.id, author_id=current_user.id, body=form.body.data)
+    db.session.add(comment)
+    db.session.flush()
+    events.plan_commented(comment, plan)
+    db.session.commit()
+    if is_htmx_request():
+        return render("plans/show.html", "plan_comments", status=201, **_show_context(plan.id))
+    return redirect_for(url_for("plans.show", plan_id=plan.id, _anchor="plan-comments"))
