@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select
 
 from ..extensions import db
 from ..mentoring.models import Comment, Feedback, Notification, NotificationKind, NotificationSettings, Plan, PlanComment
@@ -35,10 +35,12 @@ def _send(kind: NotificationKind, recipients: Iterable[int], *, actor_id: int, *
     recipients = set(recipients) - {actor_id}
     if not recipients:
         return
+    # muted_kinds is "a,b,c": match whole names, so no kind is muted by another that contains it.
+    listed = literal(",") + NotificationSettings.muted_kinds + literal(",")
     muted = set(db.session.scalars(
         select(NotificationSettings.user_id).where(
             NotificationSettings.user_id.in_(recipients),
-            NotificationSettings.muted_kinds.contains(kind.value),
+            listed.contains(f",{kind.value},", autoescape=True),
         )
     ))
     rows = [{"recipient_id": r, "kind": kind.value, "actor_id": actor_id, **target} for r in sorted(recipients - muted)]
