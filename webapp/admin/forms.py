@@ -130,3 +130,21 @@ class SchoolForm(FlaskForm):
 def duplicate_school_message(name: str) -> str:
     # gettext, not lazy_gettext: a lazy string counts as safe HTML, and the name is someone's input.
     return _("There is already a school named “%(name)s”. Choose another name.", name=name)
+
+
+class SchoolMethodistForm(FlaskForm):
+    """One methodist for every librarian of a school at once."""
+
+    methodist = SelectField(_l("Methodist"), coerce=id_choice, validate_choice=False)
+
+    def __init__(self, *args, methodists: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.methodist.choices = [SelectChoice("", _l("Choose a methodist"))] + [
+            SelectChoice(str(m.id), m.display_name) for m in methodists
+        ]
+
+    def validate_methodist(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Choose a methodist."))
+        if str(field.data) not in {choice.value for choice in field.choices[1:]}:
+            raise ValidationError(_l("Choose methodists from the list."))

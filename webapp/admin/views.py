@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -15,10 +16,11 @@ from .. import access, accounts
 from ..auth import links
 from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
-from ..models import Role, School, User, mentorships
+from ..mentoring.queries import insert_ignoring_duplicates
+from ..models import Role, School, User, mentorships, utcnow
 from ..pagination import paginate
 from . import bp
-from .forms import MethodistsForm, SchoolForm, UserForm, duplicate_school_message, id_choice
+from .forms import MethodistsForm, SchoolForm, SchoolMethodistForm, UserForm, duplicate_school_message, id_choice
 
 # A link issued by a plain form post rides in the session across the redirect, to be shown once and forgotten.
 LINK_SESSION_KEY = "admin_issued_link"
@@ -324,3 +326,61 @@ def update_school(school_id: int):
             return redirect_for(url_for("admin.schools"))
     return render("admin/schools.html", "school_form", status=422, school=school,
                   **_schools_page(rename_forms={school.id: form}))
+
+
+# A methodist for a whole school -------------------------------------------------------------------
+
+def _school_or_404(school_id: int) -> School:
+    school = db.session.get(School, school_id)
+    if school is None:
+        abort(404)
+    return school
+
+
+def _school_methodist_page(school: School, form: SchoolMethodistForm | None = None, assigned: str | None = None) -> dict:
+    librarians = db.session.scalars(
+        select(User).where(User.school_id == school.id, User.role == Role.LIBRARIAN)
+        .options(selectinload(User.methodists)).order_by(User.display_name, User.id)
+        .execution_options(populate_existing=True)  # mentorships change through plain SQL statements
+    ).all()
+    methodists = db.session.scalars(
+        select(User).where(User.role == Role.METHODIST, User.active.is_(True)).order_by(User.display_name, User.id)
+    ).all()
+    return {"school": school, "librarians": librarians, "assigned": assigned,
+            "form": form or SchoolMethodistForm(formdata=None, methodists=methodists), "methodists": methodists}
+
+
+def _assign_to_school(methodist_id: int, school_id: int) -> int:
+    """Add the methodist to every librarian of the school who lacks them; the others they have stay."""
+    already = select(mentorships.c.librarian_id).where(mentorships.c.methodist_id == methodist_id)
+    ids = list(db.session.scalars(
+        select(User.id).where(User.school_id == school_id, User.role == Role.LIBRARIAN, User.id.not_in(already))
+    ))
+    if ids:  # two administrators at once: the second insert of a pair changes nothing
+        db.session.execute(insert_ignoring_duplicates(mentorships).on_conflict_do_nothing(),
+                           [{"methodist_id": methodist_id, "librarian_id": i, "created_at": utcnow()} for i in ids])
+    return len(ids)
+
+
+@bp.get("/schools/<int:school_id>/methodist")
+def school_methodist(school_id: int):
+    return render("admin/school_methodist.html", **_school_methodist_page(_school_or_404(school_id)))
+
+
+@bp.post("/schools/<int:school_id>/methodist")
+def assign_school_methodist(school_id: int):
+    school = _school_or_404(school_id)
+    page = _school_methodist_page(school)
+    form = SchoolMethodistForm(methodists=page["methodists"])
+    if not form.validate():
+        return render("admin/school_methodist.html", "school_methodist_panel", status=422, **{**page, "form": form})
+    added = _assign_to_school(form.methodist.data, school.id)
+    db.session.commit()
+    name = db.session.get(User, form.methodist.data).display_name
+    message = ngettext("%(name)s is now the methodist of %(num)d more librarian of this school.",
+                       "%(name)s is now the methodist of %(num)d more librarians of this school.", added, name=name)
+    if is_htmx_request():
+        return render("admin/school_methodist.html", "school_methodist_panel",
+                      **_school_methodist_page(school, assigned=message))
+    flash(message, "success")
+    return redirect_for(url_for("admin.school_methodist", school_id=school.id))

@@ -1,0 +1,56 @@
+"""A methodist answers an entry: a comment, a status («принято» / «доработать»), or both.
+
+The caller has checked access.is_methodist_for and commits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import JournalEntry, User, utcnow
+from ..notifications import events
+from .models import Comment, Feedback, FeedbackStatus
+from .queries import insert_ignoring_duplicates
+
+
+@dataclass
+class Answer:
+    comment: Comment | None = None
+    feedback: Feedback | None = None
+    status_changed: bool = False
+
+
+def _add_comment(entry: JournalEntry, methodist: User, text: str) -> Comment:
+    comment = Comment(entry_id=entry.id, author_id=methodist.id, body=text)
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def _set_status(entry: JournalEntry, methodist: User, status: FeedbackStatus, comment: Comment | None) -> tuple[Feedback, bool]:
+    """One row per (entry, methodist), updated in place; an upsert, so two tabs never collide."""
+    before = db.session.scalar(
+        select(Feedback.status).where(Feedback.entry_id == entry.id, Feedback.methodist_id == methodist.id)
+    )
+    values = {"status": status.value, "comment_id": comment.id if comment else None, "updated_at": utcnow()}
+    db.session.execute(
+        insert_ignoring_duplicates(Feedback)
+        .values(entry_id=entry.id, methodist_id=methodist.id, **values)
+        .on_conflict_do_update(index_elements=[Feedback.entry_id, Feedback.methodist_id], set_=values)
+    )
+    feedback = db.session.get(Feedback, (entry.id, methodist.id), populate_existing=True)
+    return feedback, before != status.value
+
+
+def answer(entry: JournalEntry, methodist: User, *, status: FeedbackStatus | None, text: str) -> Answer:
+    """Save what the methodist sent and tell the author. Setting the status it already has tells nobody of it."""
+    result = Answer()
+    if text.strip():
+        result.comment = _add_comment(entry, methodist, text)
+        events.comment_added(result.comment, entry)
+    if status is not None:
+        result.feedback, result.status_changed = _set_status(entry, methodist, status, result.comment)
+        if result.status_changed:
+            events.status_set(result.feedback, entry)
+    return result

@@ -1,0 +1,202 @@
+"""What a methodist's pages read: the desk's figures per mentee, the «awaiting feedback» list,
+the statuses shown in an author's list, and the reading marks.
+
+Every figure comes from a fixed number of statements (GROUP BY author, NOT EXISTS), so the
+desk costs the same for three mentees as for thirty."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import JournalEntry, User, Visibility, mentorships, utcnow
+from .models import Comment, EntryRead, Feedback
+
+# A mentee with nothing new for this long stands out on the desk.
+QUIET_AFTER_DAYS = 14
+SHARED = (Visibility.MENTORS, Visibility.COLLEAGUES)
+
+
+def insert_ignoring_duplicates(model):
+    """INSERT … ON CONFLICT DO NOTHING, in the dialect of the database in use."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+# Who a methodist mentors ------------------------------------------------------------------------
+
+def active_mentee_ids(methodist: User) -> Select:
+    """Ids of the methodist's mentees whose accounts are active (a deactivated person needs no answer)."""
+    return (select(mentorships.c.librarian_id)
+            .join(User, User.id == mentorships.c.librarian_id)
+            .where(mentorships.c.methodist_id == methodist.id, User.active.is_(True)))
+
+
+def awaiting_clause(methodist: User) -> ColumnElement[bool]:
+    """An entry shared with the methodist that they have neither commented on nor marked."""
+    commented = exists().where(Comment.entry_id == JournalEntry.id, Comment.author_id == methodist.id)
+    marked = exists().where(Feedback.entry_id == JournalEntry.id, Feedback.methodist_id == methodist.id)
+    return and_(JournalEntry.visibility.in_(SHARED), ~commented, ~marked)
+
+
+def _awaiting_criteria(methodist: User, author_id: int | None) -> list[ColumnElement[bool]]:
+    criteria = [JournalEntry.author_id.in_(active_mentee_ids(methodist)), awaiting_clause(methodist)]
+    if author_id is not None:
+        criteria.append(JournalEntry.author_id == author_id)
+    return criteria
+
+
+def awaiting_entries(methodist: User, author_id: int | None = None) -> Select[tuple[JournalEntry]]:
+    """«Ждут ответа», oldest first, with author and school joined in: one statement."""
+    return (select(JournalEntry).where(*_awaiting_criteria(methodist, author_id))
+            .options(joinedload(JournalEntry.author).joinedload(User.school))
+            .order_by(JournalEntry.created_at, JournalEntry.id))
+
+
+def awaiting_count(methodist: User, author_id: int | None = None) -> int:
+    return db.session.scalar(select(func.count(JournalEntry.id)).where(*_awaiting_criteria(methodist, author_id)))
+
+
+def next_awaiting(methodist: User, after: JournalEntry, author_id: int | None = None) -> JournalEntry | None:
+    """The awaiting entry that comes after `after` in the list; from the top again when it was the last."""
+    query = awaiting_entries(methodist, author_id).where(JournalEntry.id != after.id)
+    later = query.where((JournalEntry.created_at > after.created_at)
+                        | and_(JournalEntry.created_at == after.created_at, JournalEntry.id > after.id))
+    return db.session.scalar(later.limit(1)) or db.session.scalar(query.limit(1))
+
+
+# The desk -------------------------------------------------------------------------------------------
+
+@dataclass
+class MenteeRow:
+    user: User
+    last_entry_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    shared: int = 0
+    awaiting: int = 0
+    progress: object | None = None  # webapp.plans.progress.Progress, or None without a plan
+
+    @property
+    def quiet_days(self) -> int | None:
+        """Days since the last activity; None when there has never been any."""
+        if self.last_activity_at is None:
+            return None
+        return (utcnow() - self.last_activity_at).days
+
+    @property
+    def is_quiet(self) -> bool:
+        days = self.quiet_days
+        return days is None or days >= QUIET_AFTER_DAYS
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
+
+
+def desk_rows(methodist: User) -> list[MenteeRow]:
+    """Each active mentee with what the desk shows. Three statements, whatever the number of mentees.
+
+    Only what the methodist may read counts: a private entry is neither counted nor dated."""
+    mentees = db.session.scalars(
+        select(User).where(User.id.in_(active_mentee_ids(methodist)))
+        .options(joinedload(User.school)).order_by(User.display_name, User.id)
+    ).all()
+    rows = {user.id: MenteeRow(user=user) for user in mentees}
+    if not rows:
+        return []
+    ids = list(rows)
+    entries = db.session.execute(
+        select(JournalEntry.author_id, func.count(), func.max(JournalEntry.created_at), func.max(JournalEntry.updated_at),
+               func.sum(case((awaiting_clause(methodist), 1), else_=0)))
+        .where(JournalEntry.author_id.in_(ids), JournalEntry.visibility.in_(SHARED))
+        .group_by(JournalEntry.author_id)
+    )
+    for author_id, shared, last_created, last_updated, awaiting in entries:
+        row = rows[author_id]
+        row.shared, row.awaiting = shared, int(awaiting or 0)
+        row.last_entry_at, row.last_activity_at = last_created, _latest(last_created, last_updated)
+    # A mentee's comments count as activity too, on entries the methodist may read.
+    comments = db.session.execute(
+        select(Comment.author_id, func.max(Comment.created_at))
+        .join(JournalEntry, JournalEntry.id == Comment.entry_id)
+        .where(Comment.author_id.in_(ids), JournalEntry.visibility.in_(SHARED))
+        .group_by(Comment.author_id)
+    )
+    for author_id, last_comment in comments:
+        rows[author_id].last_activity_at = _latest(rows[author_id].last_activity_at, last_comment)
+    return list(rows.values())
+
+
+# What the author sees -----------------------------------------------------------------------------
+
+def statuses_for(entry_ids: Iterable[int]) -> dict[int, str]:
+    """The latest methodist's status of each entry: one statement for a whole list page.
+
+    Call it only for entries whose author is the viewer (their own journal)."""
+    ids = list(entry_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Feedback.entry_id, Feedback.status).where(Feedback.entry_id.in_(ids))
+        .order_by(Feedback.updated_at, Feedback.methodist_id)
+    )
+    return {entry_id: status for entry_id, status in rows}  # the latest wins
+
+
+@dataclass
+class Verdict:
+    methodist_id: int
+    name: str
+    status: str
+    at: datetime
+
+
+@dataclass
+class ReadMark:
+    name: str
+    first_read_at: datetime | None
+
+
+def verdicts_on(entry_id: int) -> list[Verdict]:
+    rows = db.session.execute(
+        select(Feedback.methodist_id, User.display_name, Feedback.status, Feedback.updated_at)
+        .join(User, User.id == Feedback.methodist_id)
+        .where(Feedback.entry_id == entry_id).order_by(Feedback.updated_at.desc())
+    )
+    return [Verdict(*row) for row in rows]
+
+
+def read_marks(entry: JournalEntry) -> list[ReadMark]:
+    """Whether and when each of the author's current methodists first opened the entry."""
+    rows = db.session.execute(
+        select(User.display_name, EntryRead.first_read_at)
+        .select_from(mentorships)
+        .join(User, User.id == mentorships.c.methodist_id)
+        .outerjoin(EntryRead, and_(EntryRead.entry_id == entry.id, EntryRead.user_id == User.id))
+        .where(mentorships.c.librarian_id == entry.author_id, User.active.is_(True))
+        .order_by(User.display_name, User.id)
+    )
+    return [ReadMark(*row) for row in rows]
+
+
+def record_read(entry_id: int, user_id: int) -> None:
+    """Note that a methodist opened the entry, once (the first time is what the author sees).
+
+    This is a write during a GET. On SQLite a read transaction that later writes cannot wait for
+    a busy writer and fails at once, so the read transaction ends here and the INSERT is the first
+    statement of its own (deferred) transaction, which waits its turn like any writer."""
+    db.session.commit()
+    db.session.execute(
+        insert_ignoring_duplicates(EntryRead)
+        .values(entry_id=entry_id, user_id=user_id, first_read_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[EntryRead.entry_id, EntryRead.user_id])
+    )
+    db.session.commit()
