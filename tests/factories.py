@@ -44,3 +44,52 @@ def make_entry(author_id: int, *, visibility: str = Visibility.MENTORS, title: s
 def assign_mentor(methodist_id: int, librarian_id: int) -> None:
     db.session.execute(insert(mentorships).values(methodist_id=methodist_id, librarian_id=librarian_id))
     db.session.commit()
+
+
+def make_notification(recipient_id: int, kind: str, *, actor_id: int | None = None, entry_id: int | None = None,
+                      comment_id: int | None = None, plan_id: int | None = None, read: bool = False,
+                      created_at=None) -> int:
+    from webapp.mentoring.models import Notification
+    from webapp.models import utcnow
+
+    notification = Notification(recipient_id=recipient_id, kind=kind, actor_id=actor_id, entry_id=entry_id,
+                                comment_id=comment_id, plan_id=plan_id, read_at=utcnow() if read else None,
+                                created_at=created_at or utcnow())
+    db.session.add(notification)
+    db.session.commit()
+    return notification.id
+
+
+def make_comment(entry_id: int, author_id: int, *, body: str = "Спасибо, очень интересно.") -> int:
+    from webapp.mentoring.models import Comment
+
+    comment = Comment(entry_id=entry_id, author_id=author_id, body=body)
+    db.session.add(comment)
+    db.session.commit()
+    return comment.id
+
+
+def make_plan(author_id: int, *, year: int, topic: str | None = None, aim: str = "", tasks: str = "") -> int:
+    from webapp.mentoring.models import Plan
+
+    plan = Plan(author_id=author_id, year=year, topic=topic or f"Тема {next(_seq)}", aim=aim, tasks=tasks)
+    db.session.add(plan)
+    db.session.commit()
+    return plan.id
+
+
+def make_step(plan_id: int, *, title: str | None = None, due_date=None, status: str = "planned",
+              position: int | None = None) -> int:
+    from webapp.mentoring.models import PlanStep
+
+    n = next(_seq)
+    step = PlanStep(plan_id=plan_id, title=title or f"Шаг {n}", due_date=due_date, status=status,
+                    position=n if position is None else position)
+    db.session.add(step)
+    db.session.commit()
+    return step.id
+
+
+def link_entry_to_step(entry_id: int, step_id: int | None) -> None:
+    db.session.get(JournalEntry, entry_id).step_id = step_id
+    db.session.commit()

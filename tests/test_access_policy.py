@@ -10,6 +10,8 @@ from sqlalchemy import select
 from webapp import access
 from webapp.auth import links
 from webapp.extensions import db
+from webapp.mentoring.models import NotificationKind
+from webapp.plans.progress import current_year
 from webapp.models import JournalEntry, User, Visibility
 
 from . import factories
@@ -63,6 +65,42 @@ POLICY: dict[tuple[str, str], dict[str, int]] = {
     ("admin.deactivate", "POST"): row(302, 404, 404, 404, 303, 404),
     ("admin.activate", "POST"): row(302, 404, 404, 404, 303, 404),
     ("admin.assign_methodists", "POST"): row(302, 404, 404, 404, 303, 404),
+    ("admin.school_methodist", "GET"): row(302, 404, 404, 404, 200, 404),
+    ("admin.assign_school_methodist", "POST"): row(302, 404, 404, 404, 422, 404),
+    # Comments: the entry's audience; the comment under test is the author's.
+    ("comments.index", "GET"): row(302, 404, 200, 404, 404, 200),
+    ("comments.create", "POST"): row(302, 404, 422, 404, 404, 422),
+    ("comments.autosave", "POST"): row(302, 404, 204, 404, 404, 204),
+    ("comments.show", "GET"): row(302, 404, 200, 404, 404, 200),
+    ("comments.edit", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("comments.update", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("comments.confirm_delete", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("comments.delete", "POST"): row(302, 404, 404, 404, 404, 303),
+    # The methodist's desk: methodists only; per-entry routes only for the author's methodist.
+    ("mentoring.desk", "GET"): row(302, 404, 200, 200, 404, 404),
+    ("mentoring.awaiting", "GET"): row(302, 404, 200, 200, 404, 404),
+    ("mentoring.awaiting_entry", "GET"): row(302, 404, 200, 404, 404, 404),
+    ("mentoring.answer", "POST"): row(302, 404, 422, 404, 404, 404),
+    ("mentoring.set_status", "POST"): row(302, 404, 422, 404, 404, 404),
+    # Plans: the author and her methodists; the plan under test is the author's.
+    ("plans.index", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("plans.new", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("plans.create", "POST"): row(302, 422, 422, 422, 422, 422),
+    ("plans.show", "GET"): row(302, 404, 200, 404, 404, 200),
+    ("plans.edit", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("plans.update", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("plans.create_step", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("plans.update_step", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("plans.delete_step", "POST"): row(302, 404, 404, 404, 404, 303),
+    ("plans.create_comment", "POST"): row(302, 404, 422, 404, 404, 422),
+    # Notifications: the recipient only; the notification under test is the author's.
+    ("notifications.index", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("notifications.badge", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("notifications.open", "GET"): row(302, 404, 404, 404, 404, 303),
+    ("notifications.read", "POST"): row(302, 404, 404, 404, 404, 303),
+    ("notifications.read_all", "POST"): row(302, 303, 303, 303, 303, 303),
+    ("notifications.settings", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("notifications.update_settings", "POST"): row(302, 303, 303, 303, 303, 303),
 }
 
 
@@ -77,12 +115,20 @@ def world(app, people):
         invite_url = links.issue(db.session.get(User, people["librarian"]))
     db.session.commit()
     school = db.session.get(User, people["librarian"]).school_id
-    return {**people, "entry": entry, "draft_key": draft.key, "token": invite_url.rsplit("/", 1)[1], "school": school}
+    comment = factories.make_comment(entry, people["author"])
+    plan = factories.make_plan(people["author"], year=current_year())
+    step = factories.make_step(plan)
+    note = factories.make_notification(people["author"], NotificationKind.ENTRY_COMMENT, actor_id=people["methodist"],
+                                       entry_id=entry, comment_id=comment)
+    return {**people, "entry": entry, "draft_key": draft.key, "token": invite_url.rsplit("/", 1)[1], "school": school,
+            "comment": comment, "plan": plan, "step": step, "notification": note}
 
 
 def url_for_rule(rule, world) -> str:
     values = {"entry_id": world["entry"], "key": world["draft_key"], "token": world["token"],
-              "filename": "css/rost.css", "user_id": world["librarian"], "school_id": world["school"]}
+              "filename": "css/rost.css", "user_id": world["librarian"], "school_id": world["school"],
+              "comment_id": world["comment"], "plan_id": world["plan"], "step_id": world["step"],
+              "notification_id": world["notification"]}
     path = rule.rule
     for name in rule.arguments:
         path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)

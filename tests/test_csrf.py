@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.journal.drafts import RESCUE_ENDPOINTS
+from webapp.mentoring.models import Comment
 from webapp.models import EntryDraft, JournalEntry, User, Visibility
 
 from . import factories
@@ -23,7 +24,7 @@ def unsafe_routes(app):
 
 def concrete(rule, entry_id, user_id):
     values = {"entry_id": entry_id, "key": "draftkey-none-1", "token": "no-such-token", "user_id": user_id,
-              "school_id": 1}
+              "school_id": 1, "comment_id": 1, "plan_id": 1, "step_id": 1, "notification_id": 1}
     path = rule.rule
     for name in rule.arguments:
         path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
@@ -45,6 +46,7 @@ def test_every_unsafe_route_refuses_a_request_without_token(csrf_app, signed_in)
         persona = signed_in["admin"] if rule.endpoint.startswith("admin.") else signed_in["author"]
         client = login(csrf_app.test_client(), persona)
         entries_before = db.session.scalar(select(func.count()).select_from(JournalEntry))
+        comments_before = db.session.scalar(select(func.count()).select_from(Comment))
         response = client.open(concrete(rule, signed_in["entry"], signed_in["author"]), method=method,
                                data={"title": "Подделка", "body": "текст", "visibility": "colleagues",
                                      "draft_key": "forgedkey-123", "version": "1"})
@@ -52,6 +54,7 @@ def test_every_unsafe_route_refuses_a_request_without_token(csrf_app, signed_in)
             # Refused, but the text is rescued into a draft rather than thrown away.
             entry = db.session.get(JournalEntry, signed_in["entry"])
             changed = (db.session.scalar(select(func.count()).select_from(JournalEntry)) != entries_before
+                       or db.session.scalar(select(func.count()).select_from(Comment)) != comments_before
                        or entry.title != "Исходный заголовок")
             if changed:
                 failures.append(f"{method} {rule.rule}: changed data without a token")

@@ -21,8 +21,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load_config(app, test_config)
 
     from . import database, errors, i18n, security, templating, urls
-    from .mentoring import models as _mentoring_models  # noqa: F401  (its tables join the metadata)
     from .extensions import csrf, db, login_manager, migrate
+    from .mentoring import models as _mentoring_models  # noqa: F401  (its tables join the metadata)
 
     urls.init_app(app)
     db.init_app(app)

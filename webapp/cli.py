@@ -26,6 +26,7 @@ from .auth import links
 from .auth.forms import PASSWORD_MIN
 from .extensions import db
 from .models import Role, User
+from .notifications.digest import send_digest_command
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 ROLE_NAMES = {Role.LIBRARIAN: "педагог-библиотекарь", Role.METHODIST: "методист", Role.ADMIN: "администратор"}
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(issue_link_command)
     app.cli.add_command(import_users_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(send_digest_command)
 
 
 def fail(message: str) -> NoReturn:

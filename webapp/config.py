@@ -40,11 +40,20 @@ class Defaults:
     HTMX_SOURCE = "cdn"  # or "local": static/vendor/htmx.min.js
     ENTRIES_PER_PAGE = 20
     AUTOSAVE_SECONDS = 30
+    COMMENT_POLL_SECONDS = 15  # how often the comments under an open entry ask for new ones
     INVITATION_HOURS = 72
     LOGIN_LIMIT_PER_MINUTE = 5
     LOGIN_LIMIT_PER_HOUR = 100
     SQLITE_BUSY_TIMEOUT_MS = 15_000
     PASSWORD_HASH_METHOD = "scrypt"
+    NOTIFICATION_POLL_SECONDS = 20
+    # Optional outgoing mail (the weekly digest). Without MAIL_SERVER nothing is ever sent.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = True  # STARTTLS after connecting
+    MAIL_FROM: str | None = None  # defaults to MAIL_USERNAME
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

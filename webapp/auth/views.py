@@ -25,7 +25,7 @@ _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 def load_user(user_id: str) -> User | None:
     """The cookie holds id:session_token; a revoked token or an inactive account signs nobody in."""
     ident, _sep, token = user_id.partition(":")
-    if not ident.isdigit() or not token:
+    if not (ident.isascii() and ident.isdigit()) or not token:
         return None
     user = db.session.get(User, int(ident))
     if user is None or not user.active or user.session_token != token:
@@ -34,7 +34,11 @@ def load_user(user_id: str) -> User | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("admin.index") if user.is_admin else url_for("journal.index")
+    if user.is_admin:
+        return url_for("admin.index")
+    if user.is_methodist:
+        return url_for("mentoring.desk")  # the methodist's start page
+    return url_for("journal.index")
 
 
 @bp.get("/")

@@ -9,14 +9,16 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import selectinload
 
 from .. import access
-from ..extensions import db
-from ..htmx import is_htmx_request, redirect_for, render
-from ..models import EntryDraft, EntryTag, JournalEntry, User, Visibility, utcnow
-from ..pagination import paginate
 from ..comments import panel as comments_panel
+from ..extensions import db
+from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..mentoring import panel as mentoring_panel
-from ..notifications import events
+from ..mentoring import queries as mentoring_queries
+from ..models import EntryDraft, EntryTag, JournalEntry, User, Visibility, utcnow
+from ..notifications import events, inbox
+from ..pagination import paginate
 from ..plans import panel as plans_panel
+from ..plans import queries as plan_queries
 from . import bp, drafts
 from .forms import EntryForm, parse_tags
 
@@ -68,8 +70,10 @@ def _per_page() -> int:
 
 def _index_context(form: EntryForm | None = None) -> dict:
     filters = _my_filters()
+    page = _my_entries_page(filters)
     return {
-        "page": _my_entries_page(filters),
+        "page": page,
+        "statuses": mentoring_queries.statuses_for(entry.id for entry in page.items),  # one query per page
         "filters": filters,
         "tags": _my_tags(),
         "form": form or _new_form(),
@@ -102,7 +106,9 @@ def feed():
 @bp.get("/new")
 @login_required
 def new():
-    return render("journal/new.html", "entry_form", form=_new_form(), new_drafts=_new_drafts())
+    # "Write an entry about this step" on the plan page preselects the step; the post re-checks it.
+    form = _new_form(step_id=drafts.number(request.args.get("step_id")))
+    return render("journal/new.html", "entry_form", form=form, new_drafts=_new_drafts())
 
 
 def _apply(entry: JournalEntry, form: EntryForm) -> None:
@@ -113,6 +119,9 @@ def _apply(entry: JournalEntry, form: EntryForm) -> None:
     entry.tags = [t for t in entry.tags if t.name in wanted] + [
         EntryTag(name=name) for name in wanted if name not in {t.name for t in entry.tags}
     ]
+    # A step of the author's own plan, or none: someone else's step id never sticks.
+    step_id = form.step_id.data
+    entry.step_id = step_id if step_id is not None and plan_queries.is_own_step(entry.author_id, step_id) else None
 
 
 @bp.post("/")
@@ -141,6 +150,8 @@ def create():
 @login_required
 def show(entry_id: int):
     entry = access.entry_for_viewing(current_user, entry_id)
+    if not is_fragment_request():
+        inbox.read_on_opening(current_user, entry_id=entry.id)
     entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
     return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry))
 
@@ -160,10 +171,10 @@ def _edit_form_for(entry: JournalEntry) -> tuple[EntryForm, EntryDraft | None]:
     )
     if draft is not None and (draft.title, draft.body) != (entry.title, entry.body):
         form = _new_form(title=draft.title, body=draft.body, visibility=draft.visibility, tags=draft.tags,
-                         version=draft.base_version or entry.version, draft_key=draft.key)
+                         version=draft.base_version or entry.version, draft_key=draft.key, step_id=entry.step_id)
         return form, draft
     form = _new_form(title=entry.title, body=entry.body, visibility=entry.visibility,
-                     tags=", ".join(entry.tag_names), version=entry.version)
+                     tags=", ".join(entry.tag_names), version=entry.version, step_id=entry.step_id)
     return form, None
 
 
@@ -272,6 +283,7 @@ def resume_draft(key: str):
         entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
         if form.version.data is None:
             form.version.data = entry.version
+        form.step_id.data = entry.step_id  # drafts keep no step: the entry's own stays
         return render("journal/edit.html", "entry_form", entry=entry, form=form, restored=draft)
     return render("journal/new.html", "entry_form", form=form, new_drafts=[], restored=draft)
 
