@@ -421,7 +421,7 @@ def test_no_poll_on_the_reading_pages(app, people, round_of_entries):
     """What the methodist types in the pane is never inside an element that refreshes itself."""
     page = _as(app, people["methodist"]).get("/mentoring/awaiting").text
     pane = _element(page, "reading-pane")
-    assert "every " not in pane and 'name="feedback-body"' in pane
+    assert not re.search(r'hx-get="[^"]*"[^>]*hx-trigger="[^"]*every ', pane) and 'name="feedback-body"' in pane
     assert "every " not in _element(page, "awaiting-list")
 
 
@@ -603,3 +603,17 @@ def test_the_answer_forms_carry_their_token(csrf_app):
     token = csrf_token_from(office.get(f"/admin/schools/{school}/methodist").text)
     assert office.post(f"/admin/schools/{school}/methodist",
                        data={"csrf_token": token, "methodist": str(methodist)}).status_code == 303
+
+
+def test_the_comment_begun_in_the_pane_is_kept_and_comes_back(client, people):
+    from webapp.mentoring.models import CommentDraft
+
+    entry = factories.make_entry(people["author"], title="Запись для ответа")
+    login(client, people["methodist"])
+    draft = client.post(f"/comments/entry/{entry}/draft", data={"feedback-body": "Начинаю отвечать…"})
+    assert draft.status_code == 200
+    pane = client.get(f"/mentoring/awaiting/{entry}").text
+    assert "Начинаю отвечать…" in pane and f"/comments/entry/{entry}/draft" in pane
+    client.post(f"/mentoring/awaiting/{entry}",
+                data={"feedback-body": "Начинаю отвечать… и заканчиваю.", "feedback-status": "comment"})
+    assert db.session.get(CommentDraft, (people["methodist"], entry)) is None

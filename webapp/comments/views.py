@@ -101,7 +101,9 @@ def create(entry_id: int):
 @login_required
 def autosave(entry_id: int):
     entry = _entry_to_comment_on(entry_id)
-    state = drafts.save(current_user, entry.id, drafts.clean(request.form.get("body")))
+    # The comment form names its text "body"; the desk's answer form, prefixed, "feedback-body".
+    typed = request.form.get("body", request.form.get("feedback-body"))
+    state = drafts.save(current_user, entry.id, drafts.clean(typed))
     db.session.commit()
     if state is None:
         return Response(status=204)

@@ -18,7 +18,7 @@ from ..pagination import paginate
 from . import answers, bp, panel, queries
 from .desk import attach_progress
 from .forms import AnswerForm
-from .models import FeedbackStatus
+from .models import CommentDraft, FeedbackStatus
 
 FEEDBACK_LABELS = {FeedbackStatus.ACCEPTED: _l("Accepted"), FeedbackStatus.NEEDS_WORK: _l("Needs work")}
 bp.add_app_template_global(FEEDBACK_LABELS, "FEEDBACK_LABELS")
@@ -67,9 +67,15 @@ def _reading_room(current: JournalEntry | None, *, form: AnswerForm | None = Non
         "total": queries.awaiting_count(current_user, author_id),
         "author_id": author_id,
         "current": current,
-        "form": form or AnswerForm(formdata=None, comment_only=True),
+        "form": form or AnswerForm(formdata=None, comment_only=True, data=_typed_before(current)),
         "answered": answered,
     }
+
+
+def _typed_before(entry: JournalEntry | None) -> dict:
+    """The comment this methodist began on the entry (autosaved), back in the pane."""
+    draft = db.session.get(CommentDraft, (current_user.id, entry.id)) if entry is not None else None
+    return {"body": draft.body} if draft is not None else {}
 
 
 def _pane_url(entry: JournalEntry | None) -> str:
