@@ -11,8 +11,8 @@ from webapp import access
 from webapp.auth import links
 from webapp.extensions import db
 from webapp.mentoring.models import NotificationKind
-from webapp.plans.progress import current_year
 from webapp.models import JournalEntry, User, Visibility
+from webapp.plans.progress import current_year
 
 from . import factories
 from .conftest import FRAGMENT, login
