@@ -22,7 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import database, errors, i18n, security, templating, urls
     from .extensions import csrf, db, login_manager, migrate
-    from .mentoring import models as _mentoring_models  # noqa: F401  (its tables join the metadata)
+    from .groups import models as _groups_models  # noqa: F401  (their tables join the metadata)
+    from .mentoring import models as _mentoring_models  # noqa: F401
 
     urls.init_app(app)
     db.init_app(app)

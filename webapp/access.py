@@ -12,6 +12,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from .extensions import db
+from .groups.models import Group, GroupMember, MemberRole, Post, Thread
 from .mentoring.models import Comment, Notification, Plan
 from .models import EntryDraft, JournalEntry, User, Visibility, mentorships
 
@@ -151,3 +152,73 @@ def own_notifications(user: User) -> Select:
 def mentee_ids(user: User) -> Select:
     """Ids of the librarians `user` mentors (empty for anyone else)."""
     return _mentee_ids(user)
+
+
+# Groups and discussions --------------------------------------------------------------------------
+# An open group is read by every signed-in person; a closed one by its members only. Threads and
+# posts are read by whoever may read the group; members post; a locked thread takes no posts.
+
+
+def _member_group_ids(user: User) -> Select:
+    return select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+
+
+def group_visible_clause(user: User) -> ColumnElement[bool]:
+    if not user.is_authenticated or not user.active:
+        return Group.id.is_(None)
+    return or_(Group.is_open.is_(True), Group.id.in_(_member_group_ids(user)))
+
+
+def visible_groups(user: User) -> Select:
+    return select(Group).where(group_visible_clause(user))
+
+
+def membership(user: User, group_id: int) -> GroupMember | None:
+    if not user.is_authenticated:
+        return None
+    return db.session.get(GroupMember, (group_id, user.id))
+
+
+def group_for_viewing(user: User, group_id: int) -> Group:
+    group = db.session.scalar(visible_groups(user).where(Group.id == group_id))
+    if group is None:
+        abort(404)
+    return group
+
+
+def can_manage_group(user: User, group_id: int) -> bool:
+    """Leaders of the group and administrators."""
+    if not user.is_authenticated or not user.active:
+        return False
+    if user.is_admin:
+        return True
+    member = membership(user, group_id)
+    return member is not None and member.role == MemberRole.LEADER
+
+
+def visible_threads(user: User) -> Select:
+    return select(Thread).join(Group, Group.id == Thread.group_id).where(group_visible_clause(user))
+
+
+def thread_for_viewing(user: User, thread_id: int) -> Thread:
+    thread = db.session.scalar(visible_threads(user).where(Thread.id == thread_id))
+    if thread is None:
+        abort(404)
+    return thread
+
+
+def can_post(user: User, thread: Thread) -> bool:
+    """Members post in threads that are not locked."""
+    return not thread.locked and membership(user, thread.group_id) is not None
+
+
+def visible_posts(user: User) -> Select:
+    return (select(Post).join(Thread, Thread.id == Post.thread_id).join(Group, Group.id == Thread.group_id)
+            .where(group_visible_clause(user)))
+
+
+def post_for_viewing(user: User, post_id: int) -> Post:
+    post = db.session.scalar(visible_posts(user).where(Post.id == post_id))
+    if post is None:
+        abort(404)
+    return post

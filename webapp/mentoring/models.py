@@ -29,6 +29,9 @@ class NotificationKind(StrEnum):
     ENTRY_STATUS = "entry_status"  # a methodist set a status on my entry
     ENTRY_SHARED = "entry_shared"  # an entry shared with me as methodist
     PLAN_COMMENT = "plan_comment"  # a comment on my plan
+    THREAD_REPLY = "thread_reply"  # a reply in a thread I started or posted in
+    NEW_THREAD = "new_thread"  # a new thread in a group I lead
+    MENTION = "mention"  # a post mentions me by @login
 
 
 class Comment(db.Model):
@@ -143,6 +146,8 @@ class Notification(db.Model):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id", ondelete="CASCADE"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 

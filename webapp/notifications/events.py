@@ -3,11 +3,13 @@ same transaction as the change. Nobody is notified of their own action, of a kin
 muted, or about an entry they may not see."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import insert, literal, select
 
 from ..extensions import db
+from ..groups.models import Group, GroupMember, MemberRole, Post, Thread, ThreadState
 from ..mentoring.models import Comment, Feedback, Notification, NotificationKind, NotificationSettings, Plan, PlanComment
 from ..models import JournalEntry, User, Visibility, mentorships
 
@@ -72,3 +74,52 @@ def entry_shared(entry: JournalEntry, was: str | None) -> None:
 
 def plan_commented(comment: PlanComment, plan: Plan) -> None:
     _send(NotificationKind.PLAN_COMMENT, {plan.author_id}, actor_id=comment.author_id, plan_id=plan.id)
+
+
+# Discussions -------------------------------------------------------------------------------------
+
+MENTION = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]{1,63})", re.IGNORECASE)
+
+
+def _group_readers(group: Group, candidates: set[int]) -> set[int]:
+    """Those of `candidates` who may read the group (active; members if it is closed)."""
+    query = select(User.id).where(User.id.in_(candidates), User.active.is_(True))
+    if not group.is_open:
+        query = query.where(User.id.in_(select(GroupMember.user_id).where(GroupMember.group_id == group.id)))
+    return set(db.session.scalars(query))
+
+
+def _not_muted(thread_id: int, people: set[int]) -> set[int]:
+    muted = set(db.session.scalars(select(ThreadState.user_id).where(
+        ThreadState.thread_id == thread_id, ThreadState.muted.is_(True), ThreadState.user_id.in_(people))))
+    return people - muted
+
+
+def post_added(post: Post, thread: Thread, group: Group) -> None:
+    """A reply: those who started or posted in the thread hear of it, and anyone @mentioned."""
+    taking_part = set(db.session.scalars(
+        select(Post.author_id).where(Post.thread_id == thread.id, Post.id != post.id, Post.author_id.is_not(None)).distinct()
+    ))
+    if thread.author_id:
+        taking_part.add(thread.author_id)
+    mentioned = mentioned_users(post.body)
+    target = {"thread_id": thread.id, "post_id": post.id}
+    _send(NotificationKind.MENTION, _group_readers(group, mentioned), actor_id=post.author_id, **target)
+    repliers = _not_muted(thread.id, _group_readers(group, taking_part - mentioned))
+    _send(NotificationKind.THREAD_REPLY, repliers, actor_id=post.author_id, **target)
+
+
+def thread_created(thread: Thread, first_post: Post, group: Group) -> None:
+    leaders = set(db.session.scalars(select(GroupMember.user_id).where(
+        GroupMember.group_id == group.id, GroupMember.role == MemberRole.LEADER)))
+    mentioned = mentioned_users(first_post.body)
+    target = {"thread_id": thread.id, "post_id": first_post.id}
+    _send(NotificationKind.MENTION, _group_readers(group, mentioned), actor_id=thread.author_id, **target)
+    _send(NotificationKind.NEW_THREAD, _group_readers(group, leaders - mentioned), actor_id=thread.author_id, **target)
+
+
+def mentioned_users(text: str) -> set[int]:
+    logins = {m.lower() for m in MENTION.findall(text or "")}
+    if not logins:
+        return set()
+    return set(db.session.scalars(select(User.id).where(User.login.in_(logins))))

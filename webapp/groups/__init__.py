@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("groups", __name__, url_prefix="/groups")
