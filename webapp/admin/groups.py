@@ -1,0 +1,131 @@
+"""Administration of groups: create a group, change its name, kind and openness, name its leaders.
+
+Administrators only (the blueprint's before_request). Nothing here reads a group's discussions."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import abort, flash, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..groups import queries as group_queries
+from ..groups.forms import KIND_LABELS, GroupForm, duplicate_name_message
+from ..groups.models import Group, GroupMember, MemberRole
+from ..htmx import redirect_for, render
+from ..models import User
+from . import bp
+
+
+def _leaders_by_group(group_ids: list[int] | None = None) -> dict[int, list[User]]:
+    query = (select(GroupMember.group_id, User).join(User, User.id == GroupMember.user_id)
+             .where(GroupMember.role == MemberRole.LEADER).order_by(User.display_name, User.id))
+    if group_ids is not None:
+        query = query.where(GroupMember.group_id.in_(group_ids))
+    leaders: dict[int, list[User]] = defaultdict(list)
+    for group_id, user in db.session.execute(query):
+        leaders[group_id].append(user)
+    return leaders
+
+
+def _people_for_leaders(group: Group | None) -> list[User]:
+    """Every active person, plus any deactivated one still leading, so that saving keeps them."""
+    chosen = User.active.is_(True)
+    if group is not None:
+        chosen = or_(chosen, User.id.in_(select(GroupMember.user_id).where(
+            GroupMember.group_id == group.id, GroupMember.role == MemberRole.LEADER)))
+    return list(db.session.scalars(select(User).where(chosen).order_by(User.display_name, User.id)))
+
+
+def _group_form(group: Group | None = None, *, submitted: bool = False) -> GroupForm:
+    people = _people_for_leaders(group)
+    if submitted:
+        return GroupForm(people=people, group=group)
+    data = {"kind": group.kind, "is_open": group.is_open, "name": group.name, "description": group.description,
+            "leaders": [u.id for u in _leaders_by_group([group.id]).get(group.id, [])]} if group else {}
+    return GroupForm(formdata=None, data=data or None, people=people, group=group)
+
+
+def _set_leaders(group_id: int, leader_ids: set[int]) -> None:
+    """The chosen people lead the group (joining it if need be); former leaders stay on as members."""
+    db.session.execute(update(GroupMember).where(
+        GroupMember.group_id == group_id, GroupMember.role == MemberRole.LEADER, GroupMember.user_id.not_in(leader_ids)
+    ).values(role=MemberRole.MEMBER))
+    if leader_ids:
+        db.session.execute(update(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id.in_(leader_ids))
+                           .values(role=MemberRole.LEADER))
+        for user_id in leader_ids:
+            group_queries.add_member(group_id, user_id, role=MemberRole.LEADER)
+
+
+def _apply(group: Group, form: GroupForm) -> None:
+    group.name, group.kind, group.is_open = form.name.data, form.kind.data, form.is_open.data
+    group.description = form.description.data or ""
+
+
+def _saved(group: Group, form: GroupForm) -> bool:
+    try:
+        db.session.flush()
+        _set_leaders(group.id, set(form.leaders.data or []))
+        db.session.commit()
+        return True
+    except IntegrityError:  # the same name saved by another administrator a moment ago
+        db.session.rollback()
+        form.name.errors = [duplicate_name_message(form.name.data)]
+        return False
+
+
+@bp.get("/groups")
+def groups():
+    rows = db.session.execute(
+        select(Group, select(func.count()).select_from(GroupMember).where(GroupMember.group_id == Group.id)
+               .correlate(Group).scalar_subquery())
+        .order_by(func.lower(Group.name), Group.id)
+    ).all()
+    return render("admin/groups.html", rows=rows, leaders=_leaders_by_group(), kind_labels=KIND_LABELS)
+
+
+@bp.get("/groups/new")
+def new_group():
+    return render("admin/group_form.html", "group_form", form=_group_form(), group=None)
+
+
+@bp.post("/groups")
+def create_group():
+    form = _group_form(submitted=True)
+    if form.validate():
+        group = Group()
+        _apply(group, form)
+        db.session.add(group)
+        if _saved(group, form):
+            flash(_("The group “%(name)s” is created.", name=group.name), "success")
+            return redirect_for(url_for("admin.groups"))
+    return render("admin/group_form.html", "group_form", status=422, form=form, group=None)
+
+
+def _group_or_404(group_id: int) -> Group:
+    group = db.session.get(Group, group_id)
+    if group is None:
+        abort(404)
+    return group
+
+
+@bp.get("/groups/<int:group_id>")
+def edit_group(group_id: int):
+    group = _group_or_404(group_id)
+    return render("admin/group_form.html", "group_form", form=_group_form(group), group=group)
+
+
+@bp.post("/groups/<int:group_id>")
+def update_group(group_id: int):
+    group = _group_or_404(group_id)
+    form = _group_form(group, submitted=True)
+    if form.validate():
+        _apply(group, form)
+        if _saved(group, form):
+            flash(_("The group “%(name)s” is saved.", name=group.name), "success")
+            return redirect_for(url_for("admin.groups"))
+        group = _group_or_404(group_id)
+    return render("admin/group_form.html", "group_form", status=422, form=form, group=group)

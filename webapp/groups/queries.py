@@ -1,0 +1,194 @@
+"""What the group pages read. Every statement narrows webapp.access's group rule, and every page
+costs a fixed number of statements whatever the number of groups, threads or members:
+
+- my groups: one statement for the groups (member count and my role as columns) and one
+  aggregate for the threads with unread posts in all of them;
+- a group page: one for the group (member count and newest activity as columns), one for
+  the page of threads (author and my read state joined in);
+- the thread list's poll: one statement, answering "not visible", "nothing new" or "changed".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request
+from sqlalchemy import Select, and_, delete, func, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from .. import access
+from ..extensions import db
+from ..models import User, utcnow
+from ..pagination import Page, current_page_number
+from ..threads import bp as threads_bp
+from .models import Group, GroupMember, MemberRole, Thread, ThreadState
+
+THREADS_PER_PAGE = 20
+
+
+# Links into the threads feature, by path: the agreed contract is /threads/<id> and
+# /threads/new?group_id=<id>, whatever the endpoints there are called.
+
+def thread_url(thread_id: int) -> str:
+    return f"{request.script_root}{threads_bp.url_prefix}/{thread_id}"
+
+
+def new_thread_url(group_id: int) -> str:
+    return f"{request.script_root}{threads_bp.url_prefix}/new?group_id={group_id}"
+
+
+# Columns computed per group ------------------------------------------------------------------------
+
+def _member_count():
+    return (select(func.count()).select_from(GroupMember).where(GroupMember.group_id == Group.id)
+            .correlate(Group).scalar_subquery())
+
+
+def _newest_activity():
+    """The group's newest post id: what the thread list shows, in one number (0 = no posts)."""
+    newest = (select(func.max(Thread.last_post_id)).where(Thread.group_id == Group.id)
+              .correlate(Group).scalar_subquery())
+    return func.coalesce(newest, 0)
+
+
+# My groups ---------------------------------------------------------------------------------------
+
+@dataclass
+class GroupRow:
+    group: Group
+    member_count: int
+    role: str | None  # mine; None when I am not a member
+    unread_threads: int = 0
+
+    @property
+    def is_leader(self) -> bool:
+        return self.role == MemberRole.LEADER
+
+
+def groups_for_index(user: User) -> tuple[list[GroupRow], list[GroupRow]]:
+    """The groups `user` belongs to, and the open groups they may join; both by name."""
+    mine = aliased(GroupMember)
+    rows = db.session.execute(
+        access.visible_groups(user)
+        .add_columns(_member_count().label("member_count"), mine.role)
+        .outerjoin(mine, and_(mine.group_id == Group.id, mine.user_id == user.id))
+        .order_by(func.lower(Group.name), Group.id)
+    ).all()
+    member_of = [GroupRow(group, count, role) for group, count, role in rows if role is not None]
+    joinable = [GroupRow(group, count, None) for group, count, role in rows if role is None and group.is_open]
+    unread = unread_thread_counts(user, [row.group.id for row in member_of])
+    for row in member_of:
+        row.unread_threads = unread.get(row.group.id, 0)
+    return member_of, joinable
+
+
+def _unread_clause(user: User):
+    """A thread has posts `user` has not read (no read state = nothing read yet)."""
+    return Thread.last_post_id > func.coalesce(ThreadState.last_read_post_id, 0)
+
+
+def _with_my_state(query: Select, user: User) -> Select:
+    return query.outerjoin(ThreadState, and_(ThreadState.thread_id == Thread.id, ThreadState.user_id == user.id))
+
+
+def unread_thread_counts(user: User, group_ids: list[int]) -> dict[int, int]:
+    """How many threads with unread posts each group has: one aggregate for all of them. A muted
+    thread does not ask for attention (as in the navigation's count, groups/nav.py)."""
+    if not group_ids:
+        return {}
+    query = (select(Thread.group_id, func.count(Thread.id)).join(Group, Group.id == Thread.group_id)
+             .where(access.group_visible_clause(user), Thread.group_id.in_(group_ids), _unread_clause(user),
+                    ThreadState.muted.is_not(True)))
+    rows = db.session.execute(_with_my_state(query, user).group_by(Thread.group_id))
+    return {group_id: count for group_id, count in rows}
+
+
+# One group ---------------------------------------------------------------------------------------
+
+@dataclass
+class GroupHeader:
+    group: Group
+    member_count: int
+    newest: int  # the newest post id in the group: the thread list's poll compares against it
+
+
+def group_header(user: User, group_id: int) -> GroupHeader | None:
+    """The group with its member count and newest activity, if `user` may read it."""
+    row = db.session.execute(
+        access.visible_groups(user).add_columns(_member_count(), _newest_activity()).where(Group.id == group_id)
+    ).first()
+    return GroupHeader(*row) if row is not None else None
+
+
+def poll_statement(user: User, group_id: int) -> Select:
+    """The thread list's poll, with access folded in: no row = not visible (404); otherwise the
+    newest post id, to compare with what the page shows. The subquery reads threads through
+    ix_threads_group_order."""
+    return select(_newest_activity()).select_from(Group).where(Group.id == group_id, access.group_visible_clause(user))
+
+
+@dataclass
+class ThreadRow:
+    thread: Thread
+    unread: bool
+    url: str
+
+
+def threads_per_page() -> int:
+    return int(current_app.config.get("THREADS_PER_PAGE", THREADS_PER_PAGE))
+
+
+def thread_page(user: User, group_id: int) -> Page:
+    """One page of the group's threads, pinned first, then by last activity; authors and my
+    read state come in the same statement."""
+    per_page = threads_per_page()
+    number = current_page_number()
+    query = (_with_my_state(access.visible_threads(user), user)
+             .add_columns(ThreadState.last_read_post_id)
+             .where(Thread.group_id == group_id)
+             .options(joinedload(Thread.author))
+             .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+             .limit(per_page + 1).offset((number - 1) * per_page))
+    rows = db.session.execute(query).all()
+    items = [ThreadRow(thread, _has_unread(thread, last_read), thread_url(thread.id))
+             for thread, last_read in rows[:per_page]]
+    return Page(items=items, number=number, has_prev=number > 1, has_next=len(rows) > per_page)
+
+
+def _has_unread(thread: Thread, last_read: int | None) -> bool:
+    return thread.last_post_id is not None and thread.last_post_id > (last_read or 0)
+
+
+# Members -----------------------------------------------------------------------------------------
+
+def members_of(group_id: int) -> list[GroupMember]:
+    """Leaders first ("leader" sorts before "member"), then by name; people loaded in the same statement."""
+    return list(db.session.scalars(
+        select(GroupMember).join(User, User.id == GroupMember.user_id).where(GroupMember.group_id == group_id)
+        .options(contains_eager(GroupMember.user))
+        .order_by(GroupMember.role, User.display_name, User.id)
+    ))
+
+
+def member(group_id: int, user_id: int) -> GroupMember | None:
+    return db.session.scalar(select(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)
+                             .options(joinedload(GroupMember.user)))
+
+
+def people_to_add(group_id: int) -> list[User]:
+    """Active people who are not members yet, for the leader's "add a member" list."""
+    members = select(GroupMember.user_id).where(GroupMember.group_id == group_id)
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True), User.id.not_in(members)).order_by(User.display_name, User.id)
+    ))
+
+
+def add_member(group_id: int, user_id: int, role: str = MemberRole.MEMBER) -> None:
+    """Idempotent: joining twice at once (a double click, two leaders) leaves one membership."""
+    from ..mentoring.queries import insert_ignoring_duplicates
+
+    db.session.execute(insert_ignoring_duplicates(GroupMember).values(
+        group_id=group_id, user_id=user_id, role=role, joined_at=utcnow()).on_conflict_do_nothing())
+
+
+def remove_member(group_id: int, user_id: int) -> None:
+    db.session.execute(delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id))

@@ -1,0 +1,178 @@
+"""Groups: my groups and the open ones to join, a group's page with its self-refreshing thread
+list, joining and leaving, the members page, and the leader's description editor.
+
+A group someone may not read answers 404 on every route, the poll included; managing (the
+description, adding and removing members) is for the group's leaders and administrators."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import access
+from ..extensions import db
+from ..htmx import is_htmx_request, redirect_for, render
+from ..journal.drafts import number
+from . import bp, queries
+from .forms import KIND_LABELS, DescriptionForm, MemberForm
+from .models import Group, MemberRole
+
+UPDATED = "group-updated"  # htmx event after a change of membership or description
+
+
+def poll_seconds() -> int:
+    return int(current_app.config["GROUP_POLL_SECONDS"])
+
+
+@bp.get("/")
+@login_required
+def index():
+    member_of, joinable = queries.groups_for_index(current_user)
+    return render("groups/index.html", member_of=member_of, joinable=joinable, kind_labels=KIND_LABELS)
+
+
+# One group and its thread list --------------------------------------------------------------------
+
+@bp.get("/<int:group_id>")
+@login_required
+def show(group_id: int):
+    """The group's page; with ?seen=<newest post id>, the thread list's poll."""
+    seen = number(request.args.get("seen"))
+    if seen is not None:
+        newest = db.session.scalar(queries.poll_statement(current_user, group_id))
+        if newest is None:
+            abort(404)
+        if newest == seen:
+            return Response(status=204)
+    header = queries.group_header(current_user, group_id)
+    if header is None:
+        abort(404)
+    member = access.membership(current_user, group_id)
+    return render("groups/show.html", "thread_list", header=header, group=header.group,
+                  page=queries.thread_page(current_user, group_id), is_member=member is not None,
+                  can_manage=access.can_manage_group(current_user, group_id), kind_labels=KIND_LABELS,
+                  new_thread_url=queries.new_thread_url(group_id), poll_seconds=poll_seconds())
+
+
+@bp.post("/<int:group_id>/join")
+@login_required
+def join(group_id: int):
+    group = access.group_for_viewing(current_user, group_id)
+    if access.membership(current_user, group.id) is None:
+        if not group.is_open:
+            abort(404)  # unreachable: a closed group is visible to its members only
+        queries.add_member(group.id, current_user.id)
+        db.session.commit()
+        flash(_("You have joined the group “%(name)s”.", name=group.name), "success")
+    return redirect_for(url_for("groups.show", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/leave")
+@login_required
+def leave(group_id: int):
+    group = access.group_for_viewing(current_user, group_id)
+    if access.membership(current_user, group.id) is not None:
+        queries.remove_member(group.id, current_user.id)
+        db.session.commit()
+        flash(_("You have left the group “%(name)s”.", name=group.name), "success")
+    # Out of a closed group, its page is no longer there for them.
+    target = url_for("groups.show", group_id=group.id) if group.is_open else url_for("groups.index")
+    return redirect_for(target)
+
+
+# Members ------------------------------------------------------------------------------------------
+
+def _group_to_manage(group_id: int) -> Group:
+    """Leaders and administrators manage; to everyone else the action is not there."""
+    if not access.can_manage_group(current_user, group_id):
+        abort(404)
+    group = db.session.get(Group, group_id)
+    if group is None:
+        abort(404)
+    return group
+
+
+def _members_page(group: Group, manage: bool, **context) -> dict:
+    members = queries.members_of(group.id)
+    page = {"group": group, "members": members, "manage": manage, "kind_labels": KIND_LABELS,
+            # An administrator manages a closed group without reading its discussions.
+            "can_read": group.is_open or any(m.user_id == current_user.id for m in members),
+            "notice": None, "refusal": None}
+    if manage:
+        page["add_form"] = MemberForm(formdata=None, people=queries.people_to_add(group.id))
+    page.update(context)
+    return page
+
+
+@bp.get("/<int:group_id>/members")
+@login_required
+def members(group_id: int):
+    if access.can_manage_group(current_user, group_id):
+        return render("groups/members.html", "members_panel", **_members_page(_group_to_manage(group_id), True))
+    group = access.group_for_viewing(current_user, group_id)
+    return render("groups/members.html", "members_panel", **_members_page(group, False))
+
+
+def _membership_changed(group: Group, message: str):
+    if is_htmx_request():
+        return render("groups/members.html", "members_panel", headers={"HX-Trigger": UPDATED},
+                      **_members_page(group, True, notice=message))
+    flash(message, "success")
+    return redirect_for(url_for("groups.members", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/members")
+@login_required
+def add_member(group_id: int):
+    group = _group_to_manage(group_id)
+    form = MemberForm(people=queries.people_to_add(group.id))
+    if not form.validate():
+        return render("groups/members.html", "members_panel", status=422, **_members_page(group, True, add_form=form))
+    person = form.chosen()
+    queries.add_member(group.id, person.id)
+    db.session.commit()
+    return _membership_changed(group, _("%(name)s is now a member.", name=person.display_name))
+
+
+@bp.post("/<int:group_id>/members/remove")
+@login_required
+def remove_member(group_id: int):
+    group = _group_to_manage(group_id)
+    form = MemberForm()
+    member = queries.member(group.id, form.user_id.data) if form.validate() else None
+    if member is None or member.role != MemberRole.MEMBER:
+        # Leaders are named and changed by administrators, on the group's administration page.
+        refusal = _("Leaders are changed by an administrator.") if member else _("Choose a member from the list.")
+        return render("groups/members.html", "members_panel", status=422, **_members_page(group, True, refusal=refusal))
+    name = member.user.display_name
+    queries.remove_member(group.id, member.user_id)
+    db.session.commit()
+    return _membership_changed(group, _("%(name)s is no longer a member.", name=name))
+
+
+# The description ----------------------------------------------------------------------------------
+
+@bp.get("/<int:group_id>/edit")
+@login_required
+def edit(group_id: int):
+    group = _group_to_manage(group_id)
+    form = DescriptionForm(formdata=None, data={"description": group.description})
+    return render("groups/edit.html", "description_form", group=group, form=form, can_read=_can_read(group))
+
+
+@bp.post("/<int:group_id>/edit")
+@login_required
+def update(group_id: int):
+    group = _group_to_manage(group_id)
+    form = DescriptionForm()
+    if not form.validate():
+        return render("groups/edit.html", "description_form", status=422, group=group, form=form,
+                      can_read=_can_read(group))
+    group.description = form.description.data or ""
+    db.session.commit()
+    flash(_("The description is saved."), "success")
+    return redirect_for(url_for("groups.show", group_id=group.id) if _can_read(group) else url_for("groups.index"))
+
+
+def _can_read(group: Group) -> bool:
+    return group.is_open or access.membership(current_user, group.id) is not None
