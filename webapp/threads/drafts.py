@@ -1,0 +1,190 @@
+"""Text being written in the discussions, never lost: the reply being typed (PostDraft, per person
+and thread) and a new thread (ThreadDraft, per person and group) are autosaved, brought back into
+their forms, kept when the thread is closed meanwhile, and rescued when a post is refused for an
+expired session or form token (webapp.journal.drafts.rescue_if_text hands those requests here)."""
+from __future__ import annotations
+
+from flask import Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import delete, select
+
+from .. import access
+from ..extensions import db
+from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
+from ..htmx import is_htmx_request, render
+from ..journal.drafts import number
+from ..journal.forms import strip_controls
+from ..models import User, utcnow
+from ..urls import login_url
+
+DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a message too long to post
+TITLE_DRAFT_LIMIT = 1_000
+
+
+def clean(text: str | None, limit: int = DRAFT_TEXT_LIMIT) -> str:
+    return (strip_controls(text) or "")[:limit]
+
+
+# The reply being typed -----------------------------------------------------------------------------
+
+def save_reply(user: User, thread_id: int, text: str) -> str | None:
+    """Store `text` as the person's reply draft in the thread. Returns "saved", "cleared" (the text
+    was emptied, so the draft is gone) or None (nothing to store, nothing stored)."""
+    draft = db.session.get(PostDraft, (user.id, thread_id))
+    if not text.strip():
+        if draft is None:
+            return None
+        db.session.delete(draft)
+        return "cleared"
+    if draft is not None and draft.body == text:
+        return "saved"
+    if draft is None and _just_posted(user, thread_id, text):
+        return None  # an autosave that left before the reply was sent arrives after it
+    if draft is None:
+        draft = PostDraft(user_id=user.id, thread_id=thread_id)
+        db.session.add(draft)
+    draft.body = text
+    draft.updated_at = utcnow()
+    return "saved"
+
+
+def _just_posted(user: User, thread_id: int, text: str) -> bool:
+    latest = db.session.scalar(
+        select(Post.body).where(Post.thread_id == thread_id, Post.author_id == user.id)
+        .order_by(Post.id.desc()).limit(1)
+    )
+    return latest == text
+
+
+def clear_reply(user: User, thread_id: int) -> None:
+    db.session.execute(delete(PostDraft).where(PostDraft.user_id == user.id, PostDraft.thread_id == thread_id))
+
+
+def quote_of(body: str) -> str:
+    """A post as a Markdown quote, followed by an empty line to write under."""
+    lines = (body or "").strip().splitlines() or [""]
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in lines) + "\n\n"
+
+
+def with_quote(text: str, body: str) -> str:
+    """The text typed so far, then the quote: nothing typed is replaced."""
+    quote = quote_of(body)
+    if not text.strip():
+        return quote
+    return text.rstrip("\n") + "\n\n" + quote
+
+
+# A new thread ------------------------------------------------------------------------------------
+
+def save_new_thread(user: User, group_id: int, title: str, body: str) -> str | None:
+    draft = db.session.get(ThreadDraft, (user.id, group_id))
+    if not (title.strip() or body.strip()):
+        if draft is None:
+            return None
+        db.session.delete(draft)
+        return "cleared"
+    if draft is not None and (draft.title, draft.body) == (title, body):
+        return "saved"
+    if draft is None:
+        draft = ThreadDraft(user_id=user.id, group_id=group_id)
+        db.session.add(draft)
+    draft.title, draft.body, draft.updated_at = title, body, utcnow()
+    return "saved"
+
+
+def save_new_thread_from(user: User, group_id: int, form) -> str | None:
+    return save_new_thread(user, group_id, clean(form.get("title"), TITLE_DRAFT_LIMIT), clean(form.get("body")))
+
+
+def clear_new_thread(user: User, group_id: int) -> None:
+    db.session.execute(delete(ThreadDraft).where(ThreadDraft.user_id == user.id, ThreadDraft.group_id == group_id))
+
+
+# Rescue ------------------------------------------------------------------------------------------
+
+REPLY_ENDPOINTS = frozenset({"threads.reply", "threads.autosave"})
+NEW_THREAD_ENDPOINTS = frozenset({"threads.create", "threads.autosave_new"})
+RESCUE_ENDPOINTS = REPLY_ENDPOINTS | NEW_THREAD_ENDPOINTS
+
+
+def rescue() -> Response | None:
+    """A post or autosave refused before its view ran. Signed in with a stale form token: the text
+    becomes the draft and the form comes back holding it, with a fresh token. Signed out (htmx): the
+    page keeps the text and says how to go on. None otherwise (a plain form post while signed out:
+    the last autosave is kept, and the login page follows)."""
+    if request.endpoint in REPLY_ENDPOINTS:
+        return _rescue_reply()
+    if request.endpoint in NEW_THREAD_ENDPOINTS:
+        return _rescue_new_thread()
+    return None
+
+
+def _member_thread(thread_id: int | None) -> Thread | None:
+    if thread_id is None:
+        return None
+    thread = db.session.scalar(access.visible_threads(current_user).where(Thread.id == thread_id))
+    if thread is None or access.membership(current_user, thread.group_id) is None:
+        return None
+    return thread
+
+
+def _rescue_reply() -> Response | None:
+    from . import panel  # the panel builds forms; it imports this module
+
+    thread_id = (request.view_args or {}).get("thread_id")
+    if not current_user.is_authenticated:
+        return _signed_out(url_for("threads.show", thread_id=thread_id, _anchor="reply-form")) if is_htmx_request() else None
+    thread = _member_thread(thread_id)
+    if thread is None:
+        return None
+    text = clean(request.form.get("body"))
+    state = save_reply(current_user, thread.id, text)
+    db.session.commit()
+    if request.endpoint == "threads.autosave":
+        return render("threads/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
+                      token_id="reply-csrf")
+    message = _("The page had been open for a long time. Your message is kept; press “Send” once more.")
+    if is_htmx_request():
+        return render("threads/_reply_area.html",
+                      reply_area=panel.form_area(thread, text, message=message))
+    flash(message, "warning")
+    return redirect(url_for("threads.show", thread_id=thread.id, page=request.form.get("page", "1"), _anchor="reply-form"), 303)
+
+
+def _rescue_new_thread() -> Response | None:
+    from . import panel
+
+    group_id = number(request.form.get("group_id"))
+    if not current_user.is_authenticated:
+        return _signed_out(url_for("threads.new", group_id=group_id)) if is_htmx_request() else None
+    group = db.session.scalar(access.visible_groups(current_user).where(Group.id == group_id)) if group_id else None
+    if group is None or access.membership(current_user, group.id) is None:
+        return None
+    state = save_new_thread_from(current_user, group.id, request.form)
+    db.session.commit()
+    if request.endpoint == "threads.autosave_new":
+        return render("threads/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
+                      token_id="thread-csrf")
+    message = _("The page had been open for a long time. Your thread is kept; press “Start the thread” once more.")
+    if is_htmx_request():
+        form = panel.new_thread_form(request.form.get("title"), request.form.get("body"))
+        form.form_errors.append(message)
+        return render("threads/_thread_form.html", form=form, group=group)
+    flash(message, "warning")
+    return redirect(url_for("threads.new", group_id=group.id), 303)
+
+
+def _signed_out(back_to: str) -> Response:
+    """No session, so nobody to keep a draft for. Rather than send the page to the login form (which
+    would throw away what is typed), leave the text where it is and say how to go on: signing in in
+    another tab, after which the next autosave or "Send" keeps it (the rescue above)."""
+    login_link = login_url(back_to)
+    if request.endpoint in ("threads.autosave", "threads.autosave_new"):
+        return render("threads/_save_status.html", state="signed_out", login_link=login_link)
+    message = _("Your session has ended, so nothing was sent. Sign in again in another tab, then press the "
+                "button here once more: your text stays in this form.")
+    # Only the status line of the form changes: the text stays where it is, as typed.
+    return render("errors/_message.html", status=401, message=message,
+                  headers={"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"})

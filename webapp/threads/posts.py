@@ -1,0 +1,99 @@
+"""One post: its permalink, editing and deleting one's own, and a leader deleting any post in
+their group. A deleted post stays in its place as «сообщение удалено», so the thread still reads."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import access
+from ..extensions import db
+from ..groups.models import Post, Thread
+from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
+from ..models import utcnow
+from ..notifications import events
+from . import bp, panel, queries
+from .forms import PostForm, post_form
+
+
+def _edit_form(post_id: int, **kwargs) -> PostForm:
+    return post_form(f"post-{post_id}-body", **kwargs)
+
+
+def _post_to_edit(post_id: int) -> tuple[Post, Thread]:
+    """One's own post, not deleted, in a thread one may still read."""
+    post, thread = queries.post_for_reading(current_user, post_id)
+    if post.author_id != current_user.id or post.deleted_at is not None:
+        abort(404)
+    return post, thread
+
+
+def _post_to_delete(post_id: int) -> tuple[Post, Thread]:
+    """One's own post, or any post in a group one leads; not deleted yet."""
+    post, thread = queries.post_for_reading(current_user, post_id)
+    if post.deleted_at is not None:
+        abort(404)
+    if post.author_id != current_user.id and not access.can_manage_group(current_user, thread.group_id):
+        abort(404)
+    return post, thread
+
+
+def _single(post: Post, thread: Thread, status: int = 200):
+    return render("threads/post.html", "post", status=status, thread_view=panel.single_view(current_user, thread, post))
+
+
+@bp.get("/posts/<int:post_id>")
+@login_required
+def show_post(post_id: int):
+    """A post's permanent address: the page of the thread it is on, at the post (what an inline
+    edit's "Cancel" fetches as a fragment)."""
+    post, thread = queries.post_for_reading(current_user, post_id)
+    if is_fragment_request():
+        return _single(post, thread)
+    return redirect(queries.post_url(thread.id, post.id), 303)
+
+
+@bp.get("/posts/<int:post_id>/edit")
+@login_required
+def edit_post(post_id: int):
+    post, thread = _post_to_edit(post_id)
+    form = _edit_form(post.id, formdata=None, data={"body": post.body})
+    return render("threads/edit_post.html", "post_edit", post=post, thread=thread, form=form)
+
+
+@bp.post("/posts/<int:post_id>")
+@login_required
+def update_post(post_id: int):
+    post, thread = _post_to_edit(post_id)
+    form = _edit_form(post.id)
+    if not form.validate():
+        return render("threads/edit_post.html", "post_edit", status=422, post=post, thread=thread, form=form)
+    if form.body.data != post.body:
+        old_body = post.body
+        post.body = form.body.data
+        post.edited_at = utcnow()
+        events.post_edited(post, thread, thread.group, old_body)
+    db.session.commit()
+    if is_htmx_request():
+        return _single(post, thread)
+    flash(_("The message is saved."), "success")
+    return redirect_for(queries.post_url(thread.id, post.id))
+
+
+@bp.get("/posts/<int:post_id>/delete")
+@login_required
+def confirm_delete_post(post_id: int):
+    post, thread = _post_to_delete(post_id)
+    return render("threads/delete_post.html", post=post, thread=thread)
+
+
+@bp.post("/posts/<int:post_id>/delete")
+@login_required
+def delete_post(post_id: int):
+    post, thread = _post_to_delete(post_id)
+    post.deleted_at = utcnow()
+    db.session.commit()
+    if is_htmx_request():
+        return _single(post, thread)
+    flash(_("The message is deleted."), "success")
+    return redirect_for(queries.post_url(thread.id, post.id))

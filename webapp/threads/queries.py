@@ -1,0 +1,200 @@
+"""What the thread pages read and write. Every read narrows webapp.access's group rule; every
+page costs a fixed number of statements, whatever the number of posts.
+
+Counters: Thread.post_count, last_post_id and last_post_at change with each post, by one UPDATE
+in the transaction of the INSERT. The thread row is locked (SELECT … FOR UPDATE on PostgreSQL;
+SQLite's writers are serialised by BEGIN IMMEDIATE) before the post gets its id, so the posts of
+one thread are committed in the order of their ids, and a poll asking "anything after id N?"
+never skips a post that was committed late.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask import abort, url_for
+from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import access
+from ..extensions import db
+from ..groups.models import Group, Post, Thread, ThreadState
+from ..models import User, utcnow
+from ..notifications import inbox
+
+POSTS_PER_PAGE = 30
+NEWS_LIMIT = 100  # posts one poll appends at most; the next poll brings the rest
+
+
+class ThreadLocked(Exception):
+    """The thread was closed before the post could be saved."""
+
+
+# Reading -------------------------------------------------------------------------------------------
+
+def thread_for_reading(user: User, thread_id: int) -> Thread:
+    """The thread with its group, if `user` may read it; 404 otherwise."""
+    thread = db.session.scalar(
+        access.visible_threads(user).where(Thread.id == thread_id).options(joinedload(Thread.group))
+    )
+    if thread is None:
+        abort(404)
+    return thread
+
+
+def post_for_reading(user: User, post_id: int) -> tuple[Post, Thread]:
+    """A post with its author, and its thread with the group, if `user` may read them; 404 otherwise."""
+    row = db.session.execute(
+        access.visible_posts(user).add_columns(Thread, Group).where(Post.id == post_id)
+        .options(joinedload(Post.author))
+    ).first()
+    if row is None:
+        abort(404)
+    post, thread, group = row
+    set_committed_value(thread, "group", group)
+    return post, thread
+
+
+def read_state(user: User, thread_id: int) -> ThreadState | None:
+    return db.session.get(ThreadState, (user.id, thread_id))
+
+
+def posts_of(user: User, thread_id: int) -> Select:
+    """The thread's posts, oldest first, each with its author (in the same statement)."""
+    return (access.visible_posts(user).where(Post.thread_id == thread_id)
+            .options(joinedload(Post.author)).order_by(Post.id))
+
+
+@dataclass
+class PostPage:
+    posts: list[Post]
+    number: int
+    has_next: bool
+
+
+def post_page(user: User, thread_id: int, number: int) -> PostPage:
+    """One page of posts: one statement, one row more than a page to know whether another follows."""
+    rows = list(db.session.scalars(
+        posts_of(user, thread_id).limit(POSTS_PER_PAGE + 1).offset((number - 1) * POSTS_PER_PAGE)
+    ))
+    return PostPage(posts=rows[:POSTS_PER_PAGE], number=number, has_next=len(rows) > POSTS_PER_PAGE)
+
+
+def posts_after(user: User, thread_id: int, after: int) -> list[Post]:
+    """What a poll appends: the posts newer than `after`, oldest first, at most NEWS_LIMIT."""
+    return list(db.session.scalars(posts_of(user, thread_id).where(Post.id > after).limit(NEWS_LIMIT)))
+
+
+def page_count(post_count: int) -> int:
+    return max(1, math.ceil(post_count / POSTS_PER_PAGE))
+
+
+def page_of(thread_id: int, post_id: int) -> int:
+    """The page a post is on: one count on ix_posts_thread_id_id."""
+    before = db.session.scalar(
+        select(func.count()).select_from(Post).where(Post.thread_id == thread_id, Post.id < post_id)
+    ) or 0
+    return before // POSTS_PER_PAGE + 1
+
+
+def first_unread(thread_id: int, last_read: int) -> int | None:
+    return db.session.scalar(
+        select(Post.id).where(Post.thread_id == thread_id, Post.id > last_read).order_by(Post.id).limit(1)
+    )
+
+
+def post_url(thread_id: int, post_id: int, **args) -> str:
+    """The page that shows the post, scrolled to it."""
+    return url_for("threads.show", thread_id=thread_id, page=page_of(thread_id, post_id),
+                   _anchor=f"post-{post_id}", **args)
+
+
+def jump_url(thread: Thread, last_read: int, **args) -> str:
+    """Where opening a thread leads: its first post I have not read, else its newest post."""
+    target = first_unread(thread.id, last_read) or thread.last_post_id
+    if target is None:
+        return url_for("threads.show", thread_id=thread.id, page=1, **args)
+    return post_url(thread.id, target, **args)
+
+
+def poll_statement(user: User, thread_id: int) -> Select:
+    """The poll's single statement, access folded in: no row = not visible (404); otherwise the
+    thread's newest post id (kept on the thread row, so no posts are read) and whether it is closed."""
+    return (access.visible_threads(user).with_only_columns(Thread.locked, Thread.last_post_id)
+            .where(Thread.id == thread_id))
+
+
+# Writing -------------------------------------------------------------------------------------------
+
+def start_thread(group: Group, author_id: int, title: str, body: str) -> tuple[Thread, Post]:
+    now = utcnow()
+    thread = Thread(group_id=group.id, author_id=author_id, title=title, created_at=now, last_post_at=now, post_count=1)
+    db.session.add(thread)
+    db.session.flush()
+    post = Post(thread_id=thread.id, author_id=author_id, body=body, created_at=now)
+    db.session.add(post)
+    db.session.flush()
+    thread.last_post_id = post.id
+    db.session.flush()
+    set_committed_value(thread, "group", group)
+    mark_read_up_to(author_id, thread.id, post.id)
+    return thread, post
+
+
+def add_post(thread: Thread, author_id: int, body: str) -> Post:
+    """Save a reply and count it, in the caller's transaction. Raises ThreadLocked (having written
+    nothing) if the thread was closed meanwhile."""
+    locked = db.session.scalar(select(Thread.locked).where(Thread.id == thread.id).with_for_update())
+    if locked is None or locked:
+        raise ThreadLocked
+    post = Post(thread_id=thread.id, author_id=author_id, body=body, created_at=utcnow())
+    db.session.add(post)
+    db.session.flush()
+    newer = or_(Thread.last_post_id.is_(None), Thread.last_post_id < post.id)
+    counted = db.session.execute(
+        update(Thread).where(Thread.id == thread.id, Thread.locked.is_(False))
+        .values(post_count=Thread.post_count + 1,
+                last_post_id=case((newer, post.id), else_=Thread.last_post_id),
+                last_post_at=case((newer, post.created_at), else_=Thread.last_post_at))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if counted != 1:  # cannot happen while the row lock is held; never save an uncounted post
+        raise RuntimeError(f"thread {thread.id} changed under its row lock")
+    return post
+
+
+def _upsert():
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def mark_read_up_to(user_id: int, thread_id: int, post_id: int) -> None:
+    """The person has read the thread up to `post_id`; the mark never moves back (reading an older page)."""
+    insert = _upsert()(ThreadState).values(user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, muted=False)
+    db.session.execute(insert.on_conflict_do_update(
+        index_elements=[ThreadState.user_id, ThreadState.thread_id],
+        set_={"last_read_post_id": insert.excluded.last_read_post_id},
+        where=ThreadState.last_read_post_id < insert.excluded.last_read_post_id,
+    ))
+
+
+def set_muted(user_id: int, thread_id: int, muted: bool) -> None:
+    insert = _upsert()(ThreadState).values(user_id=user_id, thread_id=thread_id, last_read_post_id=0, muted=muted)
+    db.session.execute(insert.on_conflict_do_update(
+        index_elements=[ThreadState.user_id, ThreadState.thread_id], set_={"muted": insert.excluded.muted},
+    ))
+
+
+def record_reading(user: User, thread_id: int, newest_shown: int | None) -> None:
+    """A page of the thread was shown: the read mark moves to its newest post and the thread's
+    notifications are read. A write during a GET: the read transaction ends first and the writes
+    run in a transaction of their own (see notifications.inbox.mark_read_for)."""
+    db.session.commit()
+    if newest_shown:
+        mark_read_up_to(user.id, thread_id, newest_shown)
+    inbox.mark_read_for(user, thread_id=thread_id)
+    db.session.commit()
