@@ -93,3 +93,59 @@ def make_step(plan_id: int, *, title: str | None = None, due_date=None, status: 
 def link_entry_to_step(entry_id: int, step_id: int | None) -> None:
     db.session.get(JournalEntry, entry_id).step_id = step_id
     db.session.commit()
+
+
+def make_group(name: str | None = None, *, kind: str = "association", is_open: bool = True, description: str = "",
+               leaders: tuple[int, ...] = (), members: tuple[int, ...] = ()) -> int:
+    from webapp.groups.models import Group, GroupMember, MemberRole
+
+    group = Group(name=name or f"Группа {next(_seq)}", kind=kind, is_open=is_open, description=description)
+    db.session.add(group)
+    db.session.flush()
+    db.session.add_all([GroupMember(group_id=group.id, user_id=u, role=MemberRole.LEADER) for u in leaders]
+                       + [GroupMember(group_id=group.id, user_id=u, role=MemberRole.MEMBER) for u in members])
+    db.session.commit()
+    return group.id
+
+
+def add_member(group_id: int, user_id: int, *, role: str = "member") -> None:
+    from webapp.groups.models import GroupMember
+
+    db.session.add(GroupMember(group_id=group_id, user_id=user_id, role=role))
+    db.session.commit()
+
+
+def make_thread(group_id: int, author_id: int, *, title: str | None = None, body: str | None = "Первое сообщение темы.",
+                pinned: bool = False, locked: bool = False) -> int:
+    """A thread, with its first post by the author unless body is None; counters as the app keeps them."""
+    from webapp.groups.models import Post, Thread
+
+    thread = Thread(group_id=group_id, author_id=author_id, title=title or f"Тема {next(_seq)}",
+                    pinned=pinned, locked=locked, post_count=0)
+    db.session.add(thread)
+    db.session.flush()
+    if body is not None:
+        post = Post(thread_id=thread.id, author_id=author_id, body=body)
+        db.session.add(post)
+        db.session.flush()
+        thread.post_count, thread.last_post_id, thread.last_post_at = 1, post.id, post.created_at
+    db.session.commit()
+    return thread.id
+
+
+def make_posts(thread_id: int, author_id: int, count: int, *, body: str = "Сообщение {n}.") -> list[int]:
+    """`count` posts in a thread ("{n}" in body is numbered from 1), counted as the app counts them."""
+    from webapp.groups.models import Post, Thread
+
+    posts = [Post(thread_id=thread_id, author_id=author_id, body=body.format(n=n)) for n in range(1, count + 1)]
+    db.session.add_all(posts)
+    db.session.flush()
+    thread = db.session.get(Thread, thread_id)
+    thread.post_count += count
+    thread.last_post_id, thread.last_post_at = posts[-1].id, posts[-1].created_at
+    db.session.commit()
+    return [p.id for p in posts]
+
+
+def make_post(thread_id: int, author_id: int, *, body: str = "Ответ в теме.") -> int:
+    return make_posts(thread_id, author_id, 1, body=body)[0]

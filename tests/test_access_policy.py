@@ -10,6 +10,7 @@ from sqlalchemy import select
 from webapp import access
 from webapp.auth import links
 from webapp.extensions import db
+from webapp.groups.models import Post
 from webapp.mentoring.models import NotificationKind
 from webapp.models import JournalEntry, User, Visibility
 from webapp.plans.progress import current_year
@@ -101,6 +102,40 @@ POLICY: dict[tuple[str, str], dict[str, int]] = {
     ("notifications.read_all", "POST"): row(302, 303, 303, 303, 303, 303),
     ("notifications.settings", "GET"): row(302, 200, 200, 200, 200, 200),
     ("notifications.update_settings", "POST"): row(302, 303, 303, 303, 303, 303),
+    # Groups: the group under test is CLOSED, the author its leader and its only member.
+    ("groups.index", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("groups.nav_unread", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("groups.show", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("groups.join", "POST"): row(302, 404, 404, 404, 404, 303),
+    ("groups.leave", "POST"): row(302, 404, 404, 404, 404, 303),
+    ("groups.members", "GET"): row(302, 404, 404, 404, 200, 200),
+    ("groups.add_member", "POST"): row(302, 404, 404, 404, 422, 422),
+    ("groups.remove_member", "POST"): row(302, 404, 404, 404, 422, 422),
+    ("groups.edit", "GET"): row(302, 404, 404, 404, 200, 200),
+    ("groups.update", "POST"): row(302, 404, 404, 404, 303, 303),
+    ("admin.groups", "GET"): row(302, 404, 404, 404, 200, 404),
+    ("admin.new_group", "GET"): row(302, 404, 404, 404, 200, 404),
+    ("admin.create_group", "POST"): row(302, 404, 404, 404, 422, 404),
+    ("admin.edit_group", "GET"): row(302, 404, 404, 404, 200, 404),
+    ("admin.update_group", "POST"): row(302, 404, 404, 404, 422, 404),
+    # Threads: a thread of the closed group with one post by the author. The routes that take the
+    # group from the query or form get none here, so they are 404 for everyone (tested with one in test_threads).
+    ("threads.new", "GET"): row(302, 404, 404, 404, 404, 404),
+    ("threads.create", "POST"): row(302, 404, 404, 404, 404, 404),
+    ("threads.autosave_new", "POST"): row(302, 404, 404, 404, 404, 404),
+    ("threads.show", "GET"): row(302, 404, 404, 404, 404, 303),
+    ("threads.poll", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("threads.reply", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("threads.autosave", "POST"): row(302, 404, 404, 404, 404, 204),
+    ("threads.pin", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("threads.lock", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("threads.mute", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("threads.show_post", "GET"): row(302, 404, 404, 404, 404, 303),
+    ("threads.edit_post", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("threads.update_post", "POST"): row(302, 404, 404, 404, 404, 422),
+    ("threads.confirm_delete_post", "GET"): row(302, 404, 404, 404, 404, 200),
+    ("threads.delete_post", "POST"): row(302, 404, 404, 404, 404, 303),
+    ("threads.quote", "POST"): row(302, 404, 404, 404, 404, 303),
 }
 
 
@@ -120,15 +155,20 @@ def world(app, people):
     step = factories.make_step(plan)
     note = factories.make_notification(people["author"], NotificationKind.ENTRY_COMMENT, actor_id=people["methodist"],
                                        entry_id=entry, comment_id=comment)
+    group = factories.make_group("Творческая группа", is_open=False, leaders=(people["author"],))
+    thread = factories.make_thread(group, people["author"], title="Закрытое обсуждение")
+    post = db.session.scalar(select(Post.id).where(Post.thread_id == thread))
     return {**people, "entry": entry, "draft_key": draft.key, "token": invite_url.rsplit("/", 1)[1], "school": school,
-            "comment": comment, "plan": plan, "step": step, "notification": note}
+            "comment": comment, "plan": plan, "step": step, "notification": note,
+            "group": group, "thread": thread, "post": post}
 
 
 def url_for_rule(rule, world) -> str:
     values = {"entry_id": world["entry"], "key": world["draft_key"], "token": world["token"],
               "filename": "css/rost.css", "user_id": world["librarian"], "school_id": world["school"],
               "comment_id": world["comment"], "plan_id": world["plan"], "step_id": world["step"],
-              "notification_id": world["notification"]}
+              "notification_id": world["notification"], "group_id": world["group"], "thread_id": world["thread"],
+              "post_id": world["post"]}
     path = rule.rule
     for name in rule.arguments:
         path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)

@@ -333,3 +333,49 @@ def test_seed_demo_shows_mentoring(app, runner):
     last = dict(db.session.execute(select(JournalEntry.author_id, func.max(JournalEntry.created_at))
                                    .group_by(JournalEntry.author_id)).all())
     assert any(when < utcnow() - timedelta(days=14) for when in last.values())
+
+
+def test_seed_demo_holds_discussions(app, runner):
+    from webapp import access
+    from webapp.groups.models import Group, GroupKind, GroupMember, MemberRole, Post, Thread, ThreadState
+    from webapp.mentoring.models import Notification, NotificationKind
+
+    seeded(runner)
+    groups = {g.name: g for g in db.session.scalars(select(Group))}
+    association = next(g for g in groups.values() if g.kind == GroupKind.ASSOCIATION)
+    assert association.is_open and "ГМО" in association.description
+    closed = [g for g in groups.values() if not g.is_open]
+    assert closed and all(g.kind == GroupKind.CREATIVE for g in closed)
+    leaders = dict(db.session.execute(select(GroupMember.group_id, User.login).join(User, User.id == GroupMember.user_id)
+                                      .where(GroupMember.role == MemberRole.LEADER)).all())
+    assert leaders[association.id] == "metodist1" and leaders[closed[0].id] == "metodist2"
+    closed_members = db.session.scalar(select(func.count()).select_from(GroupMember)
+                                       .where(GroupMember.group_id == closed[0].id, GroupMember.role == MemberRole.MEMBER))
+    assert 3 <= closed_members <= 4
+
+    threads = db.session.scalars(select(Thread)).all()
+    pinned = [t for t in threads if t.pinned]
+    assert len(pinned) == 1 and pinned[0].group_id == association.id and "План" in pinned[0].title
+    assert any(t.locked for t in threads)
+    assert {t.group_id for t in threads} >= {association.id, closed[0].id}
+    for thread in threads:  # the counters the thread list reads agree with the posts
+        posts = db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.id)).all()
+        assert thread.post_count == len(posts) and thread.last_post_id == posts[-1].id, thread.title
+        assert thread.last_post_at == posts[-1].created_at and thread.created_at == posts[0].created_at
+        assert [p.created_at for p in posts] == sorted(p.created_at for p in posts)
+        assert len(posts) >= 3 or thread.locked
+    bodies = " ".join(db.session.scalars(select(Post.body)))
+    assert "**" in bodies and "\n> " in bodies and "@" in bodies
+    # Unread markers show for somebody, and read marks never point past the thread.
+    states = db.session.scalars(select(ThreadState)).all()
+    last = {t.id: t.last_post_id for t in threads}
+    assert states and all(s.last_read_post_id <= last[s.thread_id] for s in states)
+    assert any(s.last_read_post_id < last[s.thread_id] for s in states)
+
+    notes = db.session.scalars(select(Notification).where(Notification.thread_id.is_not(None))).all()
+    kinds = {n.kind for n in notes}
+    assert {NotificationKind.MENTION, NotificationKind.THREAD_REPLY, NotificationKind.NEW_THREAD} <= kinds
+    for note in notes:  # nobody is told of a group they cannot read
+        recipient = db.session.get(User, note.recipient_id)
+        assert db.session.scalar(access.visible_threads(recipient).where(Thread.id == note.thread_id)), note.kind
+        assert note.recipient_id != note.actor_id

@@ -24,7 +24,8 @@ def unsafe_routes(app):
 
 def concrete(rule, entry_id, user_id):
     values = {"entry_id": entry_id, "key": "draftkey-none-1", "token": "no-such-token", "user_id": user_id,
-              "school_id": 1, "comment_id": 1, "plan_id": 1, "step_id": 1, "notification_id": 1}
+              "school_id": 1, "comment_id": 1, "plan_id": 1, "step_id": 1, "notification_id": 1,
+              "group_id": 1, "thread_id": 1, "post_id": 1}
     path = rule.rule
     for name in rule.arguments:
         path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))

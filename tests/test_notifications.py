@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.groups.models import Group, GroupMember, Post, Thread, ThreadState
 from webapp.mentoring.models import (
     Comment,
     Feedback,
@@ -70,6 +71,43 @@ def comment_plan(plan_id: int, author_id: int) -> int:
     db.session.add(row)
     db.session.flush()
     events.plan_commented(row, plan)
+    db.session.commit()
+    return row.id
+
+
+def _add_post(thread: Thread, author_id: int, body: str) -> Post:
+    post = Post(thread_id=thread.id, author_id=author_id, body=body)
+    db.session.add(post)
+    db.session.flush()
+    thread.post_count += 1
+    thread.last_post_id, thread.last_post_at = post.id, post.created_at
+    return post
+
+
+def start_thread(group_id: int, author_id: int, title: str = "Летнее чтение",
+                 body: str = "Как вы составляете списки?") -> tuple[int, int]:
+    """A thread with its first post, as the threads feature makes it: (thread id, post id)."""
+    thread = Thread(group_id=group_id, author_id=author_id, title=title, post_count=0)
+    db.session.add(thread)
+    db.session.flush()
+    post = _add_post(thread, author_id, body)
+    events.thread_created(thread, post, db.session.get(Group, group_id))
+    db.session.commit()
+    return thread.id, post.id
+
+
+def reply(thread_id: int, author_id: int, body: str = "Делаем закладку со списком.") -> int:
+    thread = db.session.get(Thread, thread_id)
+    post = _add_post(thread, author_id, body)
+    events.post_added(post, thread, db.session.get(Group, thread.group_id))
+    db.session.commit()
+    return post.id
+
+
+def add_notification(recipient_id: int, kind: str, **fields) -> int:
+    """Like factories.make_notification, for any target (a thread and post too)."""
+    row = Notification(recipient_id=recipient_id, kind=kind, **fields)
+    db.session.add(row)
     db.session.commit()
     return row.id
 
@@ -223,20 +261,29 @@ def test_the_list_query_count_does_not_grow(client, people, count, request):
     comment_id = comment(entry, people["methodist"])
     set_status(entry, people["methodist"], FeedbackStatus.NEEDS_WORK)
     plan = make_plan(people["author"])
+    group = factories.make_group("ГМО", members=(people["author"], people["methodist"]))
+    thread, post = start_thread(group, people["methodist"], body="Вопрос к @anna")  # a mention: a third
+    closed = factories.make_group("Закрытая", is_open=False, members=(people["methodist"],))
+    hidden, hidden_post = start_thread(closed, people["methodist"])
     kinds = [
+        dict(kind=NotificationKind.THREAD_REPLY, thread_id=thread, post_id=post),
+        dict(kind=NotificationKind.MENTION, thread_id=hidden, post_id=hidden_post),  # a group she cannot read
         dict(kind=NotificationKind.ENTRY_COMMENT, entry_id=entry, comment_id=comment_id),
         dict(kind=NotificationKind.ENTRY_STATUS, entry_id=entry),
         dict(kind=NotificationKind.PLAN_COMMENT, plan_id=plan),
         dict(kind=NotificationKind.ENTRY_SHARED, entry_id=entry),
+        dict(kind=NotificationKind.NEW_THREAD, thread_id=thread, post_id=post),
     ]
-    for n in range(count - 2):  # the comment and the status above made two
-        factories.make_notification(people["author"], actor_id=people["methodist"], **kinds[n % len(kinds)])
+    for n in range(count - 3):  # the comment, the status and the mention above made three
+        add_notification(people["author"], actor_id=people["methodist"], **kinds[n % len(kinds)])
     login(client, people["author"])
     client.get("/notifications/")  # warm up
     with counted_queries() as statements:
         html = client.get("/notifications/").text
     assert len(item_ids(html)) == min(count, 20)
-    assert len(statements) == 3, statements  # the user, the page (one query), the header's badge
+    assert "notification-thread_reply" in html and "notification-mention" in html and "unavailable" in html
+    # The user, the page (one query), the header's two counts: notifications and unread discussions.
+    assert len(statements) == 4, statements
 
 
 # ------------------------------------------------------------------ reading and opening
@@ -588,3 +635,210 @@ def test_opening_the_entry_reads_its_notifications(client, people):
     assert client.get(f"/journal/{entry}").status_code == 200
     assert db.session.get(Notification, note).read_at is not None
     assert db.session.get(Notification, other).read_at is None
+
+
+# ------------------------------------------------------------------ discussions
+
+
+@pytest.fixture
+def association(people):
+    """The open city association: the methodist leads; the author and the librarian are members."""
+    return factories.make_group("ГМО школьных библиотекарей", leaders=(people["methodist"],),
+                      members=(people["author"], people["librarian"]))
+
+
+def by_kind(user_id: int) -> dict[str, list[Notification]]:
+    found: dict[str, list[Notification]] = {}
+    for note in notifications_of(user_id):
+        found.setdefault(note.kind, []).append(note)
+    return found
+
+
+def item_html(html: str, nid: int) -> str:
+    return re.search(rf'<li id="notification-{nid}".*?</li>', html, re.S).group(0)
+
+
+def test_a_new_thread_a_reply_and_a_mention_each_reach_the_right_person(client, people, association):
+    thread, first = start_thread(association, people["author"], "Список летнего чтения", "Как вы оформляете списки?")
+    answer = reply(thread, people["librarian"], "Делаем закладку. @anna, пришлю шаблон.")
+    (new_thread,) = by_kind(people["methodist"])[NotificationKind.NEW_THREAD]  # she leads the group
+    (mention,) = by_kind(people["author"])[NotificationKind.MENTION]
+    assert (new_thread.thread_id, new_thread.post_id) == (thread, first)
+    assert (mention.thread_id, mention.post_id) == (thread, answer)
+    assert NotificationKind.THREAD_REPLY not in by_kind(people["author"])  # one notification for one post
+    second = reply(thread, people["librarian"], "И ещё: QR-код на обороте.")
+    (reply_note,) = by_kind(people["author"])[NotificationKind.THREAD_REPLY]
+    assert reply_note.post_id == second
+    assert notifications_of(people["librarian"]) == []  # nobody hears of their own posts
+
+    login(client, people["author"])
+    page = client.get("/notifications/").text
+    for note, kind in ((reply_note, "thread_reply"), (mention, "mention")):
+        item = item_html(page, note.id)
+        assert f"notification-{kind}" in item and "unread" in item
+        assert "Список летнего чтения" in item and "Ольга Петрова" in item
+        assert f'href="/notifications/{note.id}"' in item
+    assert "QR-код на обороте" in item_html(page, reply_note.id)  # the post's words, as an excerpt
+    login(client, people["methodist"])
+    item = item_html(client.get("/notifications/").text, new_thread.id)
+    assert "notification-new_thread" in item and "ГМО школьных библиотекарей" in item and "Анна Смирнова" in item
+
+
+def test_the_excerpt_is_plain_text_and_a_deleted_post_shows_none(client, people, association):
+    thread, _ = start_thread(association, people["librarian"])
+    post = reply(thread, people["methodist"], "**Важно:** <script>alert(1)</script> сроки до мая")
+    (note,) = notifications_of(people["librarian"])
+    login(client, people["librarian"])
+    item = item_html(client.get("/notifications/").text, note.id)
+    assert "Важно: " in item and "<strong>" not in item and "<script>" not in item
+    db.session.get(Post, post).deleted_at = utcnow()
+    db.session.commit()
+    item = item_html(client.get("/notifications/").text, note.id)
+    assert "сроки до мая" not in item and 'class="excerpt"' not in item
+    assert client.get(f"/notifications/{note.id}").headers["Location"] == f"/threads/posts/{post}"  # the placeholder
+
+
+def test_open_leads_to_the_post_in_its_thread_and_marks_it_read(client, people, association):
+    thread, _ = start_thread(association, people["author"])
+    mention = reply(thread, people["librarian"], "Вопрос к @anna")
+    reply(thread, people["librarian"], "И ещё одно сообщение")
+    mention_note, reply_note = notifications_of(people["author"])
+    login(client, people["author"])
+    assert client.get("/notifications/badge?shown=2", headers=FRAGMENT).status_code == 204
+    response = client.get(f"/notifications/{mention_note.id}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/threads/posts/{mention}"
+    assert unread_ids(people["author"]) == {reply_note.id}
+    # The post's address lands on its page at the post, not at the first unread post of the thread.
+    landing = client.get(response.headers["Location"])
+    assert landing.status_code == 303 and landing.headers["Location"].endswith(f"#post-{mention}")
+    assert landing.headers["Location"].startswith(f"/threads/{thread}?")
+    page = client.get(landing.headers["Location"])
+    assert page.status_code == 200 and f'id="post-{mention}"' in page.text
+
+
+def test_open_with_htmx_is_told_where_to_go(client, people, association):
+    thread, _ = start_thread(association, people["author"])
+    post = reply(thread, people["librarian"])
+    (note,) = notifications_of(people["author"])
+    login(client, people["author"])
+    response = client.get(f"/notifications/{note.id}", headers=FRAGMENT)
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/threads/posts/{post}"
+
+
+def test_removed_from_a_closed_group_the_notification_says_nothing_of_it(client, people):
+    closed = factories.make_group("Творческая группа «Библиотечный урок»", is_open=False, leaders=(people["methodist"],),
+                        members=(people["author"], people["librarian"]))
+    thread, _ = start_thread(closed, people["author"], "Тайный сценарий урока", "Черновик сценария")
+    reply(thread, people["librarian"], "Секретное замечание к сценарию, @anna")
+    reply(thread, people["librarian"], "И ещё одно замечание")
+    notes = by_kind(people["author"])
+    ids = {notes[NotificationKind.MENTION][0].id, notes[NotificationKind.THREAD_REPLY][0].id}
+    login(client, people["author"])
+    assert "Тайный сценарий урока" in client.get("/notifications/").text
+
+    db.session.delete(db.session.get(GroupMember, (closed, people["author"])))
+    db.session.commit()
+    page = client.get("/notifications/").text
+    assert set(item_ids(page)) == ids
+    for secret in ("Тайный сценарий урока", "Секретное замечание", "Ольга Петрова", "Творческая группа", "/threads/"):
+        assert secret not in page
+    for nid in ids:
+        item = item_html(page, nid)
+        assert "unavailable" in item and f'href="/notifications/{nid}"' not in item
+        assert client.get(f"/notifications/{nid}").status_code == 404
+        fragment = client.post(f"/notifications/{nid}/read", headers=FRAGMENT)
+        assert fragment.status_code == 200 and "Секретное" not in fragment.text and "Тайный" not in fragment.text
+    # Still counted and still one's own to mark read: the badge is about notifications, not their subjects.
+    assert unread_ids(people["author"]) == set()
+
+
+def test_a_closed_group_tells_only_its_members(people):
+    closed = factories.make_group("Закрытая группа", is_open=False, leaders=(people["methodist"],), members=(people["author"],))
+    thread, _ = start_thread(closed, people["author"], body="Позовём @olga и @lidia?")  # neither is a member
+    reply(thread, people["methodist"], "Сначала доработаем, @anna.")
+    assert notifications_of(people["librarian"]) == [] and notifications_of(people["other_methodist"]) == []
+    assert [n.kind for n in notifications_of(people["methodist"])] == [NotificationKind.NEW_THREAD]
+    assert [n.kind for n in notifications_of(people["author"])] == [NotificationKind.MENTION]
+
+
+def test_a_muted_thread_sends_no_replies_but_a_mention_still_arrives(people, association):
+    thread, _ = start_thread(association, people["author"])
+    db.session.add(ThreadState(user_id=people["author"], thread_id=thread, muted=True))
+    db.session.commit()
+    reply(thread, people["librarian"], "Ответ в заглушённой теме")
+    assert notifications_of(people["author"]) == []
+    reply(thread, people["librarian"], "Но вот вопрос лично к @anna")
+    assert [n.kind for n in notifications_of(people["author"])] == [NotificationKind.MENTION]
+
+
+def test_a_muted_kind_is_not_sent_for_discussions_either(client, people, association):
+    login(client, people["author"])
+    wanted = [k.value for k in NotificationKind if k != NotificationKind.THREAD_REPLY]
+    assert client.post("/notifications/settings", data={"kinds": wanted}).status_code == 303
+    thread, _ = start_thread(association, people["author"])
+    reply(thread, people["librarian"], "Просто ответ")
+    reply(thread, people["librarian"], "А это для @anna")
+    assert [n.kind for n in notifications_of(people["author"])] == [NotificationKind.MENTION]
+
+
+@pytest.mark.parametrize("body,mentioned", [
+    ("Спасибо, @anna.", True),
+    ("@ANNA, посмотрите", True),
+    ("(@anna)", True),
+    ("пишите на anna@school.ru", False),
+    ("> @anna писала об этом\n\nсогласна", False),  # a quote repeats someone else's words
+    ("пример: `@anna` в коде", False),
+    ("```\n@anna\n```\nблок кода", False),
+    ("@annabel не существует", False),
+])
+def test_what_counts_as_a_mention(people, association, body, mentioned):
+    thread, _ = start_thread(association, people["librarian"])
+    reply(thread, people["methodist"], body)
+    kinds = [n.kind for n in notifications_of(people["author"])]
+    assert kinds == ([NotificationKind.MENTION] if mentioned else [])
+
+
+def test_an_edit_that_adds_a_mention_tells_only_the_newly_mentioned(people, association):
+    thread, _ = start_thread(association, people["author"])
+    post_id = reply(thread, people["librarian"], "Черновик ответа для @anna")
+    post = db.session.get(Post, post_id)
+    old, post.body = post.body, "Черновик ответа для @anna и @ruslana"
+    events.post_edited(post, db.session.get(Thread, thread), db.session.get(Group, association), old)
+    db.session.commit()
+    assert [n.kind for n in notifications_of(people["author"])] == [NotificationKind.MENTION]  # not twice
+    assert [(n.kind, n.post_id) for n in notifications_of(people["methodist"])][-1] == (NotificationKind.MENTION, post_id)
+
+
+def test_opening_a_thread_reads_its_notifications(people, association):
+    thread, _ = start_thread(association, people["author"])
+    other, _ = start_thread(association, people["author"], "Другая тема")
+    reply(thread, people["librarian"])
+    reply(thread, people["librarian"])
+    reply(other, people["librarian"])
+    author = db.session.get(User, people["author"])
+    with counted_queries() as statements:
+        assert mark_read_for(author, thread_id=thread) == 2
+    assert len(statements) == 1
+    db.session.commit()
+    assert [n.thread_id for n in notifications_of(people["author"]) if n.read_at is None] == [other]
+    with pytest.raises(ValueError):
+        mark_read_for(author, entry_id=1, thread_id=thread)
+
+
+def test_the_digest_tells_of_discussions_still_readable(app, runner, people, fake_smtp):
+    app.config.update(MAIL_SERVER="smtp.example.org")
+    subscribe(people["author"], "anna@example.org")
+    open_group = factories.make_group("ГМО", members=(people["author"], people["librarian"]))
+    closed = factories.make_group("Закрытая", is_open=False, members=(people["author"], people["librarian"]))
+    visible, _ = start_thread(open_group, people["author"], "Открытая тема")
+    hidden, _ = start_thread(closed, people["author"], "Скрытая тема")
+    reply(visible, people["librarian"], "Ответ в открытой теме")
+    reply(hidden, people["librarian"], "Ответ в скрытой теме")
+    db.session.delete(db.session.get(GroupMember, (closed, people["author"])))
+    db.session.commit()
+    result = runner.invoke(args=["send-digest", "--base-url", "https://rost.example"])
+    assert result.exit_code == 0, result.output
+    (message,) = fake_smtp.instances[0].sent
+    body = message.get_content()
+    assert "Открытая тема" in body and "Ответ в открытой теме" in body
+    assert "Скрытая тема" not in body and "Ответ в скрытой теме" not in body

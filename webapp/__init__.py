@@ -40,10 +40,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .comments import bp as comments_bp
+    from .groups import bp as groups_bp
     from .journal import bp as journal_bp
     from .mentoring import bp as mentoring_bp
     from .notifications import bp as notifications_bp
     from .plans import bp as plans_bp
+    from .threads import bp as threads_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(journal_bp)
@@ -51,6 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(mentoring_bp)
     app.register_blueprint(plans_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(groups_bp)
+    app.register_blueprint(threads_bp)
     app.register_blueprint(admin_bp)
 
     from . import cli

@@ -41,6 +41,8 @@ class Defaults:
     ENTRIES_PER_PAGE = 20
     AUTOSAVE_SECONDS = 30
     COMMENT_POLL_SECONDS = 15  # how often the comments under an open entry ask for new ones
+    GROUP_POLL_SECONDS = 15  # how often a group's thread list asks whether anything changed
+    THREAD_POLL_SECONDS = 10  # how often an open thread asks for new posts (and whether it was closed)
     INVITATION_HOURS = 72
     LOGIN_LIMIT_PER_MINUTE = 5
     LOGIN_LIMIT_PER_HOUR = 100

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 from sqlalchemy import select
 
-from . import demo_mentoring
+from . import demo_groups, demo_mentoring
 from .accounts import create_user, school_by_name, set_methodists
 from .extensions import db
 from .models import EntryTag, JournalEntry, Role, User, Visibility, utcnow
@@ -295,6 +295,7 @@ def seed() -> list[Account]:
         ))
     db.session.flush()
     demo_mentoring.seed(users)
+    demo_groups.seed(users, lambda days_ago, at: _utc_naive(days_ago, at, zone))
     return [Account(p.role, p.login, p.name, p.school or "") for p in PEOPLE]
 
 

@@ -16,7 +16,8 @@ from ..models import EntryDraft, User, Visibility, utcnow
 from ..urls import login_url
 from .forms import strip_controls
 
-RESCUE_ENDPOINTS = frozenset({"journal.create", "journal.update", "journal.autosave", "comments.create", "comments.autosave"})
+RESCUE_ENDPOINTS = frozenset({"journal.create", "journal.update", "journal.autosave", "comments.create", "comments.autosave",
+                              "threads.reply", "threads.autosave", "threads.create", "threads.autosave_new"})
 _KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 CLAIM_SESSION_KEY = "draft_claim"
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even an entry too long to publish
@@ -99,6 +100,10 @@ def rescue_if_text() -> Response | None:
         from ..comments import drafts as comment_drafts  # a comment's text is kept as its own draft
 
         return comment_drafts.rescue()
+    if request.endpoint.startswith("threads."):
+        from ..threads import drafts as thread_drafts  # a reply or a new thread is kept as its own draft
+
+        return thread_drafts.rescue()
     key = request.form.get("draft_key", "")
     if not _KEY.fullmatch(key):
         return None

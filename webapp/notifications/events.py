@@ -79,10 +79,16 @@ def plan_commented(comment: PlanComment, plan: Plan) -> None:
 # Discussions -------------------------------------------------------------------------------------
 
 MENTION = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]{1,63})", re.IGNORECASE)
+# Text that mentions nobody: a quoted post (its mentions were the quoted author's), code.
+FENCED_CODE = re.compile(r"^ {0,3}(```|~~~).*?(?:^ {0,3}\1[^\n]*$|\Z)", re.MULTILINE | re.DOTALL)
+INLINE_CODE = re.compile(r"(`+).+?\1", re.DOTALL)
+QUOTED_LINE = re.compile(r"^ {0,3}>.*$", re.MULTILINE)
 
 
 def _group_readers(group: Group, candidates: set[int]) -> set[int]:
     """Those of `candidates` who may read the group (active; members if it is closed)."""
+    if not candidates:
+        return set()
     query = select(User.id).where(User.id.in_(candidates), User.active.is_(True))
     if not group.is_open:
         query = query.where(User.id.in_(select(GroupMember.user_id).where(GroupMember.group_id == group.id)))
@@ -90,13 +96,16 @@ def _group_readers(group: Group, candidates: set[int]) -> set[int]:
 
 
 def _not_muted(thread_id: int, people: set[int]) -> set[int]:
+    if not people:
+        return people
     muted = set(db.session.scalars(select(ThreadState.user_id).where(
         ThreadState.thread_id == thread_id, ThreadState.muted.is_(True), ThreadState.user_id.in_(people))))
     return people - muted
 
 
 def post_added(post: Post, thread: Thread, group: Group) -> None:
-    """A reply: those who started or posted in the thread hear of it, and anyone @mentioned."""
+    """A reply: those who started or posted in the thread hear of it (unless they muted it),
+    and anyone @mentioned who may read the group. Each person gets one notification."""
     taking_part = set(db.session.scalars(
         select(Post.author_id).where(Post.thread_id == thread.id, Post.id != post.id, Post.author_id.is_not(None)).distinct()
     ))
@@ -110,6 +119,7 @@ def post_added(post: Post, thread: Thread, group: Group) -> None:
 
 
 def thread_created(thread: Thread, first_post: Post, group: Group) -> None:
+    """A new thread: the group's leaders hear of it, and anyone @mentioned in its first post."""
     leaders = set(db.session.scalars(select(GroupMember.user_id).where(
         GroupMember.group_id == group.id, GroupMember.role == MemberRole.LEADER)))
     mentioned = mentioned_users(first_post.body)
@@ -118,8 +128,30 @@ def thread_created(thread: Thread, first_post: Post, group: Group) -> None:
     _send(NotificationKind.NEW_THREAD, _group_readers(group, leaders - mentioned), actor_id=thread.author_id, **target)
 
 
+def post_edited(post: Post, thread: Thread, group: Group, old_body: str) -> None:
+    """An edit that adds a mention tells the newly mentioned, once: nobody already told of this post hears again."""
+    added = mentioned_users(post.body) - mentioned_users(old_body)
+    if not added:
+        return
+    told = set(db.session.scalars(select(Notification.recipient_id).where(Notification.post_id == post.id)))
+    _send(NotificationKind.MENTION, _group_readers(group, added - told), actor_id=post.author_id,
+          thread_id=thread.id, post_id=post.id)
+
+
+def mentioned_logins(text: str) -> set[str]:
+    """The @logins a post's own words mention: not those in quoted lines or in code."""
+    own = QUOTED_LINE.sub("", INLINE_CODE.sub("", FENCED_CODE.sub("", text or "")))
+    logins = set()
+    for found in MENTION.findall(own):
+        found = found.lower()
+        logins.add(found)
+        # "Спасибо, @ivanova." ends a sentence; a login may end in a dot too, so both are asked for.
+        logins.add(found.rstrip("._-"))
+    return {login for login in logins if len(login) >= 2}
+
+
 def mentioned_users(text: str) -> set[int]:
-    logins = {m.lower() for m in MENTION.findall(text or "")}
+    logins = mentioned_logins(text)
     if not logins:
         return set()
     return set(db.session.scalars(select(User.id).where(User.login.in_(logins))))

@@ -21,6 +21,9 @@ KIND_LABELS = {
     NotificationKind.ENTRY_STATUS: _l("A methodist’s status on my entry (accepted, needs more work)"),
     NotificationKind.ENTRY_SHARED: _l("An entry shared with me as a methodist"),
     NotificationKind.PLAN_COMMENT: _l("A comment on my self-education plan"),
+    NotificationKind.THREAD_REPLY: _l("A reply in a discussion I started or took part in"),
+    NotificationKind.NEW_THREAD: _l("A new discussion in a group I lead"),
+    NotificationKind.MENTION: _l("A mention of me (@login) in a discussion"),
 }
 
 

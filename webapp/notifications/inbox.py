@@ -1,9 +1,9 @@
 """A person's notifications as they may see them now.
 
-What a notification shows is decided when it is shown: its entry (or plan) is joined
-against what the recipient may see today, in the same query. A notification about
-something they can no longer see keeps only a neutral sentence: no title, no link,
-no comment text, not even who did it.
+What a notification shows is decided when it is shown: its entry, plan or discussion thread
+is joined against what the recipient may see today, in the same query. A notification about
+something they can no longer see (an entry turned private, a closed group they left) keeps
+only a neutral sentence: no title, no link, no text, not even who did it.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from .. import access
 from ..extensions import db
+from ..groups.models import Group, Post, Thread
 from ..markup import render_markdown
 from ..mentoring.models import Comment, Feedback, FeedbackStatus, Notification, NotificationKind, Plan
 from ..models import JournalEntry, User, utcnow
@@ -43,15 +44,20 @@ def rows_for(recipient: User) -> Select:
     actor = aliased(User)
     entries = access.visible_entries(recipient).with_only_columns(JournalEntry.id, JournalEntry.title).subquery()
     plans = access.visible_plans(recipient).with_only_columns(Plan.id, Plan.topic).subquery()
+    threads = access.visible_threads(recipient).with_only_columns(
+        Thread.id, Thread.title, Group.name.label("group_name")).subquery()
     return (
         select(
             Notification.id, Notification.kind, Notification.created_at, Notification.read_at,
-            Notification.entry_id, Notification.plan_id,
+            Notification.entry_id, Notification.plan_id, Notification.thread_id,
             actor.display_name.label("actor_name"),
             entries.c.id.label("visible_entry_id"), entries.c.title.label("entry_title"),
             Comment.id.label("visible_comment_id"), Comment.body.label("comment_body"),
             plans.c.id.label("visible_plan_id"), plans.c.topic.label("plan_topic"),
             Feedback.status.label("feedback_status"),
+            threads.c.id.label("visible_thread_id"), threads.c.title.label("thread_title"),
+            threads.c.group_name.label("group_name"),
+            Post.id.label("visible_post_id"), Post.body.label("post_body"), Post.deleted_at.label("post_deleted_at"),
         )
         .select_from(Notification)
         .outerjoin(actor, actor.id == Notification.actor_id)
@@ -64,6 +70,9 @@ def rows_for(recipient: User) -> Select:
             Feedback.entry_id == entries.c.id,
             Feedback.methodist_id == Notification.actor_id,
         ))
+        .outerjoin(threads, threads.c.id == Notification.thread_id)
+        # A post is read by whoever may read its group: it shows only when its thread does.
+        .outerjoin(Post, and_(Post.id == Notification.post_id, Post.thread_id == threads.c.id))
         .where(Notification.recipient_id == recipient.id)
     )
 
@@ -73,6 +82,8 @@ def newest_first(query: Select) -> Select:
 
 
 def is_available(row: Row) -> bool:
+    if row.thread_id is not None:
+        return row.visible_thread_id is not None
     if row.entry_id is not None:
         return row.visible_entry_id is not None
     if row.plan_id is not None:
@@ -83,17 +94,31 @@ def is_available(row: Row) -> bool:
 def describe(row: Row) -> Item:
     """The row in the current locale (call inside a request or `force_locale`)."""
     available = is_available(row)
-    excerpt = None
-    if available and row.comment_body:
-        excerpt = render_markdown(row.comment_body).striptags()
-        if len(excerpt) > EXCERPT_LENGTH:
-            excerpt = excerpt[: EXCERPT_LENGTH - 1].rstrip() + "…"
+    excerpt = _excerpt(_quoted_text(row)) if available else None
     return Item(id=row.id, kind=row.kind, created_at=row.created_at, read=row.read_at is not None,
                 available=available, text=_text(row) if available else _unavailable_text(row), excerpt=excerpt or None,
                 status=row.feedback_status if available else None)
 
 
+def _quoted_text(row: Row) -> str | None:
+    """The words the notification quotes: the comment, or the post (unless it was deleted since)."""
+    if row.thread_id is not None:
+        return row.post_body if row.post_deleted_at is None else None
+    return row.comment_body
+
+
+def _excerpt(markdown: str | None) -> str | None:
+    if not markdown:
+        return None
+    text = render_markdown(markdown).striptags()
+    if len(text) > EXCERPT_LENGTH:
+        text = text[: EXCERPT_LENGTH - 1].rstrip() + "…"
+    return text or None
+
+
 def _unavailable_text(row: Row) -> str:
+    if row.thread_id is not None:
+        return _("This discussion is no longer available to you.")
     if row.entry_id is None and row.plan_id is not None:
         return _("This plan is no longer available to you.")
     return _("This entry is no longer available to you.")
@@ -101,6 +126,8 @@ def _unavailable_text(row: Row) -> str:
 
 def _text(row: Row) -> str:
     actor = row.actor_name or _("Someone")
+    if row.thread_id is not None:
+        return _thread_text(row, actor)
     title = row.entry_title or ""
     kind = row.kind
     if kind == NotificationKind.ENTRY_COMMENT:
@@ -122,8 +149,26 @@ def _text(row: Row) -> str:
     return _("News about your self-education plan “%(title)s”.", title=row.plan_topic or "")
 
 
+def _thread_text(row: Row, actor: str) -> str:
+    # Phrased so that no Russian verb has to guess the actor's gender («ответил(а)»).
+    title, group = row.thread_title or "", row.group_name or ""
+    if row.kind == NotificationKind.THREAD_REPLY:
+        return _("%(actor)s: a reply in the discussion “%(title)s”.", actor=actor, title=title)
+    if row.kind == NotificationKind.NEW_THREAD:
+        return _("%(actor)s: a new discussion “%(title)s” in your group “%(group)s”.", actor=actor, title=title, group=group)
+    if row.kind == NotificationKind.MENTION:
+        return _("%(actor)s: you are mentioned in the discussion “%(title)s”.", actor=actor, title=title)
+    return _("News in the discussion “%(title)s”.", title=title)
+
+
 def target_url(row: Row) -> str:
-    """Where an available notification leads: the entry (at the comment), or the plan."""
+    """Where an available notification leads: the post in its thread, the entry at the comment, or the plan."""
+    if row.thread_id is not None:
+        # A post's own address leads to the page it is on, scrolled to it; /threads/<id>#post-<id>
+        # would not: a thread opens at my first unread post, and that redirect's anchor wins.
+        if row.visible_post_id:
+            return url_for("threads.show_post", post_id=row.visible_post_id)
+        return url_for("threads.show", thread_id=row.visible_thread_id)  # the post is gone for good
     if row.entry_id is not None:
         anchor = f"comment-{row.visible_comment_id}" if row.visible_comment_id else None
         return url_for("journal.show", entry_id=row.visible_entry_id, _anchor=anchor)
@@ -146,8 +191,9 @@ def mark_read(recipient_id: int, notification_id: int | None = None) -> int:
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
-def mark_read_for(user: User, *, entry_id: int | None = None, plan_id: int | None = None) -> int:
-    """Opening an entry or a plan page reads every unread notification of `user` about it.
+def mark_read_for(user: User, *, entry_id: int | None = None, plan_id: int | None = None,
+                  thread_id: int | None = None) -> int:
+    """Opening an entry, a plan or a thread page reads every unread notification of `user` about it.
 
     One UPDATE in the caller's transaction; the caller commits. Returns how many changed.
     On a GET, call it where a write transaction may begin (after `db.session.commit()`, e.g.
@@ -155,9 +201,12 @@ def mark_read_for(user: User, *, entry_id: int | None = None, plan_id: int | Non
     read transaction that turns into a write cannot wait for a busy writer and fails at once,
     and the commit expires whatever was loaded before it.
     """
-    if (entry_id is None) == (plan_id is None):
-        raise ValueError("mark_read_for needs exactly one of entry_id, plan_id")
-    about = Notification.entry_id == entry_id if entry_id is not None else Notification.plan_id == plan_id
+    given = [(column, value) for column, value in ((Notification.entry_id, entry_id), (Notification.plan_id, plan_id),
+                                                   (Notification.thread_id, thread_id)) if value is not None]
+    if len(given) != 1:
+        raise ValueError("mark_read_for needs exactly one of entry_id, plan_id, thread_id")
+    ((column, value),) = given
+    about = column == value
     return db.session.execute(
         update(Notification)
         .where(Notification.recipient_id == user.id, Notification.read_at.is_(None), about)
@@ -165,9 +214,10 @@ def mark_read_for(user: User, *, entry_id: int | None = None, plan_id: int | Non
     ).rowcount
 
 
-def read_on_opening(user: User, *, entry_id: int | None = None, plan_id: int | None = None) -> None:
+def read_on_opening(user: User, *, entry_id: int | None = None, plan_id: int | None = None,
+                    thread_id: int | None = None) -> None:
     """A page opened the thing: its notifications are read. Ends the read transaction first and
     writes in a transaction of its own (see mark_read_for); call before loading the page's data."""
     db.session.commit()
-    mark_read_for(user, entry_id=entry_id, plan_id=plan_id)
+    mark_read_for(user, entry_id=entry_id, plan_id=plan_id, thread_id=thread_id)
     db.session.commit()
