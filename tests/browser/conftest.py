@@ -96,8 +96,14 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_server(tmp_path) -> Iterator[LiveServer]:
-    app = make_test_app(tmp_path, WTF_CSRF_ENABLED=True)
+def live_server_config() -> dict:
+    """Settings for the live server's app; a test module overrides this fixture, e.g. for short polls."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path, live_server_config) -> Iterator[LiveServer]:
+    app = make_test_app(tmp_path, **{"WTF_CSRF_ENABLED": True, **live_server_config})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True)
     thread.start()

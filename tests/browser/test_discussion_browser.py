@@ -9,20 +9,16 @@ found by id, class and data-count, text only where it is data the test typed."""
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from webapp.extensions import db
 from webapp.groups.models import Post, PostDraft, Thread
 
 from .. import factories
-from ..conftest import make_test_app
 from .conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
@@ -38,24 +34,11 @@ MEMBER_GOES_ON = " устроить громкие чтения в 3-х клас
 
 
 @pytest.fixture
-def live_server(tmp_path) -> Iterator[LiveServer]:
-    """The harness's live server, with the thread, the thread list and the badges polling every second."""
-    # The reply form's periodic autosave is off: only typing, and the thread's poll, make it save.
-    app = make_test_app(tmp_path, WTF_CSRF_ENABLED=True, THREAD_POLL_SECONDS=POLL_SECONDS,
-                        GROUP_POLL_SECONDS=POLL_SECONDS, NOTIFICATION_POLL_SECONDS=POLL_SECONDS,
-                        AUTOSAVE_SECONDS=600)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+def live_server_config() -> dict:
+    """The harness's live server, with the thread, the thread list and the badges polling every second.
+    The reply form's periodic autosave is off: only typing, and the thread's poll, make it save."""
+    return {"THREAD_POLL_SECONDS": POLL_SECONDS, "GROUP_POLL_SECONDS": POLL_SECONDS,
+            "NOTIFICATION_POLL_SECONDS": POLL_SECONDS, "AUTOSAVE_SECONDS": 600}
 
 
 @pytest.fixture

@@ -8,23 +8,18 @@ found by id, class and data-count, text only where it is data the test typed."""
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from webapp.extensions import db
 from webapp.mentoring.models import Comment, Feedback, NotificationKind
 from webapp.models import Role
 
 from .. import factories
-from ..conftest import make_test_app
 from ..test_mentoring import _dated
-from .conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -37,22 +32,9 @@ LIBRARIAN_SAYS = "Спасибо! Допишу про *итоги* конкур�
 
 
 @pytest.fixture
-def live_server(tmp_path) -> Iterator[LiveServer]:
+def live_server_config() -> dict:
     """The harness's live server, with the comment list and the badge polling every second."""
-    app = make_test_app(tmp_path, WTF_CSRF_ENABLED=True,
-                        COMMENT_POLL_SECONDS=POLL_SECONDS, NOTIFICATION_POLL_SECONDS=POLL_SECONDS)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return {"COMMENT_POLL_SECONDS": POLL_SECONDS, "NOTIFICATION_POLL_SECONDS": POLL_SECONDS}
 
 
 @pytest.fixture
