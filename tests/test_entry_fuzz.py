@@ -11,8 +11,8 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.journal.forms import strip_controls
 from webapp.models import JournalEntry, Visibility
+from webapp.text import strip_controls
 
 from . import factories
 from .conftest import FRAGMENT, login

@@ -16,8 +16,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import accounts
 from ..extensions import db
 from ..i18n import LOCALES
-from ..journal.forms import strip_controls
 from ..models import Role, School, User
+from ..text import strip_controls
 
 NAME_LIMIT = 120
 SCHOOL_NAME_LIMIT = 200

@@ -12,9 +12,9 @@ from sqlalchemy import delete, select
 from .. import access
 from ..extensions import db
 from ..htmx import is_htmx_request, render
-from ..journal.forms import strip_controls
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, utcnow
+from ..text import keep_typed, strip_controls
 from ..urls import login_url
 from .forms import comment_form
 from .panel import NEW_COMMENT_FIELD, CommentSection
@@ -27,32 +27,18 @@ def clean(text: str | None) -> str:
 
 
 def save(user: User, entry_id: int, text: str) -> str | None:
-    """Store `text` as the person's draft under the entry. Returns "saved", "cleared" (the text was
-    emptied, so the draft is gone) or None (nothing to store, nothing stored)."""
-    draft = db.session.get(CommentDraft, (user.id, entry_id))
-    if not text.strip():
-        if draft is None:
-            return None
-        db.session.delete(draft)
-        return "cleared"
-    if draft is not None and draft.body == text:
-        return "saved"
-    if draft is None and _just_posted(user, entry_id, text):
-        return None  # an autosave that left before the comment was posted arrives after it
-    if draft is None:
+    """Store `text` as the person's draft under the entry ("saved", "cleared" or None)."""
+    def create() -> CommentDraft:
         draft = CommentDraft(user_id=user.id, entry_id=entry_id)
         db.session.add(draft)
-    draft.body = text
-    draft.updated_at = utcnow()
-    return "saved"
+        return draft
 
-
-def _just_posted(user: User, entry_id: int, text: str) -> bool:
-    latest = db.session.scalar(
-        select(Comment.body).where(Comment.entry_id == entry_id, Comment.author_id == user.id)
-        .order_by(Comment.id.desc()).limit(1)
-    )
-    return latest == text
+    def last_sent() -> str | None:
+        return db.session.scalar(
+            select(Comment.body).where(Comment.entry_id == entry_id, Comment.author_id == user.id)
+            .order_by(Comment.id.desc()).limit(1)
+        )
+    return keep_typed(db.session.get(CommentDraft, (user.id, entry_id)), create, text, last_sent)
 
 
 def clear(user: User, entry_id: int) -> None:

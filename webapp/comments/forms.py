@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..journal.forms import strip_controls
+from ..text import strip_controls
 
 COMMENT_LIMIT = 20_000  # characters in one comment
 

@@ -12,8 +12,8 @@ from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from ..extensions import db
-from ..journal.forms import strip_controls
 from ..models import User
+from ..text import strip_controls
 from .models import Group, GroupKind
 
 NAME_LIMIT = 200

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..htmx import is_htmx_request, render
 from ..models import EntryDraft, User, Visibility, utcnow
+from ..text import strip_controls
 from ..urls import login_url
-from .forms import strip_controls
 
 RESCUE_ENDPOINTS = frozenset({"journal.create", "journal.update", "journal.autosave", "comments.create", "comments.autosave",
                               "threads.reply", "threads.autosave", "threads.create", "threads.autosave_new"})
@@ -169,3 +169,4 @@ def claim(user: User, token: str | None) -> int:
             draft.user_id = user.id
             draft.claim_token = None
     return len(rescued)
+

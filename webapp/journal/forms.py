@@ -10,15 +10,10 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..config import ENTRY_BODY_LIMIT
 from ..models import Visibility
+from ..text import strip_controls
 
 MAX_TAGS = 10
 TAG_LENGTH = 40
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def strip_controls(value: str | None) -> str | None:
-    """NUL and other control characters never reach the database (PostgreSQL rejects NUL)."""
-    return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
 def parse_tags(raw: str | None) -> list[str]:

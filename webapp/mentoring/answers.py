@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..comments import drafts as comment_drafts
 from ..extensions import db
 from ..models import JournalEntry, User, utcnow
 from ..notifications import events
@@ -49,7 +48,10 @@ def answer(entry: JournalEntry, methodist: User, *, status: FeedbackStatus | Non
     result = Answer()
     if text.strip():
         result.comment = _add_comment(entry, methodist, text)
-        comment_drafts.clear(methodist, entry.id)
+        # Imported here: the comments package imports the journal, which imports this one.
+        from ..comments.drafts import clear as clear_comment_draft
+
+        clear_comment_draft(methodist, entry.id)
         events.comment_added(result.comment, entry)
     if status is not None:
         result.feedback, result.status_changed = _set_status(entry, methodist, status, result.comment)

@@ -7,7 +7,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from ..comments.forms import COMMENT_LIMIT
-from ..journal.forms import strip_controls
+from ..text import strip_controls
 from .models import FeedbackStatus
 
 COMMENT_ONLY = "comment"  # the reading pane's third button: answer with a comment, set no status

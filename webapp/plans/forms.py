@@ -7,8 +7,8 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..journal.forms import strip_controls
 from ..mentoring.models import StepStatus
+from ..text import strip_controls
 
 TOPIC_LIMIT = 300
 STEP_TITLE_LIMIT = 300

@@ -15,8 +15,8 @@ from ..extensions import db
 from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
 from ..htmx import is_htmx_request, render
 from ..journal.drafts import number
-from ..journal.forms import strip_controls
 from ..models import User, utcnow
+from ..text import keep_typed, strip_controls
 from ..urls import login_url
 
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a message too long to post
@@ -30,32 +30,18 @@ def clean(text: str | None, limit: int = DRAFT_TEXT_LIMIT) -> str:
 # The reply being typed -----------------------------------------------------------------------------
 
 def save_reply(user: User, thread_id: int, text: str) -> str | None:
-    """Store `text` as the person's reply draft in the thread. Returns "saved", "cleared" (the text
-    was emptied, so the draft is gone) or None (nothing to store, nothing stored)."""
-    draft = db.session.get(PostDraft, (user.id, thread_id))
-    if not text.strip():
-        if draft is None:
-            return None
-        db.session.delete(draft)
-        return "cleared"
-    if draft is not None and draft.body == text:
-        return "saved"
-    if draft is None and _just_posted(user, thread_id, text):
-        return None  # an autosave that left before the reply was sent arrives after it
-    if draft is None:
+    """Store `text` as the person's reply draft in the thread ("saved", "cleared" or None)."""
+    def create() -> PostDraft:
         draft = PostDraft(user_id=user.id, thread_id=thread_id)
         db.session.add(draft)
-    draft.body = text
-    draft.updated_at = utcnow()
-    return "saved"
+        return draft
 
-
-def _just_posted(user: User, thread_id: int, text: str) -> bool:
-    latest = db.session.scalar(
-        select(Post.body).where(Post.thread_id == thread_id, Post.author_id == user.id)
-        .order_by(Post.id.desc()).limit(1)
-    )
-    return latest == text
+    def last_sent() -> str | None:
+        return db.session.scalar(
+            select(Post.body).where(Post.thread_id == thread_id, Post.author_id == user.id)
+            .order_by(Post.id.desc()).limit(1)
+        )
+    return keep_typed(db.session.get(PostDraft, (user.id, thread_id)), create, text, last_sent)
 
 
 def clear_reply(user: User, thread_id: int) -> None:

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..journal.forms import strip_controls
+from ..text import strip_controls
 
 POST_LIMIT = 50_000  # characters in one post
 TITLE_LIMIT = 200
