@@ -155,3 +155,23 @@ def counted_queries():
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def another_sqlite_writer(seconds: float = 0.5):
+    """Another connection holds SQLite's write lock for `seconds` while the block runs: a request
+    that writes must wait its turn, not fail with "database is locked"."""
+    import sqlite3
+    import threading
+
+    db.session.commit()  # the test's own session lets go of the database
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None, check_same_thread=False, timeout=10)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE users SET locale = locale WHERE id = (SELECT min(id) FROM users)")
+    timer = threading.Timer(seconds, other.execute, ("COMMIT",))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.join()
+        other.close()

@@ -13,7 +13,7 @@ from webapp.mentoring.models import Comment, EntryRead, Feedback, Notification, 
 from webapp.models import JournalEntry, Role, User, Visibility, mentorships, utcnow
 
 from . import factories
-from .conftest import FRAGMENT, counted_queries, login
+from .conftest import FRAGMENT, another_sqlite_writer, counted_queries, login
 
 
 def _as(app, user_id):
@@ -221,22 +221,10 @@ def test_a_reading_mark_waits_its_turn_behind_another_writer(app, people):
     """The mark is written on a GET: it must wait for a busy writer, not fail because its read went stale."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("about SQLite's single writer; PostgreSQL has row locks")
-    import sqlite3
-    import threading
-
     entry = factories.make_entry(people["author"])
     client = _as(app, people["methodist"])
-    db.session.commit()  # the test's own session lets go of the database
-    other = sqlite3.connect(db.engine.url.database, isolation_level=None, check_same_thread=False, timeout=10)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("UPDATE users SET locale = locale WHERE id = ?", (people["librarian"],))
-    timer = threading.Timer(0.5, other.execute, ("COMMIT",))
-    timer.start()
-    try:
+    with another_sqlite_writer():
         response = client.get(f"/journal/{entry}")
-    finally:
-        timer.join()
-        other.close()
     assert response.status_code == 200
     assert [reader for reader, _ in _reads(entry)] == [people["methodist"]]
 

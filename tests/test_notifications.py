@@ -24,7 +24,7 @@ from webapp.notifications import events
 from webapp.notifications.inbox import mark_read_for
 
 from . import factories
-from .conftest import FRAGMENT, counted_queries, login
+from .conftest import FRAGMENT, another_sqlite_writer, counted_queries, login
 
 # ------------------------------------------------------------------ helpers: changes as the features make them
 
@@ -351,24 +351,12 @@ def test_open_waits_its_turn_behind_another_writer(app, client, people):
     """Opening writes on a GET: it must wait for a busy writer, not fail because its read went stale."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("about SQLite's single writer; PostgreSQL has row locks")
-    import sqlite3
-    import threading
-
     entry = factories.make_entry(people["author"])
     comment(entry, people["methodist"])
     (nid,) = unread_ids(people["author"])
     login(client, people["author"])
-    db.session.commit()  # the test's own session lets go of the database
-    other = sqlite3.connect(db.engine.url.database, isolation_level=None, check_same_thread=False, timeout=10)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("UPDATE users SET locale = locale WHERE id = ?", (people["librarian"],))
-    timer = threading.Timer(0.5, other.execute, ("COMMIT",))
-    timer.start()
-    try:
+    with another_sqlite_writer():
         response = client.get(f"/notifications/{nid}")
-    finally:
-        timer.join()
-        other.close()
     assert response.status_code == 303
     assert unread_ids(people["author"]) == set()
 
