@@ -15,7 +15,7 @@ from webapp.mentoring.models import Comment, CommentDraft, Notification, Notific
 from webapp.models import JournalEntry, Visibility
 
 from . import factories
-from .conftest import FRAGMENT, counted_queries, csrf_token_from, login
+from .conftest import FRAGMENT, csrf_token_from, login
 
 COMMENT_ID = re.compile(r'<article id="comment-(\d+)"')
 
@@ -341,18 +341,6 @@ def test_the_poll_interval_comes_from_config(tmp_path):
     assert 'hx-trigger="every 11s"' in page
 
 
-def test_a_poll_with_nothing_new_is_204_after_one_statement(client, people, mentors_entry):
-    last = factories.make_comment(mentors_entry, people["author"], body="Есть ли новости?")
-    login(client, people["methodist"])
-    with counted_queries() as statements:
-        response = client.get(f"/comments/entry/{mentors_entry}?after={last}", headers=FRAGMENT)
-    assert response.status_code == 204 and response.data == b""
-    user_loads = [s for s in statements if re.match(r"SELECT users\.", s.lstrip())]
-    assert len(user_loads) == 1
-    others = [s for s in statements if s not in user_loads]
-    assert len(others) == 1 and "comments" in others[0] and "journal_entries" in others[0]
-
-
 def test_a_poll_brings_what_another_person_posted(app, people, mentors_entry):
     librarian = login(app.test_client(), people["author"])
     methodist = login(app.test_client(), people["methodist"])
@@ -373,21 +361,6 @@ def test_a_poll_brings_what_another_person_posted(app, people, mentors_entry):
 def test_a_poll_for_a_missing_entry_is_404(client, people):
     login(client, people["author"])
     assert client.get("/comments/entry/999999?after=0", headers=FRAGMENT).status_code == 404
-
-
-def test_query_count_of_the_entry_page_does_not_grow_with_comments(app, people):
-    counts = []
-    for n in (5, 50):
-        entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES)
-        for i in range(n):
-            persona = ("methodist", "librarian", "author", "other_methodist")[i % 4]
-            factories.make_comment(entry, people[persona], body=f"Комментарий {i}")
-        client = login(app.test_client(), people["librarian"])
-        with counted_queries() as statements:
-            page = client.get(f"/journal/{entry}")
-        assert page.status_code == 200 and len(comment_ids(page.text)) == n
-        counts.append(len(statements))
-    assert counts[0] == counts[1]
 
 
 # Drafts --------------------------------------------------------------------------------------------

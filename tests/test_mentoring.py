@@ -13,7 +13,7 @@ from webapp.mentoring.models import Comment, EntryRead, Feedback, Notification, 
 from webapp.models import JournalEntry, Role, User, Visibility, mentorships, utcnow
 
 from . import factories
-from .conftest import FRAGMENT, another_sqlite_writer, counted_queries, login
+from .conftest import FRAGMENT, another_sqlite_writer, login
 
 
 def _as(app, user_id):
@@ -158,24 +158,6 @@ def test_others_see_no_status(app, people):
         assert page.status_code == 200
         assert f"entry-feedback-{entry}" not in page.text and "status-accepted" not in page.text
         assert "status-accepted" not in _as(app, people[persona]).get("/journal/feed").text
-
-
-def test_the_journal_list_costs_one_query_for_statuses_whatever_their_number(app, people):
-    def list_queries() -> int:
-        with counted_queries() as statements:
-            assert _as(app, people["author"]).get("/journal/").status_code == 200
-        assert sum("entry_feedback" in s for s in statements) == 1
-        return len(statements)
-
-    methodist = _as(app, people["methodist"])
-    for _ in range(2):
-        entry = factories.make_entry(people["author"])
-        methodist.post(_status_url(entry), data={"feedback-status": "accepted"})
-    few = list_queries()
-    for _ in range(6):
-        entry = factories.make_entry(people["author"])
-        methodist.post(_status_url(entry), data={"feedback-status": "accepted"})
-    assert list_queries() == few
 
 
 # Reading marks ------------------------------------------------------------------------------------
@@ -465,53 +447,6 @@ def test_the_desk_shows_plan_progress(app, people):
     anna = _element(_as(app, people["methodist"]).get("/mentoring/").text, f"mentee-{people['author']}")
     assert 'data-done="1" data-total="3" data-overdue="1"' in anna and 'class="overdue"' in anna
     assert f'href="/plans/{plan.id}"' in anna
-
-
-def _add_mentees(methodist: int, count: int) -> None:
-    from webapp.mentoring.models import Plan, PlanStep
-    from webapp.plans.progress import current_year
-
-    for _ in range(count):
-        mentee = factories.make_user(school_id=1)
-        factories.assign_mentor(methodist, mentee)
-        entry = factories.make_entry(mentee)
-        factories.make_entry(mentee, visibility=Visibility.COLLEAGUES)
-        factories.make_comment(entry, mentee)
-        factories.make_comment(entry, methodist)
-        db.session.add(Plan(author_id=mentee, year=current_year(), topic="Тема", steps=[PlanStep(title="Шаг")]))
-        db.session.commit()
-
-
-def test_the_desk_costs_the_same_for_3_and_for_15_mentees(app, people):
-    methodist = people["methodist"]
-
-    def desk_queries() -> int:
-        with counted_queries() as statements:
-            page = _as(app, methodist).get("/mentoring/")
-        assert page.status_code == 200
-        return len(statements), page.text.count('class="mentee')
-
-    _add_mentees(methodist, 2)  # with the author: 3
-    few, shown = desk_queries()
-    assert shown == 3
-    _add_mentees(methodist, 12)
-    many, shown = desk_queries()
-    assert shown == 15
-    assert many == few
-
-
-def test_the_awaiting_list_costs_the_same_for_any_number_of_entries(app, people):
-    methodist = people["methodist"]
-
-    def list_queries() -> int:
-        with counted_queries() as statements:
-            assert _as(app, methodist).get("/mentoring/awaiting").status_code == 200
-        return len(statements)
-
-    _add_mentees(methodist, 2)
-    few = list_queries()
-    _add_mentees(methodist, 10)
-    assert list_queries() == few
 
 
 def test_a_methodist_lands_on_the_desk(client, people):

@@ -152,29 +152,6 @@ def test_signed_out_visitors_see_no_badge(client):
     assert "notification-badge" not in client.get("/login").text
 
 
-def test_an_unchanged_count_is_204_after_one_statement(client, people):
-    entry = factories.make_entry(people["author"])
-    comment(entry, people["methodist"])
-    login(client, people["author"])
-    with counted_queries() as statements:
-        response = client.get("/notifications/badge?shown=1", headers=FRAGMENT)
-    assert response.status_code == 204
-    assert response.data == b""
-    assert len(statements) == 2, statements
-    assert "FROM users" in statements[0]
-    assert "notifications" in statements[1] and "count" in statements[1].lower()
-
-
-def test_the_count_reads_the_unread_index(app, people):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by table size")
-    from webapp.notifications.inbox import unread_count
-    with counted_queries() as statements:
-        unread_count(people["author"])
-    plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statements[0], (people["author"],)).all()
-    assert "ix_notifications_unread" in " ".join(str(r) for r in plan)
-
-
 def test_a_new_notification_changes_the_badge(client, people):
     login(client, people["author"])
     assert client.get("/notifications/badge?shown=0", headers=FRAGMENT).status_code == 204

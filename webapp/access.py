@@ -200,6 +200,12 @@ def visible_threads(user: User) -> Select:
     return select(Thread).join(Group, Group.id == Thread.group_id).where(group_visible_clause(user))
 
 
+def threads_in_visible_groups(user: User) -> Select:
+    """visible_threads on the threads table alone (the group rule as a subquery): outer-joined as a
+    derived table, a join inside it would make SQLite compute every visible thread first."""
+    return select(Thread).where(Thread.group_id.in_(select(Group.id).where(group_visible_clause(user))))
+
+
 def thread_for_viewing(user: User, thread_id: int) -> Thread:
     thread = db.session.scalar(visible_threads(user).where(Thread.id == thread_id))
     if thread is None:

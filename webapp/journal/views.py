@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
 from ..comments import panel as comments_panel
@@ -26,7 +26,8 @@ SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
 
 
 def _with_author_and_tags(query):
-    return query.options(selectinload(JournalEntry.author).selectinload(User.school), selectinload(JournalEntry.tags))
+    # Author and school are many-to-one: joined into the same statement; tags need one more.
+    return query.options(joinedload(JournalEntry.author).joinedload(User.school), selectinload(JournalEntry.tags))
 
 
 def _new_form(**data) -> EntryForm:

@@ -44,8 +44,8 @@ def rows_for(recipient: User) -> Select:
     actor = aliased(User)
     entries = access.visible_entries(recipient).with_only_columns(JournalEntry.id, JournalEntry.title).subquery()
     plans = access.visible_plans(recipient).with_only_columns(Plan.id, Plan.topic).subquery()
-    threads = access.visible_threads(recipient).with_only_columns(
-        Thread.id, Thread.title, Group.name.label("group_name")).subquery()
+    threads = access.threads_in_visible_groups(recipient).with_only_columns(
+        Thread.id, Thread.title, Thread.group_id).subquery()
     return (
         select(
             Notification.id, Notification.kind, Notification.created_at, Notification.read_at,
@@ -56,7 +56,7 @@ def rows_for(recipient: User) -> Select:
             plans.c.id.label("visible_plan_id"), plans.c.topic.label("plan_topic"),
             Feedback.status.label("feedback_status"),
             threads.c.id.label("visible_thread_id"), threads.c.title.label("thread_title"),
-            threads.c.group_name.label("group_name"),
+            Group.name.label("group_name"),
             Post.id.label("visible_post_id"), Post.body.label("post_body"), Post.deleted_at.label("post_deleted_at"),
         )
         .select_from(Notification)
@@ -71,6 +71,7 @@ def rows_for(recipient: User) -> Select:
             Feedback.methodist_id == Notification.actor_id,
         ))
         .outerjoin(threads, threads.c.id == Notification.thread_id)
+        .outerjoin(Group, Group.id == threads.c.group_id)
         # A post is read by whoever may read its group: it shows only when its thread does.
         .outerjoin(Post, and_(Post.id == Notification.post_id, Post.thread_id == threads.c.id))
         .where(Notification.recipient_id == recipient.id)

@@ -74,10 +74,13 @@ class PostPage:
 
 
 def post_page(user: User, thread_id: int, number: int) -> PostPage:
-    """One page of posts: one statement, one row more than a page to know whether another follows."""
-    rows = list(db.session.scalars(
-        posts_of(user, thread_id).limit(POSTS_PER_PAGE + 1).offset((number - 1) * POSTS_PER_PAGE)
-    ))
+    """One page of posts: one statement, one row more than a page to know whether another follows.
+
+    The page's ids are picked in ix_posts_thread_id_id alone, so a late page of a long thread skips
+    index entries, not posts with their authors; only the page's own rows are then read."""
+    page_ids = (select(Post.id).where(Post.thread_id == thread_id).order_by(Post.id)
+                .limit(POSTS_PER_PAGE + 1).offset((number - 1) * POSTS_PER_PAGE))
+    rows = list(db.session.scalars(posts_of(user, thread_id).where(Post.id.in_(page_ids))))
     return PostPage(posts=rows[:POSTS_PER_PAGE], number=number, has_next=len(rows) > POSTS_PER_PAGE)
 
 
