@@ -1,19 +1,21 @@
 """Signing in and out: revocable sessions, throttling, safe redirects, one-time links."""
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import unquote
 
 import pytest
 from flask import session
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from webapp.auth import links
+from webapp.auth import links, throttle
 from webapp.extensions import db
-from webapp.models import AccountLink, User
+from webapp.models import AccountLink, LoginFailure, User
 
 from . import factories
-from .conftest import login
+from .conftest import login, make_test_app
 
 
 def sign_in(client, login_name="anna", password=factories.PASSWORD, **extra):
@@ -83,7 +85,38 @@ def test_password_change_with_wrong_current_password_is_refused(client, people):
     assert sign_in(client.application.test_client()).status_code == 303  # old password still works
 
 
-def test_throttle_blocks_before_checking_the_password(app, people, monkeypatch):
+@pytest.fixture(params=["database", "memory://"])
+def backend(request, app):
+    """Each throttle test runs on both ways of counting failures: the database (the single-server
+    default) and Flask-Limiter's storage (memory:// here; Redis across two servers in
+    test_two_instances.py). Bound before the app serves its first request, as create_app does."""
+    if request.param != "database":
+        app.config["RATELIMIT_STORAGE_URI"] = request.param
+        throttle.init_app(app)
+    return request.param
+
+
+def _later(monkeypatch, backend: str, delta: timedelta) -> None:
+    """Move the throttle's clock forward (the database's timestamps, or the storage's)."""
+    if backend == "database":
+        real_now = throttle.utcnow
+        monkeypatch.setattr(throttle, "utcnow", lambda: real_now() + delta)
+    else:
+        import limits.storage.memory as memory
+        real_time = memory.time.time
+        monkeypatch.setattr(memory, "time", SimpleNamespace(time=lambda: real_time() + delta.total_seconds()))
+
+
+def from_address(client, address: str):
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def failure_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(LoginFailure))
+
+
+def test_throttle_blocks_before_checking_the_password(app, people, backend, monkeypatch):
     client = app.test_client()
     for _ in range(5):
         assert sign_in(client, password="wrong").status_code == 422
@@ -94,21 +127,84 @@ def test_throttle_blocks_before_checking_the_password(app, people, monkeypatch):
     assert checked == []
 
 
-def test_throttle_counts_per_address_across_accounts(app, people):
+def test_throttle_counts_per_address_across_accounts(app, people, backend):
     client = app.test_client()
     for n in range(5):
         sign_in(client, f"nobody{n}", "wrong")
     assert sign_in(client).status_code == 429
 
 
-def test_throttle_lets_go_after_a_minute(app, people, monkeypatch):
+def test_throttle_counts_per_account_across_addresses(app, people, backend):
+    for n in range(5):
+        assert sign_in(from_address(app.test_client(), f"10.0.0.{n + 1}"), password="wrong").status_code == 422
+    assert sign_in(from_address(app.test_client(), "10.0.0.99")).status_code == 429
+
+
+def test_throttle_lets_go_after_a_minute(app, people, backend, monkeypatch):
     client = app.test_client()
     for _ in range(5):
         sign_in(client, password="wrong")
-    from webapp.auth import throttle
-    real_now = throttle.utcnow
-    monkeypatch.setattr(throttle, "utcnow", lambda: real_now() + timedelta(minutes=2))
+    _later(monkeypatch, backend, timedelta(minutes=2))
     assert sign_in(client).status_code == 303
+
+
+def test_throttle_hourly_limit_outlasts_the_minute(app, people, backend, monkeypatch):
+    app.config.update(LOGIN_LIMIT_PER_MINUTE=50, LOGIN_LIMIT_PER_HOUR=6)
+    client = app.test_client()
+    for _ in range(6):
+        assert sign_in(client, password="wrong").status_code == 422
+    _later(monkeypatch, backend, timedelta(minutes=30))
+    assert sign_in(client).status_code == 429
+
+
+def test_successful_sign_in_forgets_the_accounts_failures(app, people, backend):
+    for _ in range(4):
+        sign_in(from_address(app.test_client(), "10.0.0.1"), password="wrong")
+    assert sign_in(from_address(app.test_client(), "10.0.0.2")).status_code == 303
+    elsewhere = from_address(app.test_client(), "10.0.0.3")
+    for _ in range(4):
+        assert sign_in(elsewhere, password="wrong").status_code == 422
+    assert sign_in(elsewhere).status_code == 303  # 4 failures since the sign-in, not 8
+
+
+def test_storage_counting_leaves_the_database_alone(app, people):
+    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    throttle.init_app(app)
+    client = app.test_client()
+    for _ in range(5):
+        sign_in(client, password="wrong")
+    assert sign_in(client).status_code == 429
+    assert failure_rows() == 0
+
+
+def test_throttle_storage_is_read_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")  # how gunicorn under systemd gets it
+    app = make_test_app(tmp_path)
+    with app.app_context():
+        factories.make_user(login="anna")
+        client = app.test_client()
+        for _ in range(5):
+            sign_in(client, password="wrong")
+        assert sign_in(client).status_code == 429
+        assert failure_rows() == 0  # counted in the storage, not in the database
+        db.session.remove()
+        db.drop_all()
+
+
+def test_unreachable_storage_falls_back_to_the_database(app, people, caplog):
+    """Redis down: sign-in still works, and guessing is still throttled (in the shared database)."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.config["RATELIMIT_STORAGE_URI"] = f"redis://127.0.0.1:{port}"
+    throttle.init_app(app)
+    assert sign_in(app.test_client()).status_code == 303
+    client = app.test_client()
+    for _ in range(5):
+        assert sign_in(client, "olga", "wrong").status_code == 422
+    assert failure_rows() > 0
+    assert sign_in(client, "olga").status_code == 429
+    assert "counting in the database instead" in caplog.text
 
 
 @pytest.mark.parametrize("target,expected", [

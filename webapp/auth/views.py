@@ -20,6 +20,9 @@ from .forms import ChangePasswordForm, LocaleForm, LoginForm, NewPasswordForm
 # Checked when the login is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
+# Sign-in throttling counts in RATELIMIT_STORAGE_URI when it is set (see throttle.py).
+bp.record_once(lambda state: throttle.init_app(state.app))
+
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
