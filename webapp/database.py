@@ -2,7 +2,7 @@
 and BEGIN IMMEDIATE for transactions that write."""
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -38,7 +38,13 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+def only_reads_from_now() -> None:
+    """The database refused to write (read-only, disk full): what is left of this request (the
+    error page) only reads, so it must not ask for the write lock again (BEGIN IMMEDIATE)."""
+    g.database_only_reads = True
+
+
 def _writes() -> bool:
     if has_request_context():
-        return request.method not in READ_METHODS
+        return request.method not in READ_METHODS and not g.get("database_only_reads")
     return True  # command-line work writes

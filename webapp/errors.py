@@ -1,14 +1,19 @@
 """Error pages that speak Russian, are safe to swap into a page, and never lose typed text."""
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, request
+import sqlite3
+
+from flask import Flask, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from . import database
 from .extensions import db, login_manager
 from .htmx import is_htmx_request, render
 from .journal import drafts
+from .text import strip_controls
 from .urls import login_url
 
 
@@ -49,6 +54,16 @@ def init_app(app: Flask) -> None:
         return render("errors/error.html", "error", status=error.code or 500,
                       message=_message_for(error.code or 500))
 
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError):
+        fault = storage_fault(error)
+        if fault is None:
+            return _server_error(error)
+        database.only_reads_from_now()
+        db.session.rollback()
+        app.logger.error("storage fault (%s) on %s %s: %s", fault, request.method, request.path, error.orig)
+        return _storage_fault_response(fault)
+
     @app.errorhandler(Exception)
     def _server_error(error: Exception):
         db.session.rollback()
@@ -58,6 +73,64 @@ def init_app(app: Flask) -> None:
         except Exception:  # the error page itself failed: still no stack trace for the person
             app.logger.exception("the error page failed")
             return "Ошибка на сервере. Попробуйте ещё раз через минуту.", 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+# A database that cannot take writes: read-only, a full disk, a failing disk -------------------------
+
+READ_ONLY, FULL, IO = "read-only", "disk-full", "disk-error"
+_SQLITE_FAULTS = {sqlite3.SQLITE_READONLY: READ_ONLY, sqlite3.SQLITE_FULL: FULL, sqlite3.SQLITE_IOERR: IO}
+# SQLite's own wording, for errors that come without a code.
+_SQLITE_MESSAGES = {"attempt to write a readonly database": READ_ONLY, "database or disk is full": FULL,
+                    "disk i/o error": IO}
+# PostgreSQL SQLSTATEs: read_only_sql_transaction (a read-only server or setting), disk_full, io_error.
+_POSTGRES_FAULTS = {"25006": READ_ONLY, "53100": FULL, "58030": IO}
+# The fields of the forms that hold what a person typed, shown back to be copied (never a password).
+TYPED_FIELDS = ("title", "topic", "aim", "tasks", "body", "feedback-body")
+# Autosaves among the requests that carry typed text: their answer goes into their own status line.
+AUTOSAVE_ENDPOINTS = frozenset(e for e in drafts.RESCUE_ENDPOINTS if e.partition(".")[2].startswith("autosave"))
+
+
+def storage_fault(error: DBAPIError) -> str | None:
+    """READ_ONLY, FULL or IO when the database refused to write for a reason that is not the
+    request's (the server's disk or settings), else None: a bug, answered by the 500 page."""
+    original = error.orig
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _SQLITE_FAULTS:  # extended codes keep the primary in the low byte
+        return _SQLITE_FAULTS[code & 0xFF]
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate in _POSTGRES_FAULTS:
+        return _POSTGRES_FAULTS[sqlstate]
+    if isinstance(original, sqlite3.Error):
+        return _SQLITE_MESSAGES.get(str(original).strip().lower())
+    return None
+
+
+def _typed_text() -> list[tuple[str, str]]:
+    """(label, text) of what the request carried that a person typed, to be copied from the page."""
+    labels = {"title": _("Title"), "topic": _("Topic"), "aim": _("Aim"), "tasks": _("Tasks"),
+              "body": _("Text"), "feedback-body": _("Text")}
+    if request.method != "POST":
+        return []
+    typed = ((name, strip_controls(request.form.get(name, "")) or "") for name in TYPED_FIELDS)
+    return [(labels[name], text) for name, text in typed if text.strip()]
+
+
+def _storage_fault_response(fault: str):
+    """503. htmx: the message goes into the form's status line (an autosave's own status), the form
+    and its text stay as they are. A plain form: a page that says what happened and holds the text
+    in a box to copy, since the database cannot keep it as a draft."""
+    headers = {"Retry-After": "300"}
+    if is_htmx_request():
+        if request.endpoint not in AUTOSAVE_ENDPOINTS:
+            headers.update({"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"})
+        return render("errors/_storage_fault.html", status=503, headers=headers, fault=fault)
+    context = {"fault": fault, "typed": _typed_text()}
+    try:
+        return render("errors/storage_fault.html", status=503, headers=headers, **context)
+    except Exception:  # the page around it reads the database too; the text must still come back
+        db.session.rollback()
+        current_app.logger.exception("the storage fault page failed")
+        return render_template("errors/storage_fault_bare.html", **context), 503, headers
 
 
 def _message_for(code: int) -> str:

@@ -1,0 +1,67 @@
+"""A database that cannot take a write, seen in a real browser: with htmx the message appears in the
+form's status line and the typed text stays in the editor; without JavaScript the error page holds
+the text in a box to copy."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import JournalEntry
+
+from ..test_faults import DatabaseFaults
+from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+TITLE = "Неделя детской книги"
+BODY = "Провели громкие чтения для третьих классов.\nДети сами выбрали книги."
+
+
+@pytest.fixture
+def librarian(live_server) -> dict:
+    return live_server.user(login="anna", display_name="Анна Смирнова")
+
+
+@pytest.fixture
+def faults(live_server) -> Iterator[DatabaseFaults]:
+    with live_server.app.app_context():
+        yield DatabaseFaults(db.engine)
+
+
+def test_the_message_goes_beside_the_text_not_over_it(page, live_server, faults, browser_watch, librarian):
+    browser_watch.expect_status(503)
+    sign_in(page, librarian)
+    form = page.locator("#entry-form")
+    with faults.read_only():
+        form.locator("input[name=title]").fill(TITLE)
+        form.locator("textarea[name=body]").fill(BODY)
+        form.locator("button[type=submit]").click()
+        expect(form.locator(".form-alert [data-fault=read-only]")).to_be_visible()
+    expect(form.locator("input[name=title]")).to_have_value(TITLE)
+    expect(form.locator("textarea[name=body]")).to_have_value(BODY)
+    expect(page.locator("#entry-list article.entry-summary")).to_have_count(0)
+
+    # The database takes writes again: the same form, as it stands, saves the entry.
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#entry-list article.entry-summary", has_text=TITLE)).to_be_visible()
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(JournalEntry).where(JournalEntry.title == TITLE)) == 1
+
+
+def test_without_javascript_the_error_page_holds_the_text(new_page, faults, browser_watch, librarian):
+    browser_watch.expect_status(503)
+    page = new_page(javascript=False)
+    sign_in(page, librarian)
+    with faults.read_only():
+        page.locator("#entry-form input[name=title]").fill(TITLE)
+        page.locator("#entry-form textarea[name=body]").fill(BODY)
+        page.locator("#entry-form button[type=submit]").click()
+        expect(page.locator(".error-page[data-fault=read-only]")).to_be_visible()
+    kept = page.locator("textarea.kept-text")
+    expect(kept).to_have_count(2)
+    expect(kept.nth(0)).to_have_value(TITLE)
+    expect(kept.nth(1)).to_have_value(BODY)
