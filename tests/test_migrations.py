@@ -1,12 +1,17 @@
-"""The schema comes only from migrations: they build exactly the models, and go down and up again."""
+"""The schema comes only from migrations: they build exactly the models, go down and up again,
+and no step loses a row of data."""
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, func, inspect, select, text
 
-from webapp.extensions import db
+from webapp.extensions import db, migrate
 
 
 def _diff():
@@ -36,5 +41,116 @@ def test_migrations_build_exactly_the_models_and_go_down_and_up(app):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    _reset()
+    db.create_all()
+
+
+# ---------------------------------------------------------------- no step loses data
+
+ROWS_PER_TABLE = 3
+
+
+def _revisions() -> list[str]:
+    """Every revision, oldest first, from the script directory (a new migration joins by itself)."""
+    script = ScriptDirectory.from_config(migrate.get_config())
+    assert len(script.get_heads()) == 1, "the migrations have branched: merge the heads"
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def _step(revision: str, *, down: bool = False) -> None:
+    db.session.remove()
+    # alembic itself rather than flask_migrate's wrappers, which turn a failure into sys.exit
+    (command.downgrade if down else command.upgrade)(migrate.get_config(), revision)
+
+
+def _schema(bind=None) -> MetaData:
+    metadata = MetaData()
+    metadata.reflect(bind if bind is not None else db.engine)
+    metadata.remove(metadata.tables["alembic_version"])
+    return metadata
+
+
+def _row_counts() -> dict[str, int]:
+    with db.engine.connect() as connection:
+        return {name: connection.scalar(select(func.count()).select_from(table))
+                for name, table in _schema(connection).tables.items()}
+
+
+def _value(connection, table: Table, column: Column, k: int):
+    """Something valid for row k: a real row of the table a foreign key points to (the k-th, so
+    composite keys stay distinct), else a plain value of the column's type, different for each k."""
+    if column.foreign_keys:
+        target = next(iter(column.foreign_keys)).column
+        ids = connection.scalars(select(target).order_by(target)).all()
+        assert ids or column.nullable, f"{table.name}.{column.name}: no {target.table.name} row to point to"
+        return ids[k % len(ids)] if ids else None
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return k % 2 == 0
+    if isinstance(kind, DateTime):
+        return datetime(2026, 9, 1, 8, 0) + timedelta(hours=k)
+    if isinstance(kind, Date):
+        return date(2026, 9, 1) + timedelta(days=k)
+    if isinstance(kind, Integer):
+        return 2026 + k
+    if isinstance(kind, String):  # Text too; the number first, so a short column still tells rows apart
+        return f"{k} {table.name}.{column.name}"[: kind.length or None]
+    raise AssertionError(f"{table.name}.{column.name}: teach _value about {kind!r}")
+
+
+def _seed(tables: set[str]) -> None:
+    """ROWS_PER_TABLE rows in each of `tables`, parents before children."""
+    with db.engine.begin() as connection:
+        for table in _schema(connection).sorted_tables:
+            if table.name not in tables:
+                continue
+            generated = {c.name for c in table.primary_key.columns
+                         if len(table.primary_key.columns) == 1 and isinstance(c.type, Integer) and not c.foreign_keys}
+            for k in range(ROWS_PER_TABLE):
+                row = {c.name: _value(connection, table, c, k) for c in table.columns if c.name not in generated}
+                connection.execute(table.insert().values(row))
+
+
+def _checked_step(revision: str, *, down: bool = False) -> tuple[set[str], set[str]]:
+    """Run one step; every table there before and after it keeps exactly its rows. Returns the
+    tables the step created and the tables it dropped."""
+    before = _row_counts()
+    _step(revision, down=down)
+    after = _row_counts()
+    kept = before.keys() & after.keys()
+    changed = {name: (before[name], after[name]) for name in kept if before[name] != after[name]}
+    assert not changed, f"{'down' if down else 'up'} to {revision}: rows lost or gained {changed}"
+    return set(after) - set(before), set(before) - set(after)
+
+
+def test_every_migration_step_keeps_every_row(app):
+    """Up one revision at a time from the first, seeding every table as it appears, then down one at a
+    time to the first and up again to head: after each step every table that exists both before and
+    after it has exactly the rows it had. A downgrade drops the tables its own revision created (that is
+    what a downgrade is) and nothing else; SQLite's batch mode rebuilding a parent table while foreign
+    keys with ON DELETE CASCADE are on would empty its children, and this test is what notices."""
+    _reset()
+    revisions = _revisions()
+    created: dict[str, set[str]] = {}
+    _step(revisions[0])
+    created[revisions[0]] = set(_schema().tables)
+    _seed(created[revisions[0]])
+    for revision in revisions[1:]:
+        created[revision], dropped = _checked_step(revision)
+        assert not dropped, f"up to {revision} dropped {dropped}"
+        _seed(created[revision])
+    assert all(_row_counts().values()), "a table without rows proves nothing"
+
+    for previous, revision in reversed(list(zip(revisions, revisions[1:], strict=False))):
+        new, dropped = _checked_step(previous, down=True)
+        assert (new, dropped) == (set(), created[revision]), f"down from {revision}"
+    for revision in revisions[1:]:
+        new, dropped = _checked_step(revision)
+        assert (new, dropped) == (created[revision], set()), f"up again to {revision}"
+        _seed(new)
+    assert all(_row_counts().values())
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
     _reset()
     db.create_all()

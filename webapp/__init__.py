@@ -1,6 +1,7 @@
 """Rost: reflective journals for school librarians and their methodists."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -11,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        # ROST_INSTANCE_PATH: another folder for config.py, the secret key and the SQLite file
+        # (a test server, or a deployment that keeps them outside the code).
+        instance_path=os.environ.get("ROST_INSTANCE_PATH") or str(ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -19,6 +22,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import config
 
     config.load_config(app, test_config)
+    if app.config["PROXY_COUNT"]:
+        # Behind nginx: the client's address, https and the host come from its X-Forwarded-* headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    from . import request_log
+
+    request_log.init_app(app)  # first: it times the whole request and logs after every other hook
 
     from . import database, errors, i18n, security, templating, urls
     from .extensions import csrf, db, login_manager, migrate
@@ -41,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .comments import bp as comments_bp
     from .groups import bp as groups_bp
+    from .health import bp as health_bp
     from .journal import bp as journal_bp
     from .mentoring import bp as mentoring_bp
     from .notifications import bp as notifications_bp
@@ -56,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(groups_bp)
     app.register_blueprint(threads_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(health_bp)
 
     from . import cli
 

@@ -20,7 +20,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import demo
+from . import backup, demo, deploy_check
 from .accounts import AccountError, check_login, create_user, normalise_login, school_by_name, set_methodists
 from .auth import links
 from .auth.forms import PASSWORD_MIN
@@ -38,6 +38,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_users_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(send_digest_command)
+    backup.init_app(app)
+    deploy_check.init_app(app)
 
 
 def fail(message: str) -> NoReturn:

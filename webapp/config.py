@@ -46,6 +46,9 @@ class Defaults:
     INVITATION_HOURS = 72
     LOGIN_LIMIT_PER_MINUTE = 5
     LOGIN_LIMIT_PER_HOUR = 100
+    # Where failed sign-ins are counted when several app servers run (e.g. redis://10.0.0.5:6379/0).
+    # Unset: the database counts them, which already covers every worker of one server.
+    RATELIMIT_STORAGE_URI: str | None = None
     SQLITE_BUSY_TIMEOUT_MS = 15_000
     PASSWORD_HASH_METHOD = "scrypt"
     NOTIFICATION_POLL_SECONDS = 20
@@ -56,13 +59,20 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_USE_TLS = True  # STARTTLS after connecting
     MAIL_FROM: str | None = None  # defaults to MAIL_USERNAME
+    # flask backup with no path writes into BACKUP_DIR (absolute, or relative to instance/) and keeps
+    # the newest BACKUP_KEEP copies there; docs/backup.md.
+    BACKUP_DIR: str | None = None
+    BACKUP_KEEP = 14
+    # How many proxies (nginx) stand in front of the app and set X-Forwarded-For/-Proto/-Host.
+    # 0 trusts none of those headers; 1 behind one nginx (docs/deploy.md).
+    PROXY_COUNT = 0
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_HTMX_SOURCE, ...
-    for name in ("DATABASE_URL", "HTMX_SOURCE"):
+    for name in ("DATABASE_URL", "HTMX_SOURCE", "RATELIMIT_STORAGE_URI"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
     if test_config:
