@@ -17,11 +17,11 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InternalError, OperationalError
 
-from webapp.errors import FULL, IO, READ_ONLY, storage_fault
+from webapp.database import FULL, IO, READ_ONLY, storage_fault
 from webapp.extensions import db
 from webapp.groups.models import Post
-from webapp.mentoring.models import Comment
-from webapp.models import JournalEntry
+from webapp.mentoring.models import Comment, EntryRead, NotificationKind
+from webapp.models import JournalEntry, Role
 
 from . import factories
 from .conftest import FRAGMENT, login
@@ -184,6 +184,27 @@ def test_reading_still_works_while_the_database_is_read_only(client, faults, sce
         response = client.get("/journal/")
     assert response.status_code == 200
     assert f'href="/journal/{scene.entry}"' in response.get_data(as_text=True)
+
+
+def test_pages_that_keep_read_marks_still_open_while_the_database_is_read_only(client, faults, scene):
+    """Opening an entry or a thread notes what was read (a write): without it the page still shows,
+    for the author and for a methodist whose first reading would be recorded."""
+    methodist = factories.make_user(Role.METHODIST, login="metod")
+    factories.assign_mentor(methodist, scene.author)
+    factories.make_notification(scene.author, NotificationKind.ENTRY_COMMENT, entry_id=scene.entry)
+    pages = {scene.author: [f"/journal/{scene.entry}", f"/threads/{scene.thread}?page=1"],
+             methodist: [f"/journal/{scene.entry}"]}
+    for person, urls in pages.items():
+        login(client, person)
+        for url in urls:
+            with faults.read_only():
+                response = client.get(url)
+            assert response.status_code == 200, url
+            assert "data-fault" not in response.get_data(as_text=True)
+    # Nothing was marked while the database could not write; the next opening marks it.
+    assert db.session.scalar(select(func.count()).select_from(EntryRead)) == 0
+    assert client.get(f"/journal/{scene.entry}").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(EntryRead)) == 1
 
 
 def test_an_autosave_the_database_refuses_says_so_in_its_own_status(client, faults, scene):

@@ -1,10 +1,17 @@
 """Connection settings for SQLite: WAL, a busy timeout, foreign keys, durable commits,
-and BEGIN IMMEDIATE for transactions that write."""
+and BEGIN IMMEDIATE for transactions that write; what a database that cannot write looks like."""
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from .extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -48,3 +55,47 @@ def _writes() -> bool:
     if has_request_context():
         return request.method not in READ_METHODS and not g.get("database_only_reads")
     return True  # command-line work writes
+
+
+# A database that cannot take writes: read-only, a full disk, a failing disk -------------------------
+
+READ_ONLY, FULL, IO = "read-only", "disk-full", "disk-error"
+_SQLITE_FAULTS = {sqlite3.SQLITE_READONLY: READ_ONLY, sqlite3.SQLITE_FULL: FULL, sqlite3.SQLITE_IOERR: IO}
+# SQLite's own wording, for errors that come without a code.
+_SQLITE_MESSAGES = {"attempt to write a readonly database": READ_ONLY, "database or disk is full": FULL,
+                    "disk i/o error": IO}
+# PostgreSQL SQLSTATEs: read_only_sql_transaction (a read-only server or setting), disk_full, io_error.
+_POSTGRES_FAULTS = {"25006": READ_ONLY, "53100": FULL, "58030": IO}
+
+
+def storage_fault(error: DBAPIError) -> str | None:
+    """READ_ONLY, FULL or IO when the database refused to write for a reason that is not the
+    request's (the server's disk or settings), else None: a bug, answered by the 500 page."""
+    original = error.orig
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _SQLITE_FAULTS:  # extended codes keep the primary in the low byte
+        return _SQLITE_FAULTS[code & 0xFF]
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate in _POSTGRES_FAULTS:
+        return _POSTGRES_FAULTS[sqlstate]
+    if isinstance(original, sqlite3.Error):
+        return _SQLITE_MESSAGES.get(str(original).strip().lower())
+    return None
+
+
+@contextmanager
+def bookkeeping() -> Iterator[None]:
+    """Writes a GET makes while showing a page (read marks, notifications read). When the database
+    cannot take writes just now (read-only, disk full) the page is still shown: the marks are
+    skipped, not the reading. Commits on success; any other error goes on as usual. The writes run
+    in a savepoint: undoing them must not expire what the page has already loaded."""
+    try:
+        with db.session.begin_nested():
+            yield
+        db.session.commit()
+    except DBAPIError as error:
+        fault = storage_fault(error)
+        if fault is None:
+            raise
+        only_reads_from_now()
+        current_app.logger.warning("read marks not saved on %s (%s)", request.url_rule, fault)

@@ -1,8 +1,6 @@
 """Error pages that speak Russian, are safe to swap into a page, and never lose typed text."""
 from __future__ import annotations
 
-import sqlite3
-
 from flask import Flask, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -10,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import database
+from .database import storage_fault
 from .extensions import db, login_manager
 from .htmx import is_htmx_request, render
 from .journal import drafts
@@ -61,13 +60,13 @@ def init_app(app: Flask) -> None:
             return _server_error(error)
         database.only_reads_from_now()
         db.session.rollback()
-        app.logger.error("storage fault (%s) on %s %s: %s", fault, request.method, request.path, error.orig)
+        app.logger.error("storage fault (%s) on %s %s: %s", fault, request.method, _route(), error.orig)
         return _storage_fault_response(fault)
 
     @app.errorhandler(Exception)
     def _server_error(error: Exception):
         db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %s", request.method, _route())
         try:
             return render("errors/error.html", "error", status=500, message=_message_for(500))
         except Exception:  # the error page itself failed: still no stack trace for the person
@@ -75,34 +74,10 @@ def init_app(app: Flask) -> None:
             return "Ошибка на сервере. Попробуйте ещё раз через минуту.", 500, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-# A database that cannot take writes: read-only, a full disk, a failing disk -------------------------
-
-READ_ONLY, FULL, IO = "read-only", "disk-full", "disk-error"
-_SQLITE_FAULTS = {sqlite3.SQLITE_READONLY: READ_ONLY, sqlite3.SQLITE_FULL: FULL, sqlite3.SQLITE_IOERR: IO}
-# SQLite's own wording, for errors that come without a code.
-_SQLITE_MESSAGES = {"attempt to write a readonly database": READ_ONLY, "database or disk is full": FULL,
-                    "disk i/o error": IO}
-# PostgreSQL SQLSTATEs: read_only_sql_transaction (a read-only server or setting), disk_full, io_error.
-_POSTGRES_FAULTS = {"25006": READ_ONLY, "53100": FULL, "58030": IO}
 # The fields of the forms that hold what a person typed, shown back to be copied (never a password).
 TYPED_FIELDS = ("title", "topic", "aim", "tasks", "body", "feedback-body")
 # Autosaves among the requests that carry typed text: their answer goes into their own status line.
 AUTOSAVE_ENDPOINTS = frozenset(e for e in drafts.RESCUE_ENDPOINTS if e.partition(".")[2].startswith("autosave"))
-
-
-def storage_fault(error: DBAPIError) -> str | None:
-    """READ_ONLY, FULL or IO when the database refused to write for a reason that is not the
-    request's (the server's disk or settings), else None: a bug, answered by the 500 page."""
-    original = error.orig
-    code = getattr(original, "sqlite_errorcode", None)
-    if code is not None and code & 0xFF in _SQLITE_FAULTS:  # extended codes keep the primary in the low byte
-        return _SQLITE_FAULTS[code & 0xFF]
-    sqlstate = getattr(original, "sqlstate", None)
-    if sqlstate in _POSTGRES_FAULTS:
-        return _POSTGRES_FAULTS[sqlstate]
-    if isinstance(original, sqlite3.Error):
-        return _SQLITE_MESSAGES.get(str(original).strip().lower())
-    return None
 
 
 def _typed_text() -> list[tuple[str, str]]:
@@ -142,3 +117,8 @@ def _message_for(code: int) -> str:
     }
     return messages.get(code, _("The request could not be completed."))
 
+
+
+def _route() -> str:
+    """The route's pattern for the log, never the path itself: a path may carry a secret (/invite/<token>)."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"

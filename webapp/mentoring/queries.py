@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 from sqlalchemy.orm import joinedload
 
+from .. import database
 from ..extensions import db
 from ..models import JournalEntry, User, Visibility, mentorships, utcnow
 from .models import Comment, EntryRead, Feedback
@@ -194,9 +195,9 @@ def record_read(entry_id: int, user_id: int) -> None:
     a busy writer and fails at once, so the read transaction ends here and the INSERT is the first
     statement of its own (deferred) transaction, which waits its turn like any writer."""
     db.session.commit()
-    db.session.execute(
-        insert_ignoring_duplicates(EntryRead)
-        .values(entry_id=entry_id, user_id=user_id, first_read_at=utcnow())
-        .on_conflict_do_nothing(index_elements=[EntryRead.entry_id, EntryRead.user_id])
-    )
-    db.session.commit()
+    with database.bookkeeping():
+        db.session.execute(
+            insert_ignoring_duplicates(EntryRead)
+            .values(entry_id=entry_id, user_id=user_id, first_read_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[EntryRead.entry_id, EntryRead.user_id])
+        )

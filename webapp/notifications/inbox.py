@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Row, Select, and_, func, select, update
 from sqlalchemy.orm import aliased
 
-from .. import access
+from .. import access, database
 from ..extensions import db
 from ..groups.models import Group, Post, Thread
 from ..markup import render_markdown
@@ -220,5 +220,5 @@ def read_on_opening(user: User, *, entry_id: int | None = None, plan_id: int | N
     """A page opened the thing: its notifications are read. Ends the read transaction first and
     writes in a transaction of its own (see mark_read_for); call before loading the page's data."""
     db.session.commit()
-    mark_read_for(user, entry_id=entry_id, plan_id=plan_id, thread_id=thread_id)
-    db.session.commit()
+    with database.bookkeeping():
+        mark_read_for(user, entry_id=entry_id, plan_id=plan_id, thread_id=thread_id)

@@ -17,7 +17,7 @@ from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import access
+from .. import access, database
 from ..extensions import db
 from ..groups.models import Group, Post, Thread, ThreadState
 from ..models import User, utcnow
@@ -197,7 +197,7 @@ def record_reading(user: User, thread_id: int, newest_shown: int | None) -> None
     notifications are read. A write during a GET: the read transaction ends first and the writes
     run in a transaction of their own (see notifications.inbox.mark_read_for)."""
     db.session.commit()
-    if newest_shown:
-        mark_read_up_to(user.id, thread_id, newest_shown)
-    inbox.mark_read_for(user, thread_id=thread_id)
-    db.session.commit()
+    with database.bookkeeping():
+        if newest_shown:
+            mark_read_up_to(user.id, thread_id, newest_shown)
+        inbox.mark_read_for(user, thread_id=thread_id)
