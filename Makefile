@@ -17,7 +17,7 @@ GUNICORN_ARGS ?= --workers 3 --worker-class gthread --threads 4 --no-control-soc
 
 export FLASK_APP := wsgi.py
 
-.PHONY: run test venv translations messages migrate htmx clean lint
+.PHONY: run test bench venv translations messages migrate htmx clean lint
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,12 +51,20 @@ migrate: venv translations
 run: migrate
 	@if [ "$(DEMO)" = "1" ]; then $(BIN)/flask seed-demo --if-empty; fi
 	@echo "Rost: http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn $(GUNICORN_ARGS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn $(GUNICORN_ARGS) --bind $(HOST):$(PORT) wsgi:app  # one JSON line per request on stderr (rost.request)
 
 test: venv translations htmx
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo "Chromium is needed for the browser tests: sudo apt-get install -y chromium"; exit 1; fi
 	HTMX_SOURCE=local $(BIN)/pytest
+
+# The benchmark (docs/performance.md): seeds bench/data/ (or the database DATABASE_URL names),
+# serves the app with GUNICORN_ARGS, drives it with wrk, writes bench/results/.
+SIZES ?= small large
+BENCH_SECONDS ?= 10
+bench: venv translations htmx
+	@if ! command -v wrk >/dev/null 2>&1; then echo "wrk is needed for the benchmark: sudo apt-get install -y wrk"; exit 1; fi
+	SIZES="$(SIZES)" BENCH_SECONDS="$(BENCH_SECONDS)" GUNICORN_ARGS="$(GUNICORN_ARGS)" HTMX_SOURCE=local $(BIN)/python -m bench.run
 
 lint: venv
 	$(BIN)/ruff check .
