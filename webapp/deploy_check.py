@@ -73,6 +73,14 @@ def check_proxy(config) -> list[str]:
     return []
 
 
+def check_throttle_storage(config) -> list[str]:
+    uri = config.get("RATELIMIT_STORAGE_URI") or ""
+    if uri.startswith("memory://"):
+        return ["RATELIMIT_STORAGE_URI=memory:// считает неудачные входы в каждом процессе отдельно: ограничение "
+                "попыток слабеет во столько раз, сколько процессов. Уберите его (счёт в базе) или укажите Redis."]
+    return []
+
+
 def filesystem_of(path: Path, mounts_file: Path) -> str | None:
     """The type of the filesystem `path` lives on: the longest mount point that contains it."""
     path = path.resolve()
@@ -139,6 +147,7 @@ def problems(mounts_file: Path = MOUNTS_FILE) -> list[str]:
         lambda: check_secret_key(config),
         lambda: check_cookies(config),
         lambda: check_proxy(config),
+        lambda: check_throttle_storage(config),
         lambda: check_database_filesystem(config, mounts_file),
         lambda: check_backups(config),
     ]
