@@ -40,7 +40,7 @@ class Comment(db.Model):
     __tablename__ = "comments"
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -49,7 +49,11 @@ class Comment(db.Model):
     entry: Mapped[JournalEntry] = relationship(lazy="raise")
 
     # The list under an entry and its poll ("anything after id N?") read this index only.
-    __table_args__ = (Index("ix_comments_entry_id_id", "entry_id", "id"),)
+    __table_args__ = (
+        Index("ix_comments_entry_id_id", "entry_id", "id"),
+        # Someone's comments, and "has this methodist commented on that entry?" (the desk, awaiting).
+        Index("ix_comments_author_id_entry_id", "author_id", "entry_id"),
+    )
 
 
 class CommentDraft(db.Model):

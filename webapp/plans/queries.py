@@ -43,9 +43,13 @@ def step_for_editing(user: User, step_id: int) -> tuple[PlanStep, Plan]:
 
 def entries_by_step(viewer: User, plan_id: int) -> dict[int, list[JournalEntry]]:
     """The entries linked to the plan's steps that `viewer` may read, oldest first, in one query."""
+    # Only the plan's author links entries to its steps; saying so lets the query start from her
+    # entries instead of from everything the viewer may read.
+    author_id = select(Plan.author_id).where(Plan.id == plan_id).scalar_subquery()
     entries = db.session.scalars(
         access.visible_entries(viewer)
-        .where(JournalEntry.step_id.in_(select(PlanStep.id).where(PlanStep.plan_id == plan_id)))
+        .where(JournalEntry.author_id == author_id,
+               JournalEntry.step_id.in_(select(PlanStep.id).where(PlanStep.plan_id == plan_id)))
         .order_by(JournalEntry.created_at, JournalEntry.id)
     )
     grouped: dict[int, list[JournalEntry]] = defaultdict(list)
