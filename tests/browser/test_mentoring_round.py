@@ -98,8 +98,9 @@ def _thread(live_server, entry_id: int) -> tuple[list, list]:
     return live_server.seed(read)
 
 
-def test_a_comment_and_a_reply_reach_the_other_side_without_a_reload(new_page, live_server, pair):
+def test_a_comment_and_a_reply_reach_the_other_side_without_a_reload(new_page, live_server, pair, browser_watch):
     entry, later = pair["entry"], pair["later"]
+    browser_watch.expect_status(422)  # the blank reply, refused on purpose
     librarian = new_page()
     methodist = new_page()
 
@@ -141,12 +142,18 @@ def test_a_comment_and_a_reply_reach_the_other_side_without_a_reload(new_page, l
     expect(_badge(methodist)).to_have_count(0)
     _mark_page(methodist)
 
-    # 4. The librarian replies: the form clears, her comment appears under the methodist's.
+    # 4. The librarian replies: a blank reply is refused beside the text box; then she writes, and
+    #    the form clears (the refusal too), her comment appears under the methodist's.
+    form = librarian.locator("#comment-form")
+    form.locator("textarea[name=body]").fill("   ")
+    form.locator("button[type=submit]").click()
+    expect(librarian.locator("#comment-form .field.has-error .error")).to_be_visible()
     form = librarian.locator("#comment-form")
     form.locator("textarea[name=body]").fill(LIBRARIAN_SAYS)
     form.locator("button[type=submit]").click()
     replied_at = time.monotonic()
     expect(librarian.locator("#comment-form textarea[name=body]")).to_have_value("")
+    expect(librarian.locator("#comment-form .has-error")).to_have_count(0)
     expect(librarian.locator("#comment-list .comment-by-author .user-content")).to_contain_text("Допишу про итоги конкурса.")
     expect(librarian.locator("#comment-list .comment")).to_have_count(2)
 
