@@ -11,8 +11,10 @@ import unicodedata
 from html.parser import HTMLParser
 
 import pytest
+from markupsafe import Markup, escape
 
-from webapp.markup import render_markdown
+from webapp import markup
+from webapp.markup import plain_excerpt, render_markdown
 
 from . import factories
 from .conftest import login
@@ -446,3 +448,33 @@ def test_entry_list_excerpt_of_hostile_body_is_text(client, people):
     assert excerpt, "no excerpt in the list"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in excerpt.group(1)
     assert not collect(excerpt.group(1)).starts  # the list shows plain text, no tags at all
+
+
+# Excerpts for lists ----------------------------------------------------------------------------
+
+def test_an_excerpt_is_plain_text_cut_at_a_word():
+    body = "Первый абзац о **читательской** грамотности и [семинаре](https://example.org).\n\n" + "Слово " * 100
+    text = plain_excerpt(body, 120)
+    assert text.startswith("Первый абзац о читательской грамотности и семинаре. Слово")
+    assert len(text) <= 120 and text.endswith("Слово…")
+    assert "<" not in text and "**" not in text
+
+
+def test_an_excerpt_of_a_huge_entry_renders_only_its_beginning(monkeypatch):
+    rendered: list[int] = []
+
+    def counting(text: str):
+        rendered.append(len(text))
+        return render_markdown(text)
+
+    monkeypatch.setattr(markup, "render_markdown", counting)
+    body = ("Абзац о летнем чтении, который повторяется. " * 10 + "\n\n") * 200  # about 90,000 characters
+    text = plain_excerpt(body, 280)
+    assert len(text) <= 280 and text.startswith("Абзац о летнем чтении")
+    assert rendered and max(rendered) <= markup.EXCERPT_SOURCE
+
+
+def test_an_excerpt_is_text_to_escape_never_markup():
+    text = plain_excerpt('<script>alert(1)</script> <b hx-get="/x">жирный</b> текст', 280)
+    assert not isinstance(text, Markup)  # a template escapes it: what was typed shows as typed
+    assert str(escape(text)).startswith("&lt;script&gt;")

@@ -27,3 +27,30 @@ def render_markdown(text: str) -> Markup:
         strip_comments=True,
     )
     return Markup(clean)
+
+
+# Enough Markdown for an excerpt of a few hundred characters of text, even with links and emphasis.
+EXCERPT_SOURCE = 1200
+
+
+def plain_excerpt(text: str, length: int) -> str:
+    """The beginning of a person's Markdown as plain text of at most `length` characters, for
+    lists and notifications. Only the first paragraphs are rendered: an entry may run to 100,000
+    characters, and a list of twenty must not render them all to show 280 of each."""
+    source = text or ""
+    if len(source) > EXCERPT_SOURCE:
+        # Cut between paragraphs, else lines, else words: never inside a word.
+        for boundary in ("\n\n", "\n", " "):
+            cut = source.rfind(boundary, length, EXCERPT_SOURCE)
+            if cut != -1:
+                source = source[:cut]
+                break
+        else:
+            source = source[:EXCERPT_SOURCE]
+    plain = " ".join(render_markdown(source).striptags().split())
+    if len(plain) > length:
+        cut = plain[: length - 1]
+        if " " in cut:
+            cut = cut[: cut.rfind(" ")]  # not inside a word
+        plain = cut.rstrip(" ,;:") + "…"
+    return plain

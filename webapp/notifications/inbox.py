@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from .. import access, database
 from ..extensions import db
 from ..groups.models import Group, Post, Thread
-from ..markup import render_markdown
+from ..markup import plain_excerpt
 from ..mentoring.models import Comment, Feedback, FeedbackStatus, Notification, NotificationKind, Plan
 from ..models import JournalEntry, User, utcnow
 
@@ -109,12 +109,7 @@ def _quoted_text(row: Row) -> str | None:
 
 
 def _excerpt(markdown: str | None) -> str | None:
-    if not markdown:
-        return None
-    text = render_markdown(markdown).striptags()
-    if len(text) > EXCERPT_LENGTH:
-        text = text[: EXCERPT_LENGTH - 1].rstrip() + "…"
-    return text or None
+    return (plain_excerpt(markdown, EXCERPT_LENGTH) or None) if markdown else None
 
 
 def _unavailable_text(row: Row) -> str:
