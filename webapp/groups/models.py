@@ -62,7 +62,12 @@ class Thread(db.Model):
     group: Mapped[Group] = relationship(lazy="raise")
 
     # The group's list: pinned first, then by last activity.
-    __table_args__ = (Index("ix_threads_group_order", "group_id", "pinned", "last_post_at"),)
+    __table_args__ = (
+        Index("ix_threads_group_order", "group_id", "pinned", "last_post_at"),
+        # "Anything new in this group?" (the thread list's poll: its max) and "how many threads
+        # have posts I have not read?" (the navigation's count), from the index alone.
+        Index("ix_threads_group_last_post", "group_id", "last_post_id"),
+    )
 
 
 class Post(db.Model):
