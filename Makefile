@@ -61,10 +61,11 @@ test: venv translations htmx
 # The benchmark (docs/performance.md): seeds bench/data/ (or the database DATABASE_URL names),
 # serves the app with GUNICORN_ARGS, drives it with wrk, writes bench/results/.
 SIZES ?= small large
-BENCH_SECONDS ?= 10
+BENCH_ROUNDS ?= 3
+BENCH_SECONDS ?= 5
 bench: venv translations htmx
 	@if ! command -v wrk >/dev/null 2>&1; then echo "wrk is needed for the benchmark: sudo apt-get install -y wrk"; exit 1; fi
-	SIZES="$(SIZES)" BENCH_SECONDS="$(BENCH_SECONDS)" GUNICORN_ARGS="$(GUNICORN_ARGS)" HTMX_SOURCE=local $(BIN)/python -m bench.run
+	SIZES="$(SIZES)" BENCH_ROUNDS="$(BENCH_ROUNDS)" BENCH_SECONDS="$(BENCH_SECONDS)" GUNICORN_ARGS="$(GUNICORN_ARGS)" HTMX_SOURCE=local $(BIN)/python -m bench.run
 
 lint: venv
 	$(BIN)/ruff check .

@@ -177,7 +177,8 @@ def markdown(run: dict) -> str:
            "docs/performance.md for what the figures mean.", "",
            f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Linux {m['kernel']}",
            f"- Software: Python {m['python']}, {db_version}, gunicorn {m['gunicorn']} `{m['gunicorn_args']}`, {m['wrk']}",
-           f"- Load: {s['seconds']} s per endpoint after {s['warmup']} s of warm-up, {s['connections']} connections, "
+           f"- Load: {s.get('rounds', 1)} rounds of {s['seconds']} s per endpoint (each figure from the median round) "
+           f"after {s['warmup']} s of warm-up, {s['connections']} connections, "
            f"{s['threads']} wrk threads; wrk runs on the same machine as the server",
            f"- Load average before / after: {run['load_before']} / {run['load_after']}", "",
            table(run), ""]

@@ -4,8 +4,8 @@ turn check the answer and drive it with wrk; then read the workers' memory and t
 bench/results/<sqlite|postgresql>.md and .json.
 
 Settings from the environment: SIZES (small large), DATABASE_URL (PostgreSQL; else SQLite in
-bench/data/), BENCH_SECONDS (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (16), BENCH_THREADS (2),
-GUNICORN_ARGS (from the Makefile)."""
+bench/data/), BENCH_ROUNDS (3), BENCH_SECONDS (5 per round), BENCH_WARMUP (2, before the first round),
+BENCH_CONNECTIONS (16), BENCH_THREADS (2), GUNICORN_ARGS (from the Makefile)."""
 from __future__ import annotations
 
 import os
@@ -28,7 +28,8 @@ def settings() -> dict:
     return {
         "sizes": (os.environ.get("SIZES") or "small large").split(),
         "database_url": os.environ.get("DATABASE_URL") or None,
-        "seconds": _int("BENCH_SECONDS", 10),
+        "rounds": _int("BENCH_ROUNDS", 3),
+        "seconds": _int("BENCH_SECONDS", 5),
         "warmup": _int("BENCH_WARMUP", 2),
         "connections": _int("BENCH_CONNECTIONS", 16),
         "threads": _int("BENCH_THREADS", 2),
@@ -68,6 +69,7 @@ class Stage:
     counts: dict
     server: measure.Server
     sessions: dict = field(default_factory=dict)
+    rounds: dict = field(default_factory=dict)  # endpoint key -> one result per round
     results: dict = field(default_factory=dict)
 
 
@@ -93,7 +95,7 @@ def prepare(size: str, conf: dict, db_kind: str) -> Stage:
     return stage
 
 
-def measure_point(stage: Stage, point: ep.Endpoint, conf: dict, key: str) -> None:
+def measure_point(stage: Stage, point: ep.Endpoint, conf: dict, key: str, first_round: bool) -> None:
     session = stage.sessions.get(point.persona)
     post_body = None
     if point.post:  # the form token from the page a person would post from
@@ -104,24 +106,34 @@ def measure_point(stage: Stage, point: ep.Endpoint, conf: dict, key: str) -> Non
     if session is not None:
         headers["Cookie"] = session.cookie
     script, env = ("post_form.lua", {"BENCH_BODY": post_body}) if point.post else ("report.lua", None)
-    if conf["warmup"]:
+    if conf["warmup"] and first_round:
         measure.run_wrk(base + point.path, headers, conf["warmup"], conf["connections"], conf["threads"], script, env)
     timed = measure.run_wrk(base + point.path, headers, conf["seconds"], conf["connections"], conf["threads"],
                             script, env)
     check(session, point, base, post_body)  # still the same answer after the load
     queries = stage.counts[point.key]["queries"]
-    stage.results[key] = {
+    stage.rounds.setdefault(key, []).append({
         "label": point.label, "kind": point.kind, "path": point.path, "expected_status": point.status,
         "rps": round(timed["rps"], 1), "p50_ms": timed["p50_us"] / 1000, "p90_ms": timed["p90_us"] / 1000,
         "p99_ms": timed["p99_us"] / 1000, "requests": timed["requests"], "errors": timed["errors"],
         "bytes": len(answer.body), "queries": queries,
-    }
+    })
     log(f"[{stage.size}] {point.key:13} {timed['rps']:8.1f} req/s  p50 {timed['p50_us'] / 1000:7.2f} ms  "
         f"p99 {timed['p99_us'] / 1000:7.2f} ms  {len(answer.body):6d} B  {queries} SQL")
 
 
+def median_round(results: list[dict]) -> dict:
+    """The round with the median throughput: one slow or fast round (another process, a CPU
+    stolen by the host) does not make the figure."""
+    ranked = sorted(results, key=lambda r: r["rps"])
+    chosen = dict(ranked[len(ranked) // 2])
+    chosen["rounds_rps"] = [r["rps"] for r in results]
+    return chosen
+
+
 def finish(stage: Stage) -> dict:
     """Memory after the run, the server stopped, the posted comments removed, ratios to the ceiling."""
+    stage.results = {key: median_round(results) for key, results in stage.rounds.items()}
     memory = stage.server.worker_memory()
     stage.server.stop()
     removed = ep.remove_posted_comments(stage.url, stage.fixture)
@@ -144,16 +156,18 @@ def finish(stage: Stage) -> dict:
 
 def bench(conf: dict, db_kind: str) -> dict:
     """Every size is served at once and each endpoint is measured on one size right after the
-    other, so a change in the machine's load between endpoints falls on all sizes alike."""
+    other, so a change in the machine's load between endpoints falls on all sizes alike; the whole
+    round is repeated and each figure is the median round's."""
     stages: list[Stage] = []
     try:
         for size in conf["sizes"]:
             stages.append(prepare(size, conf, db_kind))
         points = stages[0].points
-        for n, point in enumerate(points + [points[0]]):  # the ceiling again at the end: the drift
-            key = "ceiling_end" if n == len(points) else point.key
-            for stage in stages:
-                measure_point(stage, stage.points[n % len(points)], conf, key)
+        for round_number in range(conf["rounds"]):
+            for n, point in enumerate(points + [points[0]]):  # the ceiling again at the end: the drift
+                key = "ceiling_end" if n == len(points) else point.key
+                for stage in stages:
+                    measure_point(stage, stage.points[n % len(points)], conf, key, round_number == 0)
         return {stage.size: finish(stage) for stage in stages}
     finally:
         for stage in stages:
