@@ -48,10 +48,11 @@ htmx: $(HTMX_FILE)
 migrate: venv translations
 	$(BIN)/flask db upgrade
 
+# The app logs one JSON line per request on stderr (rost.request): no gunicorn access log beside it.
 run: migrate
 	@if [ "$(DEMO)" = "1" ]; then $(BIN)/flask seed-demo --if-empty; fi
 	@echo "Rost: http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn $(GUNICORN_ARGS) --bind $(HOST):$(PORT) wsgi:app  # one JSON line per request on stderr (rost.request)
+	$(BIN)/gunicorn $(GUNICORN_ARGS) --bind $(HOST):$(PORT) wsgi:app
 
 test: venv translations htmx
 	@if [ ! -x /usr/bin/chromium ]; then \
