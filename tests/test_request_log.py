@@ -13,7 +13,7 @@ from webapp.extensions import db
 from webapp.models import User
 
 from . import factories
-from .conftest import login, make_test_app
+from .conftest import counted_queries, login, make_test_app
 
 
 class Lines(logging.Handler):
@@ -106,6 +106,15 @@ def test_entry_text_never_appears(app, client, people, lines):
     for secret in (title, body, "уроки чтения"):
         assert secret not in lines.text
         assert json.dumps(secret)[1:-1] not in lines.text
+
+
+def test_logging_costs_no_query_of_its_own(client, people, lines):
+    login(client, people["author"])
+    with counted_queries() as statements:
+        client.get("/healthz")  # answers without asking who is there
+    assert len(statements) == 2  # the health check's own: SELECT 1, the schema's revision
+    (line,) = lines.info
+    assert line["route"] == "/healthz" and line["user"] is None
 
 
 def test_an_unknown_path_is_logged_without_it(client, lines):

@@ -1,11 +1,18 @@
 """Response headers every page carries: a strict CSP, no sniffing, no caching of signed-in pages."""
 from __future__ import annotations
 
-from flask import Flask, Response
-from flask_login import current_user
+from flask import Flask, Response, g
 
 from .config import HTMX_CDN_ORIGIN
 from .htmx import add_vary
+
+
+def loaded_user():
+    """The signed-in person if this request has already asked who is there (Flask-Login keeps
+    them in g), else None. Hooks that run on every response use it: a response that never
+    loaded the person shows nothing of theirs, and the hook must not cost a query of its own."""
+    user = g.get("_login_user")
+    return user if user is not None and user.is_authenticated else None
 
 
 def content_security_policy(htmx_from_cdn: bool) -> str:
@@ -32,6 +39,6 @@ def init_app(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
-        if current_user and current_user.is_authenticated:
+        if loaded_user() is not None:
             response.headers["Cache-Control"] = "no-store"
         return add_vary(response)
