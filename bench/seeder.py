@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 from webapp.groups.models import Group, GroupMember, Post, Thread, ThreadState
 from webapp.mentoring.models import Comment, EntryRead, Feedback, Notification, Plan, PlanStep
 from webapp.models import EntryTag, JournalEntry, School, User, mentorships
+from webapp.rendered import rendered_fields
 
 from .seed import BATCH, ENTRY_COMMENTS, MENTEES_OF_BENCH_METHODIST, PASSWORD, Fixture, Size
 from .text import RussianText
@@ -38,8 +39,16 @@ class Seeder:
         self.now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
         self.start = self.now - timedelta(days=3 * 365)
         self.counts: dict[str, int] = {}
+        self._rendered: dict[str, str] = {}
 
     # helpers
+    def _html(self, body: str) -> str:
+        """What the app stores beside a comment's or post's Markdown. They repeat (a few hundred
+        distinct texts), so each is rendered once; every entry is rendered (rendered_fields)."""
+        if body not in self._rendered:
+            self._rendered[body] = rendered_fields(body, excerpt=False)["body_html"]
+        return self._rendered[body]
+
     def _insert(self, model, rows: list[dict]) -> None:
         from webapp.extensions import db
 
@@ -110,8 +119,9 @@ class Seeder:
                 entry_with_comments, vis = eid, "mentors"
             elif author == sink_author and sink_entry is None:
                 sink_entry, vis = eid, "colleagues"
-            entry_rows.append({"id": eid, "author_id": author, "title": self.text.title(), "body": self.text.entry_body(),
-                               "visibility": vis, "created_at": at, "updated_at": at, "version": 1, "step_id": None})
+            body = self.text.entry_body()
+            entry_rows.append({"id": eid, "author_id": author, "title": self.text.title(), "body": body,
+                               **rendered_fields(body, excerpt=True), "visibility": vis, "created_at": at, "updated_at": at, "version": 1, "step_id": None})
             tag_rows.extend({"entry_id": eid, "name": t} for t in self.text.tags())
             self.entry_author.append(author)
             self.entry_vis.append(vis)
@@ -133,8 +143,9 @@ class Seeder:
             nonlocal cid
             cid += 1
             at = min(self.entry_at[entry_id - 1] + timedelta(minutes=rng.randint(5, 14_400)), self.now)
-            comment_rows.append({"id": cid, "entry_id": entry_id, "author_id": author, "body": self.text.comment(),
-                                 "created_at": at, "edited_at": None})
+            body = self.text.comment()
+            comment_rows.append({"id": cid, "entry_id": entry_id, "author_id": author, "body": body,
+                                 "body_html": self._html(body), "created_at": at, "edited_at": None})
 
         for n in range(ENTRY_COMMENTS):
             add_comment(entry_with_comments, persona if n % 2 else bench_methodist)
@@ -214,8 +225,9 @@ class Seeder:
             step = (self.now - started_at) / (count + 1)
             for p in range(count):
                 post_id += 1
+                body = self.text.post()
                 post_rows.append({"id": post_id, "thread_id": tid, "author_id": rng.choice(association),
-                                  "body": self.text.post(), "created_at": started_at + step * p,
+                                  "body": body, "body_html": self._html(body), "created_at": started_at + step * p,
                                   "edited_at": None, "deleted_at": None})
             last_at = started_at + step * (count - 1)
             thread_rows.append({"id": tid, "group_id": gid, "author_id": post_rows[-count]["author_id"],

@@ -379,3 +379,39 @@ def test_seed_demo_holds_discussions(app, runner):
         recipient = db.session.get(User, note.recipient_id)
         assert db.session.scalar(access.visible_threads(recipient).where(Thread.id == note.thread_id)), note.kind
         assert note.recipient_id != note.actor_id
+
+
+# ---------------------------------------------------------------- render-markdown
+
+def test_render_markdown_makes_stored_html_again(app, client, runner):
+    """After an upgrade that changes how Markdown is cleaned, the command brings every stored
+    rendering in line with the renderer; pages show what it makes."""
+    from sqlalchemy import text
+
+    from .conftest import login
+
+    author = factories.make_user(Role.LIBRARIAN)
+    entry = factories.make_entry(author, visibility=Visibility.COLLEAGUES, body="Прочитала **три** книги")
+    factories.make_comment(entry, author, body="Комментарий с *курсивом*")
+    group = factories.make_group()
+    factories.add_member(group, author)
+    thread = factories.make_thread(group, author, body="Сообщение с `кодом`")
+    # What an older renderer may have stored: something this one would never let through.
+    stale = '<p hx-get="/admin">устарело</p>'
+    for table in ("journal_entries", "comments", "posts"):
+        db.session.execute(text(f"UPDATE {table} SET body_html = :stale"), {"stale": stale})
+    db.session.execute(text("UPDATE journal_entries SET excerpt = 'устарело'"))
+    db.session.commit()
+
+    result = runner.invoke(args=["render-markdown"])
+    assert result.exit_code == 0, result.output
+    assert "записи дневников: 1" in result.output and "комментарии: 1" in result.output
+    assert "сообщения обсуждений: 1" in result.output
+
+    login(client, author)
+    entry_page = client.get(f"/journal/{entry}").get_data(as_text=True)
+    assert "<strong>три</strong>" in entry_page and "<em>курсивом</em>" in entry_page
+    assert "hx-get=\"/admin\"" not in entry_page and "устарело" not in entry_page
+    assert "<code>кодом</code>" in client.get(f"/threads/{thread}", follow_redirects=True).get_data(as_text=True)
+    journal = client.get("/journal/").get_data(as_text=True)
+    assert "Прочитала три книги" in journal and "устарело" not in journal

@@ -154,3 +154,33 @@ def test_every_migration_step_keeps_every_row(app):
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
     _reset()
     db.create_all()
+
+
+# ---------------------------------------------------------------- stored renderings
+
+def test_rows_written_before_stored_html_get_it_from_the_upgrade(app):
+    """Entries, comments and posts that existed before their HTML was stored show their Markdown
+    rendered and cleaned once the upgrade has run, hostile parts gone, as if written today."""
+    from webapp.rendered import rendered_fields
+
+    _reset()
+    revisions = _revisions()
+    stored_html = revisions.index("7f3b2c9e4a11")
+    _step(revisions[stored_html - 1])
+    _seed(set(_schema().tables))
+    markdown = "**Итоги** недели\n\n<script>alert(1)</script> [ссылка](javascript:alert(1))\n\n" + "слово " * 80
+    with db.engine.begin() as connection:
+        for name in ("journal_entries", "comments", "posts"):
+            connection.execute(text(f"UPDATE {name} SET body = :body"), {"body": markdown})
+    _step(revisions[stored_html])
+    expected = rendered_fields(markdown, excerpt=True)
+    assert "<strong>Итоги</strong>" in expected["body_html"] and "<script" not in expected["body_html"]
+    assert "href=\"javascript" not in expected["body_html"] and expected["excerpt"].endswith("…")
+    with db.engine.connect() as connection:
+        entries = connection.execute(text("SELECT body_html, excerpt FROM journal_entries")).all()
+        assert entries and all(tuple(row) == (expected["body_html"], expected["excerpt"]) for row in entries)
+        for name in ("comments", "posts"):
+            stored = connection.scalars(text(f"SELECT body_html FROM {name}")).all()
+            assert stored and set(stored) == {expected["body_html"]}
+    _reset()
+    db.create_all()

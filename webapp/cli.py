@@ -1,4 +1,4 @@
-"""Command-line tasks: flask create-user, issue-link, import-users, seed-demo.
+"""Command-line tasks: flask create-user, issue-link, import-users, seed-demo, render-markdown.
 
 What the operator reads is plain Russian; messages from accounts.py come through
 gettext in the default (Russian) locale.
@@ -20,7 +20,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import backup, demo, deploy_check
+from . import backup, demo, deploy_check, rendered
 from .accounts import AccountError, check_login, create_user, normalise_login, school_by_name, set_methodists
 from .auth import links
 from .auth.forms import PASSWORD_MIN
@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_users_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(send_digest_command)
+    app.cli.add_command(render_markdown_command)
     backup.init_app(app)
     deploy_check.init_app(app)
 
@@ -368,3 +369,19 @@ def seed_demo_command(if_empty: bool) -> None:
     for row in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
     click.echo(f"\nПароль у всех демо-учётных записей: {demo.PASSWORD}")
+
+
+# ---------------------------------------------------------------- render-markdown
+
+TABLE_NAMES = {"journal_entries": "записи дневников", "comments": "комментарии", "posts": "сообщения обсуждений"}
+
+
+@click.command("render-markdown")
+@with_appcontext
+def render_markdown_command() -> None:
+    """Заново сделать сохранённый HTML записей, комментариев и сообщений (после обновления, меняющего разметку)."""
+    with db.engine.connect() as connection:
+        # A transaction per batch of rows: writers are held up for one batch at a time only.
+        done = rendered.render_stored(connection, after_batch=lambda _table, _count: connection.commit())
+    for table, count in done.items():
+        click.echo(f"{TABLE_NAMES[table]}: {count}")

@@ -35,8 +35,8 @@ EXCERPT_SOURCE = 1200
 
 def plain_excerpt(text: str, length: int) -> str:
     """The beginning of a person's Markdown as plain text of at most `length` characters, for
-    lists and notifications. Only the first paragraphs are rendered: an entry may run to 100,000
-    characters, and a list of twenty must not render them all to show 280 of each."""
+    notifications. Only the first paragraphs are rendered: an entry may run to 100,000
+    characters, and a list of twenty must not render them all to show 200 of each."""
     source = text or ""
     if len(source) > EXCERPT_SOURCE:
         # Cut between paragraphs, else lines, else words: never inside a word.
@@ -47,10 +47,19 @@ def plain_excerpt(text: str, length: int) -> str:
                 break
         else:
             source = source[:EXCERPT_SOURCE]
-    plain = " ".join(render_markdown(source).striptags().split())
-    if len(plain) > length:
-        cut = plain[: length - 1]
-        if " " in cut:
-            cut = cut[: cut.rfind(" ")]  # not inside a word
-        plain = cut.rstrip(" ,;:") + "…"
-    return plain
+    return shorten(plain_text(render_markdown(source)), length)
+
+
+def plain_text(html: str) -> str:
+    """Rendered HTML as one line of text: tags gone, entities decoded, whitespace collapsed."""
+    return " ".join(Markup(html).striptags().split())
+
+
+def shorten(plain: str, length: int) -> str:
+    """At most `length` characters, cut between words, with an ellipsis when anything was cut."""
+    if len(plain) <= length:
+        return plain
+    cut = plain[: length - 1]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]  # not inside a word
+    return cut.rstrip(" ,;:") + "…"

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .rendered import RenderedBody, keep_rendered
 
 
 def utcnow() -> datetime:
@@ -144,12 +145,13 @@ class LoginFailure(db.Model):
     __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
 
 
-class JournalEntry(db.Model):
+class JournalEntry(RenderedBody, db.Model):
     __tablename__ = "journal_entries"
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="", server_default="")  # plain text for lists, kept with body
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.MENTORS)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -173,6 +175,9 @@ class JournalEntry(db.Model):
     @property
     def tag_names(self) -> list[str]:
         return [t.name for t in self.tags]
+
+
+keep_rendered(JournalEntry, excerpt=True)
 
 
 class EntryTag(db.Model):

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
 from .i18n import LOCALES
-from .markup import plain_excerpt, render_markdown
+from .markup import render_markdown
 from .models import Role, Visibility
 
 VISIBILITY_LABELS = {
@@ -30,7 +30,6 @@ def htmx_script() -> dict[str, str | None]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["excerpt"] = plain_excerpt
     app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM y, HH:mm": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value: format_datetime(value, "d MMMM y") if value else ""
     app.jinja_env.globals.update(

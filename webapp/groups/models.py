@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models import User, utcnow
+from ..rendered import RenderedBody, keep_rendered
 
 
 class GroupKind(StrEnum):
@@ -70,7 +71,7 @@ class Thread(db.Model):
     )
 
 
-class Post(db.Model):
+class Post(RenderedBody, db.Model):
     __tablename__ = "posts"
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
@@ -84,6 +85,9 @@ class Post(db.Model):
 
     # A thread's pages and its poll ("anything after id N?") read this index only.
     __table_args__ = (Index("ix_posts_thread_id_id", "thread_id", "id"),)
+
+
+keep_rendered(Post)
 
 
 class ThreadState(db.Model):

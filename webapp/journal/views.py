@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import access
 from ..comments import panel as comments_panel
@@ -28,6 +28,13 @@ SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
 def _with_author_and_tags(query):
     # Author and school are many-to-one: joined into the same statement; tags need one more.
     return query.options(joinedload(JournalEntry.author).joinedload(User.school), selectinload(JournalEntry.tags))
+
+
+def _summaries(query):
+    """A list shows each entry's stored excerpt: the bodies (up to 100,000 characters each, and
+    their HTML) stay in the database."""
+    return _with_author_and_tags(query).options(defer(JournalEntry.body, raiseload=True),
+                                                defer(JournalEntry.body_html, raiseload=True))
 
 
 def _new_form(**data) -> EntryForm:
@@ -54,7 +61,7 @@ def _my_entries_page(filters: dict):
         query = query.where(JournalEntry.visibility == filters["visibility"])
     if "tag" in filters:
         query = query.where(JournalEntry.id.in_(select(EntryTag.entry_id).where(EntryTag.name == filters["tag"])))
-    query = _with_author_and_tags(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
+    query = _summaries(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
     return paginate(query, per_page=_per_page())
 
 
@@ -100,7 +107,7 @@ def feed():
     query = access.visible_entries(current_user).where(
         JournalEntry.visibility == Visibility.COLLEAGUES, JournalEntry.author_id != current_user.id
     )
-    query = _with_author_and_tags(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
+    query = _summaries(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
     return render("journal/feed.html", "entry_list", page=paginate(query, per_page=_per_page()))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models import JournalEntry, User, utcnow
+from ..rendered import RenderedBody, keep_rendered
 
 
 class FeedbackStatus(StrEnum):
@@ -34,7 +35,7 @@ class NotificationKind(StrEnum):
     MENTION = "mention"  # a post mentions me by @login
 
 
-class Comment(db.Model):
+class Comment(RenderedBody, db.Model):
     """A comment under a journal entry. Its audience is exactly its entry's."""
 
     __tablename__ = "comments"
@@ -54,6 +55,9 @@ class Comment(db.Model):
         # Someone's comments, and "has this methodist commented on that entry?" (the desk, awaiting).
         Index("ix_comments_author_id_entry_id", "author_id", "entry_id"),
     )
+
+
+keep_rendered(Comment)
 
 
 class CommentDraft(db.Model):
