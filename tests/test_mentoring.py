@@ -433,6 +433,41 @@ def test_a_mentees_comment_is_activity(app, people):
     assert 'class="mentee"' in anna and 'data-days="0"' in anna
 
 
+def _comment_dated(entry_id: int, author_id: int, days_ago: float) -> None:
+    comment = factories.make_comment(entry_id, author_id)
+    db.session.execute(update(Comment).where(Comment.id == comment).values(created_at=utcnow() - timedelta(days=days_ago)))
+    db.session.commit()
+
+
+def test_the_latest_activity_is_the_newest_comment_on_an_entry_the_methodist_may_read(app, people):
+    shared = factories.make_entry(people["author"], visibility=Visibility.MENTORS)
+    _dated(shared, 40)
+    _comment_dated(shared, people["author"], 30)
+    _comment_dated(shared, people["author"], 20)
+    private = factories.make_entry(people["author"], visibility=Visibility.PRIVATE)  # today, and unseen
+    factories.make_comment(private, people["author"])
+    anna = _element(_as(app, people["methodist"]).get("/mentoring/").text, f"mentee-{people['author']}")
+    assert 'class="mentee quiet"' in anna and 'data-days="20"' in anna
+    created = db.session.get(JournalEntry, shared).created_at
+    assert f'datetime="{created.isoformat()}Z"' in anna  # the last entry is the shared one, not today's
+
+
+def test_an_edit_and_a_comment_elsewhere_are_activity_but_not_a_new_entry(app, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES)
+    _dated(entry, 40)
+    db.session.execute(update(JournalEntry).where(JournalEntry.id == entry)
+                       .values(updated_at=utcnow() - timedelta(days=3)))
+    db.session.commit()
+    page = _as(app, people["methodist"]).get("/mentoring/").text
+    anna = _element(page, f"mentee-{people['author']}")
+    created = db.session.get(JournalEntry, entry).created_at
+    assert f'datetime="{created.isoformat()}Z"' in anna and 'data-days="3"' in anna
+    colleagues = factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES)
+    _comment_dated(colleagues, people["author"], 1)
+    anna = _element(_as(app, people["methodist"]).get("/mentoring/").text, f"mentee-{people['author']}")
+    assert f'datetime="{created.isoformat()}Z"' in anna and 'data-days="1"' in anna
+
+
 def test_the_desk_shows_plan_progress(app, people):
     from datetime import date
 

@@ -54,6 +54,8 @@ class Comment(RenderedBody, db.Model):
         Index("ix_comments_entry_id_id", "entry_id", "id"),
         # Someone's comments, and "has this methodist commented on that entry?" (the desk, awaiting).
         Index("ix_comments_author_id_entry_id", "author_id", "entry_id"),
+        # Someone's newest comment (the desk's latest activity): walked newest first, stops at the first.
+        Index("ix_comments_author_created", "author_id", "created_at"),
     )
 
 

@@ -1,16 +1,16 @@
 """What a methodist's pages read: the desk's figures per mentee, the «awaiting feedback» list,
 the statuses shown in an author's list, and the reading marks.
 
-Every figure comes from a fixed number of statements (GROUP BY author, NOT EXISTS), so the
-desk costs the same for three mentees as for thirty."""
+Every figure comes from a fixed number of statements (per-mentee lookups, GROUP BY author,
+NOT EXISTS), so the desk costs the same for three mentees as for thirty."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from .. import database
 from ..extensions import db
@@ -80,7 +80,6 @@ class MenteeRow:
     user: User
     last_entry_at: datetime | None = None
     last_activity_at: datetime | None = None
-    shared: int = 0
     awaiting: int = 0
     progress: object | None = None  # webapp.plans.progress.Progress, or None without a plan
 
@@ -102,8 +101,27 @@ def _latest(*moments: datetime | None) -> datetime | None:
     return max(known) if known else None
 
 
+def _newest_shared_entry(column: InstrumentedAttribute[datetime]) -> list[ScalarSelect]:
+    """The mentee's newest `column` (created_at or updated_at) among entries of each shared visibility.
+
+    One lookup per visibility, each an equality on (author_id, visibility) and one step from the end
+    of an index ordered by `column`: its cost does not depend on how many entries the mentee wrote."""
+    return [select(column).where(JournalEntry.author_id == User.id, JournalEntry.visibility == visibility)
+            .order_by(column.desc()).limit(1).scalar_subquery() for visibility in SHARED]
+
+
+def _newest_comment_on_shared_entry() -> ScalarSelect:
+    """The mentee's newest comment on an entry the methodist may read: walked newest first through
+    ix_comments_author_created, stopping at the first whose entry is shared (it steps over only
+    newer comments on entries that are private now)."""
+    on_shared_entry = exists().where(JournalEntry.id == Comment.entry_id, JournalEntry.visibility.in_(SHARED))
+    return (select(Comment.created_at).where(Comment.author_id == User.id, on_shared_entry)
+            .order_by(Comment.created_at.desc()).limit(1).scalar_subquery())
+
+
 def desk_rows(methodist: User) -> list[MenteeRow]:
-    """Each active mentee with what the desk shows. Four statements, whatever the number of mentees.
+    """Each active mentee with what the desk shows. Three statements, whatever the number of mentees
+    and however long their history.
 
     Only what the methodist may read counts: a private entry is neither counted nor dated."""
     mentees = db.session.scalars(
@@ -114,17 +132,21 @@ def desk_rows(methodist: User) -> list[MenteeRow]:
     if not rows:
         return []
     ids = list(rows)
-    entries = db.session.execute(
-        select(JournalEntry.author_id, func.count(), func.max(JournalEntry.created_at), func.max(JournalEntry.updated_at))
-        .where(JournalEntry.author_id.in_(ids), JournalEntry.visibility.in_(SHARED))
-        .group_by(JournalEntry.author_id)
+    # The latest moments, each a "newest first, LIMIT 1" lookup per mentee rather than a max()
+    # over all their entries and comments. An entry's updated_at is set on creation too, so the
+    # newest edit is never older than the newest entry; both are read anyway (two index steps).
+    created, updated = _newest_shared_entry(JournalEntry.created_at), _newest_shared_entry(JournalEntry.updated_at)
+    moments = db.session.execute(
+        select(User.id, *created, *updated, _newest_comment_on_shared_entry()).where(User.id.in_(ids))
     )
-    for author_id, shared, last_created, last_updated in entries:
+    width = len(SHARED)
+    for author_id, *latest in moments:
         row = rows[author_id]
-        row.shared = shared
-        row.last_entry_at, row.last_activity_at = last_created, _latest(last_created, last_updated)
+        row.last_entry_at = _latest(*latest[:width])
+        row.last_activity_at = _latest(*latest)
     # Awaiting in a statement of its own: NOT EXISTS in WHERE is an anti-join on PostgreSQL
-    # (inside an aggregate's CASE it ran once per shared entry, 50 times slower).
+    # (inside an aggregate's CASE it ran once per shared entry, 50 times slower). A count: it
+    # reads each shared entry's index row and probes for an answer, so it grows with them.
     awaiting = db.session.execute(
         select(JournalEntry.author_id, func.count())
         .where(JournalEntry.author_id.in_(ids), awaiting_clause(methodist))
@@ -132,17 +154,6 @@ def desk_rows(methodist: User) -> list[MenteeRow]:
     )
     for author_id, count in awaiting:
         rows[author_id].awaiting = count
-    # A mentee's comments count as activity too, on entries the methodist may read.
-    # EXISTS, not a join: the statement starts from the mentees' comments (by author), never from
-    # every shared entry of the city, whatever the planner knows about the tables.
-    on_shared_entry = exists().where(JournalEntry.id == Comment.entry_id, JournalEntry.visibility.in_(SHARED))
-    comments = db.session.execute(
-        select(Comment.author_id, func.max(Comment.created_at))
-        .where(Comment.author_id.in_(ids), on_shared_entry)
-        .group_by(Comment.author_id)
-    )
-    for author_id, last_comment in comments:
-        rows[author_id].last_activity_at = _latest(rows[author_id].last_activity_at, last_comment)
     return list(rows.values())
 
 
