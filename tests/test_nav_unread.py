@@ -101,6 +101,28 @@ def test_closed_group_threads_do_not_count_for_non_members(client, people, group
     assert client.get(f"{POLL}?shown=0", headers=FRAGMENT).status_code == 204
 
 
+def test_read_marks_left_behind_in_a_group_i_left_change_nothing(client, people, groups):
+    """What I read or muted in a group I have left must not lower the count of my other groups."""
+    unread = thread_with_posts(groups["open"], people["librarian"], 2)
+    left_read = thread_with_posts(groups["closed"], people["librarian"], 2)
+    left_muted = thread_with_posts(groups["closed"], people["librarian"], 1)
+    read_up_to(people["author"], left_read[-1])
+    read_up_to(people["author"], left_muted[0], muted=True)
+    empty = Thread(group_id=groups["open"], author_id=people["librarian"], title="Пустая тема", post_count=0)
+    db.session.add(empty)
+    db.session.commit()
+    db.session.add(ThreadState(user_id=people["author"], thread_id=empty.id, last_read_post_id=0))
+    db.session.delete(db.session.get(GroupMember, (groups["closed"], people["author"])))
+    db.session.commit()
+    login(client, people["author"])
+    assert shown_count(client.get("/journal/").text) == 1  # the open group's thread; a thread with no posts never counts
+    assert client.get(f"{POLL}?shown=1", headers=FRAGMENT).status_code == 204
+    read_up_to(people["author"], unread[0])
+    assert client.get(f"{POLL}?shown=1", headers=FRAGMENT).status_code == 204  # still one post unread
+    read_up_to(people["author"], unread[-1])
+    assert client.get(f"{POLL}?shown=0", headers=FRAGMENT).status_code == 204
+
+
 def test_one_groups_item_in_the_nav_that_polls(app, client, people, groups):
     thread_with_posts(groups["open"], people["librarian"], 1)
     app.config["GROUP_POLL_SECONDS"] = 12

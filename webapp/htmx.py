@@ -30,8 +30,7 @@ def render(template: str, block: str | None = None, *, status: int = 200, header
 
 def add_vary(response: Response) -> Response:
     if response.mimetype == "text/html":
-        for header in VARY:
-            response.vary.add(header)
+        response.vary.update(VARY)  # `response.vary` parses the header anew on each access: once
     return response
 
 

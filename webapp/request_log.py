@@ -25,6 +25,8 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,127}")
 # Load balancers ask every few seconds; a healthy answer is logged at debug level only.
 _QUIET_ENDPOINTS = frozenset({"health.healthz"})
+# One compact JSON line; json.dumps with these separators would build the encoder on every call.
+_to_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -84,21 +86,23 @@ def _finish(response: Response) -> Response:
     started = g.get("request_started")
     request_id = g.get("request_id") or request_id_from(None)
     response.headers[REQUEST_ID_HEADER] = request_id
-    quiet = request.endpoint in _QUIET_ENDPOINTS and response.status_code < 400
+    current = request._get_current_object()  # read four times below: once through the proxy
+    quiet = current.endpoint in _QUIET_ENDPOINTS and response.status_code < 400
     level = logging.DEBUG if quiet else logging.INFO
     if logger.isEnabledFor(level):
+        rule = current.url_rule
         line = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "request_id": request_id,
-            "method": request.method,
-            "route": request.url_rule.rule if request.url_rule is not None else None,
+            "method": current.method,
+            "route": rule.rule if rule is not None else None,
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started is not None else None,
             "bytes": response.content_length,
             "user": _user_id(),
-            "remote": request.remote_addr,
+            "remote": current.remote_addr,
         }
-        logger.log(level, json.dumps(line, separators=(",", ":")))
+        logger.log(level, _to_json(line))
     return response
 
 

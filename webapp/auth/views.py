@@ -6,7 +6,7 @@ import secrets
 from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, login_manager
@@ -24,13 +24,17 @@ _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 bp.record_once(lambda state: throttle.init_app(state.app))
 
 
+# Built once: every signed-in request runs it, and building a statement costs more than running it.
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id", type_=Integer))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The cookie holds id:session_token; a revoked token or an inactive account signs nobody in."""
     ident, _sep, token = user_id.partition(":")
     if not (ident.isascii() and ident.isdigit()) or not token:
         return None
-    user = db.session.get(User, int(ident))
+    user = db.session.scalar(_USER_BY_ID, {"user_id": int(ident)})
     if user is None or not user.active or user.session_token != token:
         return None
     return user

@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import abort, current_app
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Integer, Row, and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from .. import access
+from .. import access, database
 from ..extensions import db
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, mentorships
+from ..prebuilt import PerViewer
 from .forms import CommentForm, comment_form
 
 NEW_COMMENT_FIELD = "comment-body"
@@ -86,17 +87,22 @@ def methodists_among(entry_author_id: int, user_ids: Iterable[int]) -> set[int]:
     ))
 
 
-def news_statement(viewer: User, entry_id: int, after: int) -> Select:
-    """The poll's single query: no row = the entry is not visible (404); a row with no comment id =
-    nothing new (204); otherwise the first new comment. The access check is folded in, and
-    comments are read through ix_comments_entry_id_id."""
-    return (
-        select(JournalEntry.author_id, Comment.id.label("comment_id"))
-        .select_from(JournalEntry)
-        .outerjoin(Comment, and_(Comment.entry_id == JournalEntry.id, Comment.id > after))
-        .where(JournalEntry.id == entry_id, access.entry_visible_clause(viewer))
-        .limit(1)
-    )
+# The poll's single query, built once (PerViewer): the access check is folded in, and
+# comments are read through ix_comments_entry_id_id.
+_NEWS = PerViewer(lambda viewer: (
+    select(JournalEntry.author_id, Comment.id.label("comment_id"))
+    .select_from(JournalEntry)
+    .outerjoin(Comment, and_(Comment.entry_id == JournalEntry.id, Comment.id > bindparam("after", type_=Integer)))
+    .where(JournalEntry.id == bindparam("entry_id", type_=Integer), access.entry_visible_clause(viewer))
+    .limit(1)
+))
+
+
+def news(viewer: User, entry_id: int, after: int) -> Row | None:
+    """What the poll asks: no row = the entry is not visible (404); a row with no comment id =
+    nothing new (204); otherwise the entry's author and the first new comment."""
+    statement, params = _NEWS.for_viewer(viewer, entry_id=entry_id, after=after)
+    return database.run(statement, params).first()
 
 
 def news_section(viewer: User, entry_id: int, entry_author_id: int, after: int,

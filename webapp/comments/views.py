@@ -62,7 +62,7 @@ def index(entry_id: int):
 
 
 def _poll(entry_id: int, after: int):
-    news = db.session.execute(panel.news_statement(current_user, entry_id, after)).first()
+    news = panel.news(current_user, entry_id, after)
     if news is None:
         abort(404)
     if news.comment_id is None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, request
-from sqlalchemy import Select, and_, delete, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, delete, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from .. import access
+from .. import access, database
 from ..extensions import db
 from ..models import User, utcnow
 from ..pagination import Page, current_page_number
+from ..prebuilt import PerViewer
 from ..threads import bp as threads_bp
 from .models import Group, GroupMember, MemberRole, Thread, ThreadState
 
@@ -119,11 +120,19 @@ def group_header(user: User, group_id: int) -> GroupHeader | None:
     return GroupHeader(*row) if row is not None else None
 
 
-def poll_statement(user: User, group_id: int) -> Select:
-    """The thread list's poll, with access folded in: no row = not visible (404); otherwise the
-    newest post id, to compare with what the page shows. The subquery reads threads through
-    ix_threads_group_order."""
-    return select(_newest_activity()).select_from(Group).where(Group.id == group_id, access.group_visible_clause(user))
+# The thread list's poll, built once (PerViewer), with access folded in. The subquery reads
+# threads through ix_threads_group_order.
+_POLL = PerViewer(lambda viewer: (
+    select(_newest_activity()).select_from(Group)
+    .where(Group.id == bindparam("group_id", type_=Integer), access.group_visible_clause(viewer))
+))
+
+
+def newest_post_id(user: User, group_id: int) -> int | None:
+    """None = not visible (404); otherwise the group's newest post id, to compare with what the
+    page shows (0 = no posts)."""
+    statement, params = _POLL.for_viewer(user, group_id=group_id)
+    return database.run(statement, params).scalar()
 
 
 @dataclass

@@ -39,7 +39,7 @@ def show(group_id: int):
     """The group's page; with ?seen=<newest post id>, the thread list's poll."""
     seen = number(request.args.get("seen"))
     if seen is not None:
-        newest = db.session.scalar(queries.poll_statement(current_user, group_id))
+        newest = queries.newest_post_id(current_user, group_id)
         if newest is None:
             abort(404)
         if newest == seen:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import Row, Select, and_, func, select, update
+from sqlalchemy import Integer, Row, Select, and_, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from .. import access, database
@@ -171,12 +171,14 @@ def target_url(row: Row) -> str:
     return url_for("plans.show", plan_id=row.visible_plan_id)
 
 
+# Built once: the badge polls it for everyone, and building a statement costs more than running it.
+_UNREAD_COUNT = (select(func.count()).select_from(Notification)
+                 .where(Notification.recipient_id == bindparam("user_id", type_=Integer), Notification.read_at.is_(None)))
+
+
 def unread_count(user_id: int) -> int:
     """One statement on the index ix_notifications_unread (recipient_id, read_at)."""
-    return db.session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
-    ) or 0
+    return database.run(_UNREAD_COUNT, {"user_id": user_id}).scalar() or 0
 
 
 def mark_read(recipient_id: int, notification_id: int | None = None) -> int:

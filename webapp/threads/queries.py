@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from flask import abort, url_for
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import Integer, Row, Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,6 +22,7 @@ from ..extensions import db
 from ..groups.models import Group, Post, Thread, ThreadState
 from ..models import User, utcnow
 from ..notifications import inbox
+from ..prebuilt import PerViewer
 
 POSTS_PER_PAGE = 30
 NEWS_LIMIT = 100  # posts one poll appends at most; the next poll brings the rest
@@ -121,11 +122,18 @@ def jump_url(thread: Thread, last_read: int, **args) -> str:
     return post_url(thread.id, target, **args)
 
 
-def poll_statement(user: User, thread_id: int) -> Select:
-    """The poll's single statement, access folded in: no row = not visible (404); otherwise the
-    thread's newest post id (kept on the thread row, so no posts are read) and whether it is closed."""
-    return (access.visible_threads(user).with_only_columns(Thread.locked, Thread.last_post_id)
-            .where(Thread.id == thread_id))
+# The poll's single statement, built once (PerViewer), access folded in.
+_POLL = PerViewer(lambda viewer: (
+    access.visible_threads(viewer).with_only_columns(Thread.locked, Thread.last_post_id)
+    .where(Thread.id == bindparam("thread_id", type_=Integer))
+))
+
+
+def poll_state(user: User, thread_id: int) -> Row | None:
+    """No row = not visible (404); otherwise the thread's newest post id (kept on the thread row,
+    so no posts are read) and whether it is closed."""
+    statement, params = _POLL.for_viewer(user, thread_id=thread_id)
+    return database.run(statement, params).first()
 
 
 # Writing -------------------------------------------------------------------------------------------

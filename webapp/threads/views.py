@@ -114,7 +114,7 @@ def poll(thread_id: int):
         return login_manager.unauthorized()
     after = number(request.args.get("after")) or 0
     shown_locked = request.args.get("locked") == "1"
-    row = db.session.execute(queries.poll_statement(current_user, thread_id)).first()
+    row = queries.poll_state(current_user, thread_id)
     if row is None:
         abort(404)
     if (row.last_post_id or 0) <= after and row.locked == shown_locked:
