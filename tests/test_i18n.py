@@ -83,3 +83,15 @@ def test_signed_out_visitors_see_russian(client):
     page = client.get("/login").text
     assert "Вход в Рост" in page
     assert "Неверный логин или пароль." in client.post("/login", data={"login": "nobody", "password": "x" * 12}).text
+
+
+def test_templates_follow_a_locale_forced_and_released_within_one_request(app):
+    """A digest written for an English reader inside a Russian request (or the other way round)
+    is in the reader's language; the request's own language comes back after it."""
+    template = app.jinja_env.from_string("{{ _('Edit') }}|{{ ngettext('%(num)d comment', '%(num)d comments', 5) }}")
+    with app.test_request_context("/"):
+        russian = template.render()
+        with flask_babel.force_locale("en"):
+            assert template.render() == "Edit|5 comments"
+        assert template.render() == russian
+        assert russian.startswith("Изменить|5 ")

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
+from .dates import format_moment
 from .i18n import LOCALES
 from .markup import render_markdown
 from .models import Role, Visibility
@@ -30,8 +31,8 @@ def htmx_script() -> dict[str, str | None]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM y, HH:mm": format_datetime(value, fmt) if value else ""
-    app.jinja_env.filters["date"] = lambda value: format_datetime(value, "d MMMM y") if value else ""
+    app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM y, HH:mm": format_moment(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value: format_moment(value, "d MMMM y") if value else ""
     app.jinja_env.globals.update(
         VISIBILITY_LABELS=VISIBILITY_LABELS,
         ROLE_LABELS=ROLE_LABELS,
