@@ -65,10 +65,30 @@ def logins(f: Fixture) -> dict[str, str]:
     return {"librarian": f.librarian, "methodist": f.methodist, "commenter": f.commenter}
 
 
+ALONE_SECONDS = 1.0  # per endpoint: enough requests for a steady median, at least ALONE_MIN
+ALONE_MIN, ALONE_MAX = 10, 300
+
+
+def _alone_ms(send) -> float:
+    """The median time of one request alone, in process: no server, no load, no other client.
+    Under wrk the same endpoint moves with how connections spread over the workers; this does not."""
+    import statistics
+    import time
+
+    times: list[float] = []
+    deadline = time.perf_counter() + ALONE_SECONDS
+    while len(times) < ALONE_MIN or (len(times) < ALONE_MAX and time.perf_counter() < deadline):
+        started = time.perf_counter()
+        send()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 2)
+
+
 def count_queries(url: str, fixture: Fixture, points: list[Endpoint]) -> dict[str, dict]:
-    """Statements per request for each endpoint: the real app on the same database, the Flask test
-    client signed in as the same persona, and a before_cursor_execute counter (BEGIN/COMMIT and
-    the like are not counted). The comment it posts is removed with the benchmark's others."""
+    """Statements per request for each endpoint, and the time of one request alone: the real app
+    on the same database, the Flask test client signed in as the same persona, and a
+    before_cursor_execute counter (BEGIN/COMMIT and the like are not counted). The comments it
+    posts are removed with the benchmark's others."""
     import logging
 
     from sqlalchemy import event
@@ -99,6 +119,7 @@ def count_queries(url: str, fixture: Fixture, points: list[Endpoint]) -> dict[st
         clients[persona] = client
     anonymous = app.test_client()
     counts: dict[str, dict] = {}
+    senders = {}
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
@@ -109,15 +130,23 @@ def count_queries(url: str, fixture: Fixture, points: list[Endpoint]) -> dict[st
             if point.post:
                 page = client.get(point.token_page)
                 data = {"csrf_token": csrf_token(page.data), "body": point.post_text}
+
+            def send(client=client, point=point, data=data):
+                if point.post:
+                    return client.post(point.path, data=data, headers=point.headers)
+                return client.get(point.path, headers=point.headers)
+
+            senders[point.key] = send
             statements.clear()
-            if point.post:
-                answer = client.post(point.path, data=data, headers=point.headers)
-            else:
-                answer = client.get(point.path, headers=point.headers)
+            answer = send()
             counts[point.key] = {"queries": len(statements), "status": answer.status_code,
                                  "statements": list(statements)}
-    finally:
         event.remove(engine, "before_cursor_execute", record)
+        for key, send in senders.items():
+            counts[key]["alone_ms"] = _alone_ms(send)
+    finally:
+        if event.contains(engine, "before_cursor_execute", record):
+            event.remove(engine, "before_cursor_execute", record)
         request_log.setLevel(level)
         with app.app_context():
             db.engine.dispose()

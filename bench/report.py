@@ -83,6 +83,13 @@ def targets(run: dict) -> list[dict]:
             rows.append({"target": f"scaling: {item['label']}", "limit": f"p50 large ≤ {SCALING_LIMIT}× small",
                          "value": f"{ratio:.2f}× ({small['endpoints'][key]['p50_ms']:.1f} → "
                                   f"{large['endpoints'][key]['p50_ms']:.1f} ms)", "ok": ratio <= SCALING_LIMIT})
+            alone_small, alone_large = small["endpoints"][key].get("alone_ms"), item.get("alone_ms")
+            if alone_small and alone_large:
+                ratio = alone_large / alone_small
+                rows.append({"target": f"scaling, one request alone: {item['label']}",
+                             "limit": f"large ≤ {SCALING_LIMIT}× small",
+                             "value": f"{ratio:.2f}× ({alone_small:.2f} → {alone_large:.2f} ms)",
+                             "ok": ratio <= SCALING_LIMIT})
     for size, data in sizes.items():
         for item in data["endpoints"].values():
             if item["kind"] not in ("poll", "page"):
@@ -154,15 +161,20 @@ def capacity_rows(run: dict) -> list[str]:
 # Tables ------------------------------------------------------------------------------------------------
 
 def table(run: dict) -> str:
-    lines = ["| size | endpoint | answer | req/s | p50 ms | p99 ms | bytes | SQL/req | × ceiling | errors |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| size | endpoint | answer | req/s | p50 ms | p99 ms | alone ms | bytes | SQL/req | × ceiling | errors |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for size, data in run["sizes"].items():
         for item in data["endpoints"].values():
             errors = sum(item["errors"].values())
             lines.append(f"| {size} | {item['label']} | {item['expected_status']} | {item['rps']:.0f} | "
-                         f"{item['p50_ms']:.1f} | {item['p99_ms']:.1f} | {item['bytes']:,} | {item['queries']} | "
+                         f"{item['p50_ms']:.1f} | {item['p99_ms']:.1f} | {_ms(item.get('alone_ms'))} | "
+                         f"{item['bytes']:,} | {item['queries']} | "
                          f"{item['ratio']:.0%} | {errors} |")
     return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _mb(n: int) -> str:
@@ -180,7 +192,9 @@ def markdown(run: dict) -> str:
            f"- Load: {s.get('rounds', 1)} rounds of {s['seconds']} s per endpoint (each figure from the median round) "
            f"after {s['warmup']} s of warm-up, {s['connections']} connections, "
            f"{s['threads']} wrk threads; wrk runs on the same machine as the server",
-           f"- Load average before / after: {run['load_before']} / {run['load_after']}", "",
+           f"- Load average before / after: {run['load_before']} / {run['load_after']}",
+           "- alone ms: the median of one request at a time in process (the Flask test client, no server, no "
+           "other load), the same signed-in persona and database", "",
            table(run), ""]
     for size, data in run["sizes"].items():
         workers = ", ".join(f"{w['rss_mb']} MB (peak {w['peak_mb']})" for w in data["workers"])

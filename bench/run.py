@@ -74,13 +74,13 @@ class Stage:
 
 
 def prepare(size: str, conf: dict, db_kind: str) -> Stage:
-    """Seed (or reuse), count each endpoint's SQL in-process, serve, and sign everyone in."""
+    """Seed (or reuse), count each endpoint's SQL and time it alone in-process, serve, and sign everyone in."""
     url, fixture, seeded = seed.ensure(size, conf["database_url"], log)
     removed = ep.remove_posted_comments(url, fixture)
     if removed:
         log(f"[{size}] removed {removed} comments left by an earlier run")
     points = ep.endpoints(fixture, CEILING_PATH)
-    log(f"[{size}] counting SQL statements per request in-process …")
+    log(f"[{size}] counting SQL statements and timing one request alone, in-process …")
     counts = ep.count_queries(url, fixture, points)
     for point in points:
         if counts[point.key]["status"] != point.status:
@@ -116,7 +116,7 @@ def measure_point(stage: Stage, point: ep.Endpoint, conf: dict, key: str, first_
         "label": point.label, "kind": point.kind, "path": point.path, "expected_status": point.status,
         "rps": round(timed["rps"], 1), "p50_ms": timed["p50_us"] / 1000, "p90_ms": timed["p90_us"] / 1000,
         "p99_ms": timed["p99_us"] / 1000, "requests": timed["requests"], "errors": timed["errors"],
-        "bytes": len(answer.body), "queries": queries,
+        "bytes": len(answer.body), "queries": queries, "alone_ms": stage.counts[point.key]["alone_ms"],
     })
     log(f"[{stage.size}] {point.key:13} {timed['rps']:8.1f} req/s  p50 {timed['p50_us'] / 1000:7.2f} ms  "
         f"p99 {timed['p99_us'] / 1000:7.2f} ms  {len(answer.body):6d} B  {queries} SQL")
