@@ -191,7 +191,9 @@ def markdown(run: dict) -> str:
            f"- Software: Python {m['python']}, {db_version}, gunicorn {m['gunicorn']} `{m['gunicorn_args']}`, {m['wrk']}",
            f"- Load: {s.get('rounds', 1)} rounds of {s['seconds']} s per endpoint (each figure from the median round) "
            f"after {s['warmup']} s of warm-up, {s['connections']} connections, "
-           f"{s['threads']} wrk threads; wrk runs on the same machine as the server",
+           f"{s['threads']} wrk threads, "
+           + ("connections kept alive" if s.get("keepalive") else "a new connection per request (as nginx opens them)")
+           + "; wrk runs on the same machine as the server",
            f"- Load average before / after: {run['load_before']} / {run['load_after']}",
            "- alone ms: the median of one request at a time in process (the Flask test client, no server, no "
            "other load), the same signed-in persona and database", "",

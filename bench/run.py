@@ -5,7 +5,9 @@ bench/results/<sqlite|postgresql>.md and .json.
 
 Settings from the environment: SIZES (small large), DATABASE_URL (PostgreSQL; else SQLite in
 bench/data/), BENCH_ROUNDS (3), BENCH_SECONDS (5 per round), BENCH_WARMUP (2, before the first round),
-BENCH_CONNECTIONS (16), BENCH_THREADS (2), GUNICORN_ARGS (from the Makefile)."""
+BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_KEEPALIVE (0: a new connection per request, as nginx's
+proxy opens them in the single-server deployment; 1: wrk keeps its connections), GUNICORN_ARGS (from
+the Makefile)."""
 from __future__ import annotations
 
 import os
@@ -33,6 +35,7 @@ def settings() -> dict:
         "warmup": _int("BENCH_WARMUP", 2),
         "connections": _int("BENCH_CONNECTIONS", 16),
         "threads": _int("BENCH_THREADS", 2),
+        "keepalive": os.environ.get("BENCH_KEEPALIVE", "0") == "1",
     }
 
 
@@ -105,6 +108,11 @@ def measure_point(stage: Stage, point: ep.Endpoint, conf: dict, key: str, first_
     headers = dict(point.headers)
     if session is not None:
         headers["Cookie"] = session.cookie
+    if not conf["keepalive"]:
+        # nginx (docs/deploy/nginx-school.conf) opens a connection to gunicorn per request. wrk's
+        # kept connections would stay with whichever worker accepted them first: one worker often
+        # holds 15 of the 16 and the run measures one core (the same endpoint then halves).
+        headers["Connection"] = "close"
     script, env = ("post_form.lua", {"BENCH_BODY": post_body}) if point.post else ("report.lua", None)
     if conf["warmup"] and first_round:
         measure.run_wrk(base + point.path, headers, conf["warmup"], conf["connections"], conf["threads"], script, env)
