@@ -415,3 +415,31 @@ def test_render_markdown_makes_stored_html_again(app, client, runner):
     assert "<code>кодом</code>" in client.get(f"/threads/{thread}", follow_redirects=True).get_data(as_text=True)
     journal = client.get("/journal/").get_data(as_text=True)
     assert "Прочитала три книги" in journal and "устарело" not in journal
+
+
+def test_render_markdown_lets_the_site_write_while_it_renders(app, runner, monkeypatch):
+    """Rendering a long entry takes a while; meanwhile the site must still be able to save (on
+    SQLite a transaction held open across the rendering would keep its one write lock)."""
+    from sqlalchemy import text
+
+    from webapp import rendered
+
+    author = factories.make_user(Role.LIBRARIAN)
+    factories.make_entry(author, body="Длинная запись")
+    writes: list[str] = []
+    render = rendered.rendered_fields
+
+    def render_while_someone_saves(body, *, excerpt):
+        with db.engine.connect() as other:
+            if other.dialect.name == "sqlite":
+                other.exec_driver_sql("PRAGMA busy_timeout=0")  # refused at once if the lock is held
+            other.execute(text("UPDATE users SET locale = 'en' WHERE id = :id"), {"id": author})
+            other.commit()
+            writes.append("saved")
+        return render(body, excerpt=excerpt)
+
+    monkeypatch.setattr(rendered, "rendered_fields", render_while_someone_saves)
+    result = runner.invoke(args=["render-markdown"])
+    assert result.exit_code == 0, result.output
+    assert writes == ["saved"]
+    assert db.session.scalar(select(User.locale).where(User.id == author)) == "en"

@@ -381,7 +381,6 @@ TABLE_NAMES = {"journal_entries": "записи дневников", "comments":
 def render_markdown_command() -> None:
     """Заново сделать сохранённый HTML записей, комментариев и сообщений (после обновления, меняющего разметку)."""
     with db.engine.connect() as connection:
-        # A transaction per batch of rows: writers are held up for one batch at a time only.
-        done = rendered.render_stored(connection, after_batch=lambda _table, _count: connection.commit())
+        done = rendered.render_stored(connection, rendered.STORED, live=True)
     for table, count in done.items():
         click.echo(f"{TABLE_NAMES[table]}: {count}")

@@ -29,27 +29,6 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)
 
 
-# Enough Markdown for an excerpt of a few hundred characters of text, even with links and emphasis.
-EXCERPT_SOURCE = 1200
-
-
-def plain_excerpt(text: str, length: int) -> str:
-    """The beginning of a person's Markdown as plain text of at most `length` characters, for
-    notifications. Only the first paragraphs are rendered: an entry may run to 100,000
-    characters, and a list of twenty must not render them all to show 200 of each."""
-    source = text or ""
-    if len(source) > EXCERPT_SOURCE:
-        # Cut between paragraphs, else lines, else words: never inside a word.
-        for boundary in ("\n\n", "\n", " "):
-            cut = source.rfind(boundary, length, EXCERPT_SOURCE)
-            if cut != -1:
-                source = source[:cut]
-                break
-        else:
-            source = source[:EXCERPT_SOURCE]
-    return shorten(plain_text(render_markdown(source)), length)
-
-
 def plain_text(html: str) -> str:
     """Rendered HTML as one line of text: tags gone, entities decoded, whitespace collapsed."""
     return " ".join(Markup(html).striptags().split())

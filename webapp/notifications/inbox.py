@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from .. import access, database
 from ..extensions import db
 from ..groups.models import Group, Post, Thread
-from ..markup import plain_excerpt
+from ..markup import plain_text, shorten
 from ..mentoring.models import Comment, Feedback, FeedbackStatus, Notification, NotificationKind, Plan
 from ..models import JournalEntry, User, utcnow
 
@@ -52,12 +52,12 @@ def rows_for(recipient: User) -> Select:
             Notification.entry_id, Notification.plan_id, Notification.thread_id,
             actor.display_name.label("actor_name"),
             entries.c.id.label("visible_entry_id"), entries.c.title.label("entry_title"),
-            Comment.id.label("visible_comment_id"), Comment.body.label("comment_body"),
+            Comment.id.label("visible_comment_id"), Comment.body_html.label("comment_html"),
             plans.c.id.label("visible_plan_id"), plans.c.topic.label("plan_topic"),
             Feedback.status.label("feedback_status"),
             threads.c.id.label("visible_thread_id"), threads.c.title.label("thread_title"),
             Group.name.label("group_name"),
-            Post.id.label("visible_post_id"), Post.body.label("post_body"), Post.deleted_at.label("post_deleted_at"),
+            Post.id.label("visible_post_id"), Post.body_html.label("post_html"), Post.deleted_at.label("post_deleted_at"),
         )
         .select_from(Notification)
         .outerjoin(actor, actor.id == Notification.actor_id)
@@ -104,12 +104,13 @@ def describe(row: Row) -> Item:
 def _quoted_text(row: Row) -> str | None:
     """The words the notification quotes: the comment, or the post (unless it was deleted since)."""
     if row.thread_id is not None:
-        return row.post_body if row.post_deleted_at is None else None
-    return row.comment_body
+        return row.post_html if row.post_deleted_at is None else None
+    return row.comment_html
 
 
-def _excerpt(markdown: str | None) -> str | None:
-    return (plain_excerpt(markdown, EXCERPT_LENGTH) or None) if markdown else None
+def _excerpt(html: str | None) -> str | None:
+    """The beginning of a comment or post, as plain text, from the HTML stored with it."""
+    return (shorten(plain_text(html), EXCERPT_LENGTH) or None) if html else None
 
 
 def _unavailable_text(row: Row) -> str:
