@@ -29,13 +29,11 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)
 
 
-def plain_text(html: str) -> str:
-    """Rendered HTML as one line of text: tags gone, entities decoded, whitespace collapsed."""
-    return " ".join(Markup(html).striptags().split())
-
-
-def shorten(plain: str, length: int) -> str:
-    """At most `length` characters, cut between words, with an ellipsis when anything was cut."""
+def plain_excerpt(html: str, length: int) -> str:
+    """Rendered HTML as plain text for lists and notifications: tags gone, entities decoded,
+    whitespace collapsed, at most `length` characters cut between words, with an ellipsis when
+    anything was cut."""
+    plain = " ".join(Markup(html).striptags().split())
     if len(plain) <= length:
         return plain
     cut = plain[: length - 1]

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .markup import plain_text, render_markdown, shorten
+from .markup import plain_excerpt, render_markdown
 
 # Plain text of an entry shown in lists (the journal, the feed, search, a tag).
 EXCERPT_LENGTH = 280
@@ -37,7 +37,7 @@ def rendered_fields(body: str | None, *, excerpt: bool) -> dict[str, str]:
     html = str(render_markdown(body or ""))
     fields = {"body_html": html}
     if excerpt:
-        fields["excerpt"] = shorten(plain_text(html), EXCERPT_LENGTH)
+        fields["excerpt"] = plain_excerpt(html, EXCERPT_LENGTH)
     return fields
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from .. import access, database
 from ..extensions import db
 from ..groups.models import Group, Post, Thread
-from ..markup import plain_text, shorten
+from ..markup import plain_excerpt
 from ..mentoring.models import Comment, Feedback, FeedbackStatus, Notification, NotificationKind, Plan
 from ..models import JournalEntry, User, utcnow
 
@@ -110,7 +110,7 @@ def _quoted_text(row: Row) -> str | None:
 
 def _excerpt(html: str | None) -> str | None:
     """The beginning of a comment or post, as plain text, from the HTML stored with it."""
-    return (shorten(plain_text(html), EXCERPT_LENGTH) or None) if html else None
+    return (plain_excerpt(html, EXCERPT_LENGTH) or None) if html else None
 
 
 def _unavailable_text(row: Row) -> str:
