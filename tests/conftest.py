@@ -118,8 +118,7 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def people(app):
+def make_people() -> dict:
     """A small network: two schools, two librarians, their methodist, another methodist, an administrator."""
     s1, s2 = factories.make_school("Гимназия №3"), factories.make_school("Лицей №1")
     ids = {
@@ -131,6 +130,11 @@ def people(app):
     }
     factories.assign_mentor(ids["methodist"], ids["author"])
     return ids
+
+
+@pytest.fixture
+def people(app):
+    return make_people()
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from webapp.notifications.inbox import unread_count
 from webapp.plans.progress import current_year
 
 from . import factories
-from .conftest import FRAGMENT, counted_queries, login, make_test_app
+from .conftest import FRAGMENT, counted_queries, login, make_people, make_test_app
 
 SMALL, LARGE = 31, 91  # both fill more than one page of every paginated list; LARGE three times as much
 
@@ -33,17 +33,10 @@ def seed(n: int) -> dict:
     """A network where every list has `n` items: the author's entries and tags, comments under one
     entry, colleagues' entries in the feed, plan steps, notifications, a methodist's mentees and
     the entries awaiting their answer, groups, threads, posts in one thread, drafts, people."""
-    s1, s2 = factories.make_school("Гимназия №3"), factories.make_school("Лицей №1")
-    w = {
-        "author": factories.make_user(login="anna", display_name="Анна Смирнова", school_id=s1),
-        "librarian": factories.make_user(login="olga", display_name="Ольга Петрова", school_id=s2),
-        "methodist": factories.make_user("methodist", login="ruslana", display_name="Руслана Трач"),
-        "other_methodist": factories.make_user("methodist", login="lidia", display_name="Лидия Карма"),
-        "admin": factories.make_user("admin", login="admin", display_name="Администратор"),
-        "school": s1,
-    }
+    w = make_people()
     author, methodist, librarian = w["author"], w["methodist"], w["librarian"]
-    factories.assign_mentor(methodist, author)
+    s1, s2 = (db.session.get(User, person).school_id for person in (author, librarian))
+    w["school"] = s1
     for i in range(n):  # more mentees, each with an entry awaiting the methodist's answer
         mentee = factories.make_user(school_id=s1 if i % 2 else s2)
         factories.assign_mentor(methodist, mentee)
