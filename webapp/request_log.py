@@ -110,4 +110,4 @@ def _user_id() -> int | None:
     # The id only (get_id() would also carry the session token), of a person the request
     # already loaded: the log line costs no query of its own.
     user = loaded_user()
-    return user.id if user is not None else None
+    return user.id if user is not None else g.get("signed_in_id")  # a poll that loaded nobody (webapp.polls)

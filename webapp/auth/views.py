@@ -6,9 +6,10 @@ import secrets
 from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, String, bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import identity
 from ..extensions import db, login_manager
 from ..htmx import redirect_for, render
 from ..journal import drafts
@@ -25,19 +26,17 @@ bp.record_once(lambda state: throttle.init_app(state.app))
 
 
 # Built once: every signed-in request runs it, and building a statement costs more than running it.
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id", type_=Integer))
+_SIGNED_IN = select(User).where(identity.signed_in(bindparam("user_id", type_=Integer), bindparam("token", type_=String)))
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The cookie holds id:session_token; a revoked token or an inactive account signs nobody in."""
-    ident, _sep, token = user_id.partition(":")
-    if not (ident.isascii() and ident.isdigit()) or not token:
+    """The session holds id:session_token (webapp.identity); a revoked token or an inactive
+    account signs nobody in."""
+    ids = identity.parse(user_id)
+    if ids is None:
         return None
-    user = db.session.scalar(_USER_BY_ID, {"user_id": int(ident)})
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+    return db.session.scalar(_SIGNED_IN, {"user_id": ids[0], "token": ids[1]})
 
 
 def home_for(user: User) -> str:

@@ -9,14 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import abort, current_app
-from sqlalchemy import Integer, Row, and_, bindparam, select
+from sqlalchemy import Integer, and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from .. import access, database
+from .. import access
 from ..extensions import db
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, mentorships
-from ..prebuilt import PerViewer
+from ..polls import Poll
 from .forms import CommentForm, comment_form
 
 NEW_COMMENT_FIELD = "comment-body"
@@ -87,22 +87,17 @@ def methodists_among(entry_author_id: int, user_ids: Iterable[int]) -> set[int]:
     ))
 
 
-# The poll's single query, built once (PerViewer): the access check is folded in, and
-# comments are read through ix_comments_entry_id_id.
-_NEWS = PerViewer(lambda viewer: (
+# The poll's single statement (webapp.polls): the access check is folded in, and comments are
+# read through ix_comments_entry_id_id. No row: nobody signed in, or the entry is not visible
+# (404); a row with no comment id: nothing new (204); otherwise the entry's author and the first
+# new comment.
+NEWS = Poll(lambda viewer: (
     select(JournalEntry.author_id, Comment.id.label("comment_id"))
     .select_from(JournalEntry)
     .outerjoin(Comment, and_(Comment.entry_id == JournalEntry.id, Comment.id > bindparam("after", type_=Integer)))
     .where(JournalEntry.id == bindparam("entry_id", type_=Integer), access.entry_visible_clause(viewer))
     .limit(1)
 ))
-
-
-def news(viewer: User, entry_id: int, after: int) -> Row | None:
-    """What the poll asks: no row = the entry is not visible (404); a row with no comment id =
-    nothing new (204); otherwise the entry's author and the first new comment."""
-    statement, params = _NEWS.for_viewer(viewer, entry_id=entry_id, after=after)
-    return database.run(statement, params).first()
 
 
 def news_section(viewer: User, entry_id: int, entry_author_id: int, after: int,

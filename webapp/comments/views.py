@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import Row
 
-from .. import access
+from .. import access, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
 from ..mentoring.models import Comment
@@ -47,6 +48,9 @@ def _edit_form(comment_id: int, **kwargs) -> CommentForm:
 def index(entry_id: int):
     """The comment list of an entry; with ?after=<id>, the poll for anything newer."""
     after = _id_arg(request.args.get("after"))
+    news = panel.NEWS.ask(entry_id=entry_id, after=after) if after is not None else None
+    if news is not None and news.comment_id is None:
+        return polls.nothing_new()  # the one statement of a poll that finds nothing (webapp.polls)
     if not current_user.is_authenticated:
         if after is not None and is_htmx_request():
             # Not the usual 401 + HX-Redirect: a background poll must not take the page, and the
@@ -55,18 +59,19 @@ def index(entry_id: int):
                           login_link=login_url(url_for("journal.show", entry_id=entry_id, _anchor="comments")))
         return login_manager.unauthorized()
     if after is not None:
-        return _poll(entry_id, after)
+        return _poll(entry_id, after, news)
     entry = _entry_to_comment_on(entry_id)
     return render("comments/index.html", "comment_thread", entry=entry,
                   comment_section=panel.section_for(entry, current_user))
 
 
-def _poll(entry_id: int, after: int):
-    news = panel.news(current_user, entry_id, after)
+def _poll(entry_id: int, after: int, news: Row | None):
+    if news is None:  # the session did not name them (signed in again from the remember-me cookie)
+        news = panel.NEWS.for_user(current_user, entry_id=entry_id, after=after)
     if news is None:
         abort(404)
     if news.comment_id is None:
-        return Response(status=204)
+        return polls.nothing_new()
     section = panel.news_section(current_user, entry_id, news.author_id, after)
     return render("comments/_news.html", comment_section=section)
 

@@ -2,31 +2,38 @@
 read, refreshing itself by polling like the notification badge."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from flask_login import current_user
-from sqlalchemy import Integer, bindparam, func, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 
-from .. import database
+from .. import database, polls
 from ..extensions import login_manager
 from ..htmx import is_htmx_request, render
+from ..polls import Poll
 from . import bp
 from .models import GroupMember, Thread, ThreadState
 
-# Built once: every page's navigation polls it, and building a statement costs more than running it.
-# Counted as (threads with posts in my groups) − (those of them I have read to the end or muted):
-# the first count reads one covering index range, the second only my own read marks. Joining every
-# thread of my groups to my read marks instead costs a lookup per thread (a group may hold thousands).
-_USER_ID = bindparam("user_id", type_=Integer)
-_MY_GROUPS = select(GroupMember.group_id).where(GroupMember.user_id == _USER_ID)
-_WITH_POSTS = (select(func.count()).select_from(Thread)
-               .where(Thread.group_id.in_(_MY_GROUPS), Thread.last_post_id > 0).scalar_subquery())
-_READ_OR_MUTED = (
-    select(func.count()).select_from(ThreadState).join(Thread, Thread.id == ThreadState.thread_id)
-    .where(ThreadState.user_id == _USER_ID, Thread.group_id.in_(_MY_GROUPS), Thread.last_post_id > 0,
-           or_(Thread.last_post_id <= func.coalesce(ThreadState.last_read_post_id, 0), ThreadState.muted.is_(True)))
-    .scalar_subquery()
-)
-_UNREAD_THREADS = select(_WITH_POSTS - _READ_OR_MUTED)
+
+def _unread_threads(user_id) -> Select:
+    """Counted as (threads with posts in my groups) − (those of them I have read to the end or
+    muted): the first count reads one covering index range, the second only my own read marks.
+    Joining every thread of my groups to my read marks instead costs a lookup per thread (a group
+    may hold thousands)."""
+    my_groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+    with_posts = (select(func.count()).select_from(Thread)
+                  .where(Thread.group_id.in_(my_groups), Thread.last_post_id > 0).scalar_subquery())
+    read_or_muted = (
+        select(func.count()).select_from(ThreadState).join(Thread, Thread.id == ThreadState.thread_id)
+        .where(ThreadState.user_id == user_id, Thread.group_id.in_(my_groups), Thread.last_post_id > 0,
+               or_(Thread.last_post_id <= func.coalesce(ThreadState.last_read_post_id, 0), ThreadState.muted.is_(True)))
+        .scalar_subquery()
+    )
+    return select((with_posts - read_or_muted).label("unread"))
+
+
+# Built once: every page's navigation shows it, and building a statement costs more than running it.
+_UNREAD_THREADS = _unread_threads(bindparam("user_id", type_=Integer))
+NAV_POLL = Poll(lambda viewer: _unread_threads(viewer.id))  # the same count, for the nav item's poll
 
 
 def unread_thread_count(user_id: int) -> int:
@@ -51,11 +58,14 @@ def _nav_context() -> dict:
 @bp.get("/unread", endpoint="nav_unread")
 def nav_unread():
     """The nav item polls with the count it shows: unchanged → 204, no body, one statement."""
+    shown = polls.shown_count()
+    asked = NAV_POLL.ask()
+    if asked is not None and asked.unread == shown:
+        return polls.nothing_new()  # the one statement of a poll that finds nothing (webapp.polls)
     if not current_user.is_authenticated:
         # A background poll must never navigate away from a page where someone may be typing.
         return ("", 204) if is_htmx_request() else login_manager.unauthorized()
-    count = unread_thread_count(current_user.id)
-    shown = request.args.get("shown", "")
-    if shown.isascii() and shown.isdigit() and len(shown) < 10 and int(shown) == count:
-        return "", 204
+    count = asked.unread if asked is not None else unread_thread_count(current_user.id)
+    if count == shown:
+        return polls.nothing_new()
     return render("groups/_nav_unread.html", group_unread_count=count)

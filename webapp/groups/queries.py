@@ -15,11 +15,11 @@ from flask import current_app, request
 from sqlalchemy import Integer, Select, and_, bindparam, delete, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from .. import access, database
+from .. import access
 from ..extensions import db
 from ..models import User, utcnow
 from ..pagination import Page, current_page_number
-from ..prebuilt import PerViewer
+from ..polls import Poll
 from ..threads import bp as threads_bp
 from .models import Group, GroupMember, MemberRole, Thread, ThreadState
 
@@ -120,19 +120,13 @@ def group_header(user: User, group_id: int) -> GroupHeader | None:
     return GroupHeader(*row) if row is not None else None
 
 
-# The thread list's poll, built once (PerViewer), with access folded in. The subquery reads
-# threads through ix_threads_group_order.
-_POLL = PerViewer(lambda viewer: (
-    select(_newest_activity()).select_from(Group)
+# The thread list's poll (webapp.polls), with access folded in; the subquery reads threads through
+# ix_threads_group_order. No row: nobody signed in, or the group is not visible (404); otherwise
+# the group's newest post id, to compare with what the page shows (0 = no posts).
+POLL = Poll(lambda viewer: (
+    select(_newest_activity().label("newest")).select_from(Group)
     .where(Group.id == bindparam("group_id", type_=Integer), access.group_visible_clause(viewer))
 ))
-
-
-def newest_post_id(user: User, group_id: int) -> int | None:
-    """None = not visible (404); otherwise the group's newest post id, to compare with what the
-    page shows (0 = no posts)."""
-    statement, params = _POLL.for_viewer(user, group_id=group_id)
-    return database.run(statement, params).scalar()
 
 
 @dataclass

@@ -5,12 +5,12 @@ A group someone may not read answers 404 on every route, the poll included; mana
 description, adding and removing members) is for the group's leaders and administrators."""
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access
-from ..extensions import db
+from .. import access, polls
+from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
 from ..journal.drafts import number
 from . import bp, queries
@@ -34,16 +34,21 @@ def index():
 # One group and its thread list --------------------------------------------------------------------
 
 @bp.get("/<int:group_id>")
-@login_required
 def show(group_id: int):
     """The group's page; with ?seen=<newest post id>, the thread list's poll."""
     seen = number(request.args.get("seen"))
+    asked = queries.POLL.ask(group_id=group_id) if seen is not None else None
+    if asked is not None and asked.newest == seen:
+        return polls.nothing_new()  # the one statement of a poll that finds nothing (webapp.polls)
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
     if seen is not None:
-        newest = queries.newest_post_id(current_user, group_id)
-        if newest is None:
+        if asked is None:  # the session did not name them (signed in again from the remember-me cookie)
+            asked = queries.POLL.for_user(current_user, group_id=group_id)
+        if asked is None:
             abort(404)
-        if newest == seen:
-            return Response(status=204)
+        if asked.newest == seen:
+            return polls.nothing_new()
     header = queries.group_header(current_user, group_id)
     if header is None:
         abort(404)

@@ -21,6 +21,7 @@ from ..groups.models import Group, Post, Thread
 from ..markup import plain_excerpt
 from ..mentoring.models import Comment, Feedback, FeedbackStatus, Notification, NotificationKind, Plan
 from ..models import JournalEntry, User, utcnow
+from ..polls import Poll
 
 EXCERPT_LENGTH = 200
 
@@ -172,13 +173,18 @@ def target_url(row: Row) -> str:
     return url_for("plans.show", plan_id=row.visible_plan_id)
 
 
-# Built once: the badge polls it for everyone, and building a statement costs more than running it.
-_UNREAD_COUNT = (select(func.count()).select_from(Notification)
-                 .where(Notification.recipient_id == bindparam("user_id", type_=Integer), Notification.read_at.is_(None)))
+def _unread(recipient_id) -> Select:
+    """One statement on the index ix_notifications_unread (recipient_id, read_at)."""
+    return (select(func.count().label("unread")).select_from(Notification)
+            .where(Notification.recipient_id == recipient_id, Notification.read_at.is_(None)))
+
+
+# Built once: every page's header shows it, and building a statement costs more than running it.
+_UNREAD_COUNT = _unread(bindparam("user_id", type_=Integer))
+BADGE_POLL = Poll(lambda viewer: _unread(viewer.id))  # the same count, for the badge's poll (webapp.polls)
 
 
 def unread_count(user_id: int) -> int:
-    """One statement on the index ix_notifications_unread (recipient_id, read_at)."""
     return database.run(_UNREAD_COUNT, {"user_id": user_id}).scalar() or 0
 
 

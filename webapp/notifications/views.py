@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
 from ..mentoring.models import Notification, NotificationSettings
@@ -27,13 +28,16 @@ def _badge_context() -> dict:
 @bp.get("/badge")
 def badge():
     """The badge polls with the count it shows: unchanged → 204, no body, one statement."""
+    shown = polls.shown_count()
+    asked = inbox.BADGE_POLL.ask()
+    if asked is not None and asked.unread == shown:
+        return polls.nothing_new()  # the one statement of a poll that finds nothing (webapp.polls)
     if not current_user.is_authenticated:
         # A background poll must never navigate away from a page where someone may be typing.
         return ("", 204) if is_htmx_request() else login_manager.unauthorized()
-    count = inbox.unread_count(current_user.id)
-    shown = request.args.get("shown", "")
-    if shown.isascii() and shown.isdigit() and len(shown) < 10 and int(shown) == count:
-        return "", 204
+    count = asked.unread if asked is not None else inbox.unread_count(current_user.id)
+    if count == shown:
+        return polls.nothing_new()
     return render("notifications/_badge.html", badge_count=count)
 
 

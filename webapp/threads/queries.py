@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from flask import abort, url_for
-from sqlalchemy import Integer, Row, Select, bindparam, case, func, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,7 +22,7 @@ from ..extensions import db
 from ..groups.models import Group, Post, Thread, ThreadState
 from ..models import User, utcnow
 from ..notifications import inbox
-from ..prebuilt import PerViewer
+from ..polls import Poll
 
 POSTS_PER_PAGE = 30
 NEWS_LIMIT = 100  # posts one poll appends at most; the next poll brings the rest
@@ -122,18 +122,13 @@ def jump_url(thread: Thread, last_read: int, **args) -> str:
     return post_url(thread.id, target, **args)
 
 
-# The poll's single statement, built once (PerViewer), access folded in.
-_POLL = PerViewer(lambda viewer: (
+# The poll's single statement (webapp.polls), access folded in. No row: nobody signed in, or the
+# thread is not visible (404); otherwise the thread's newest post id (kept on the thread row, so
+# no posts are read) and whether it is closed.
+POLL = Poll(lambda viewer: (
     access.visible_threads(viewer).with_only_columns(Thread.locked, Thread.last_post_id)
     .where(Thread.id == bindparam("thread_id", type_=Integer))
 ))
-
-
-def poll_state(user: User, thread_id: int) -> Row | None:
-    """No row = not visible (404); otherwise the thread's newest post id (kept on the thread row,
-    so no posts are read) and whether it is closed."""
-    statement, params = _POLL.for_viewer(user, thread_id=thread_id)
-    return database.run(statement, params).first()
 
 
 # Writing -------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, polls
 from ..extensions import db, login_manager
 from ..groups.models import Group, Post, Thread, ThreadDraft
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
@@ -105,6 +105,15 @@ def show(thread_id: int):
 def poll(thread_id: int):
     """?after=<newest post id shown>&locked=<0|1 as shown>: 204 when nothing changed (one statement),
     else the new posts to append, a new poller and, if the thread was closed or reopened, the change."""
+    after = number(request.args.get("after")) or 0
+    shown_locked = request.args.get("locked") == "1"
+
+    def unchanged(row) -> bool:
+        return (row.last_post_id or 0) <= after and row.locked == shown_locked
+
+    row = queries.POLL.ask(thread_id=thread_id)
+    if row is not None and unchanged(row):
+        return polls.nothing_new()  # the one statement of a poll that finds nothing (webapp.polls)
     if not current_user.is_authenticated:
         if is_htmx_request():
             # Not the usual 401 + HX-Redirect: a background poll must not take the page, and the
@@ -112,13 +121,12 @@ def poll(thread_id: int):
             return render("threads/_signed_out_poller.html", status=401,
                           login_link=login_url(url_for("threads.show", thread_id=thread_id)))
         return login_manager.unauthorized()
-    after = number(request.args.get("after")) or 0
-    shown_locked = request.args.get("locked") == "1"
-    row = queries.poll_state(current_user, thread_id)
+    if row is None:  # the session did not name them (signed in again from the remember-me cookie)
+        row = queries.POLL.for_user(current_user, thread_id=thread_id)
     if row is None:
         abort(404)
-    if (row.last_post_id or 0) <= after and row.locked == shown_locked:
-        return Response(status=204)
+    if unchanged(row):
+        return polls.nothing_new()
     thread = queries.thread_for_reading(current_user, thread_id)
     view = panel.news_view(current_user, thread, queries.read_state(current_user, thread.id), after)
     return _news(view, lock_changed=thread.locked != shown_locked)

@@ -1,0 +1,142 @@
+"""Polls: "anything new?", asked by every open page many times a minute, answered in one statement.
+
+A poll's statement applies webapp.access's rules for the viewer and webapp.identity's rule for
+the person the session names, both with the viewer as bound parameters. It is built and compiled
+once per process (building a statement and its cache key costs more than running it) and runs
+before anyone is loaded: when it finds nothing new, that is the whole request, one statement and
+a 204. Anything else (news to show, nobody signed in, nothing visible) goes the usual way, through
+Flask-Login and the ORM session, so what a person sees is decided exactly as on every other
+request.
+
+Polls and autosaves are nine requests in ten: their cost is what decides how many people one
+server holds (docs/performance.md)."""
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flask import Response, g, request
+from sqlalchemy import Integer, Row, Select, String, bindparam, exists, select
+
+from . import database, identity
+from .extensions import db
+
+if TYPE_CHECKING:
+    from .models import User
+
+_VIEWER_ID = bindparam("viewer_id", type_=Integer)
+_VIEWER_TOKEN = bindparam("viewer_token", type_=String)
+
+
+class _AnyViewer:
+    """Stands for "a signed-in, active person" while a statement is built: the id is the bound
+    parameter `viewer_id`. It has nothing else on purpose: a rule that comes to depend on the
+    role, say, fails where the statement is built instead of being built for one role only.
+    The statement itself checks that the person is signed in and active (webapp.identity)."""
+
+    __slots__ = ()
+    is_authenticated = True
+    active = True
+    id = _VIEWER_ID
+
+
+class Poll:
+    """One poll's statement, built on first use from `build(viewer)`, with labelled columns. A row
+    answers when the person the session names is signed in and may see what is asked about; no
+    row answers for nobody, or for something out of their sight."""
+
+    def __init__(self, build: Callable[[Any], Select]) -> None:
+        self._build = build
+        self._statement: Select | None = None
+        self._compiled: dict[tuple[str, str], _Compiled] = {}  # by dialect and driver
+
+    @property
+    def statement(self) -> Select:
+        if self._statement is None:
+            asked = self._build(_AnyViewer()).subquery("asked")
+            self._statement = select(*asked.c).where(exists().where(identity.signed_in(_VIEWER_ID, _VIEWER_TOKEN)))
+        return self._statement
+
+    def ask(self, **params: Any) -> tuple | None:
+        """The row for the person the session names, before anyone is loaded; None when the
+        session names nobody signed in (or the remember-me cookie would have to sign them in
+        again), when there is nothing of theirs to see, or when the database failed: then ask
+        `for_user(current_user)`, the usual way, which reports a failure as every request does."""
+        ids = identity.from_session()
+        if ids is None:
+            return None
+        row = self._run_alone({**params, "viewer_id": ids[0], "viewer_token": ids[1]})
+        if row is not None:
+            g.signed_in_id = ids[0]  # for the request log: nobody was loaded
+        return row
+
+    def for_user(self, user: User, **params: Any) -> Row | None:
+        """The row for a person Flask-Login loaded, in the request's session; None: nothing of
+        theirs to see."""
+        params = {**params, "viewer_id": user.id, "viewer_token": user.session_token}
+        return database.run(self.statement, params).first()
+
+    def _run_alone(self, params: dict[str, Any]) -> tuple | None:
+        """The statement on a pooled connection of its own, outside the ORM session and any
+        transaction (one statement reads one consistent state by itself), as the compiled SQL:
+        a third of a poll's cost went into the session's BEGIN and ROLLBACK and SQLAlchemy's
+        execution. Listeners for executed statements (the tests' and the benchmark's counts)
+        are told of it as of any other."""
+        engine = db.engine
+        dialect = engine.dialect
+        compiled = self._compiled.get((dialect.name, dialect.driver))
+        if compiled is None:
+            compiled = self._compiled[(dialect.name, dialect.driver)] = _Compiled(self.statement, dialect)
+        values = compiled.values(params)
+        connection = engine.raw_connection()
+        try:
+            driver = connection.driver_connection
+            autocommit = getattr(driver, "autocommit", None)
+            if autocommit is False:  # PostgreSQL: no BEGIN, and so no ROLLBACK on return to the pool
+                driver.autocommit = True
+            cursor = connection.cursor()
+            try:
+                if engine.dispatch.before_cursor_execute:
+                    engine.dispatch.before_cursor_execute(None, cursor, compiled.sql, values, None, False)
+                cursor.execute(compiled.sql, values)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+                if autocommit is False:
+                    driver.autocommit = False
+        except dialect.loaded_dbapi.Error:
+            connection.invalidate()  # a broken connection must not go back to the pool
+            return None
+        finally:
+            connection.close()
+        return None if row is None else compiled.row(*row)
+
+
+class _Compiled:
+    """A statement compiled once for one dialect, the order of its parameters, and its row type."""
+
+    def __init__(self, statement: Select, dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params:  # e.g. in_() of a list: its SQL is only known at execution
+            raise ValueError("a poll's statement must be complete SQL once compiled")
+        self._compiled = compiled
+        self.sql: str = compiled.string
+        self._order: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        self.row = namedtuple("PollRow", [column.key for column in statement.selected_columns])
+
+    def values(self, params: dict[str, Any]) -> tuple | dict[str, Any]:
+        every = self._compiled.construct_params(params)  # with the statement's own constants
+        return every if self._order is None else tuple(every[name] for name in self._order)
+
+
+def nothing_new() -> Response:
+    """The answer to a poll that found nothing new: no body, and, as for anything a signed-in
+    person is sent, never stored by a cache."""
+    return Response(status=204, headers={"Cache-Control": "no-store"})
+
+
+def shown_count() -> int | None:
+    """The count a polling badge says it shows (?shown=), or None if it says nothing sensible."""
+    shown = request.args.get("shown", "")
+    return int(shown) if shown.isascii() and shown.isdigit() and len(shown) < 10 else None
