@@ -95,3 +95,28 @@ def test_templates_follow_a_locale_forced_and_released_within_one_request(app):
             assert template.render() == "Edit|5 comments"
         assert template.render() == russian
         assert russian.startswith("Изменить|5 ")
+
+
+def test_wtforms_own_messages_follow_the_persons_language(app):
+    """A message WTForms writes itself (here: a number that is not one) reads in the person's
+    language, and switching languages within a process never mixes them."""
+    from wtforms import IntegerField
+
+    from webapp.forms import Form
+
+    class Numbered(Form):
+        class Meta:
+            csrf = False
+
+        count = IntegerField()
+
+    def error(locale: str) -> str:
+        with app.test_request_context("/", method="POST", data={"count": "много"}), flask_babel.force_locale(locale):
+            form = Numbered()
+            assert not form.validate()
+            return form.count.errors[0]
+
+    russian, english = error("ru"), error("en")
+    assert english == "Not a valid integer value."
+    assert russian != english and re.search("[а-я]", russian)
+    assert error("ru") == russian and error("en") == english

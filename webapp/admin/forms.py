@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
@@ -15,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import accounts
 from ..extensions import db
+from ..forms import Form
 from ..i18n import LOCALES
 from ..models import Role, School, User
 from ..text import strip_controls
@@ -43,7 +43,7 @@ def role_choices():
     return [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     login = StringField(
         _l("Login"),
         filters=[strip_controls, lambda v: v.strip() if isinstance(v, str) else v],
@@ -85,7 +85,7 @@ class UserForm(FlaskForm):
             raise ValidationError(_l("Choose a school from the list."))
 
 
-class MethodistsForm(FlaskForm):
+class MethodistsForm(Form):
     methodists = SelectMultipleField(
         _l("Methodists"), coerce=id_choice, validate_choice=False,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
@@ -104,7 +104,7 @@ class MethodistsForm(FlaskForm):
             raise ValidationError(_l("Choose methodists from the list."))
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(Form):
     class Meta:
         # CSRFProtect checks every POST already; a per-row prefix would rename this form's own token field.
         csrf = False
@@ -132,7 +132,7 @@ def duplicate_school_message(name: str) -> str:
     return _("There is already a school named “%(name)s”. Choose another name.", name=name)
 
 
-class SchoolMethodistForm(FlaskForm):
+class SchoolMethodistForm(Form):
     """One methodist for every librarian of a school at once."""
 
     methodist = SelectField(_l("Methodist"), coerce=id_choice, validate_choice=False)

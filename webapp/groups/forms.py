@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from ..extensions import db
+from ..forms import Form
 from ..models import User
 from ..text import strip_controls
 from .models import Group, GroupKind
@@ -56,7 +56,7 @@ def _description_field() -> TextAreaField:
     )
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     """An administrator creates or edits a group and names its leaders."""
 
     name = StringField(
@@ -92,13 +92,13 @@ def duplicate_name_message(name: str) -> str:
     return _("There is already a group named “%(name)s”. Choose another name.", name=name)
 
 
-class DescriptionForm(FlaskForm):
+class DescriptionForm(Form):
     """What a leader may change: the description."""
 
     description = _description_field()
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     """One person to add to a group (chosen from `people`) or to remove from it."""
 
     user_id = SelectField(_l("Person"), coerce=id_choice, validate_choice=False)

@@ -3,12 +3,12 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..config import ENTRY_BODY_LIMIT
+from ..forms import Form
 from ..models import Visibility
 from ..text import strip_controls
 
@@ -44,7 +44,7 @@ def visibility_choices():
     return [SelectChoice(v.value, VISIBILITY_LABELS[v]) for v in (Visibility.MENTORS, Visibility.PRIVATE, Visibility.COLLEAGUES)]
 
 
-class EntryForm(FlaskForm):
+class EntryForm(Form):
     title = StringField(
         _l("Title"),
         filters=[strip_controls, lambda v: v.strip() if isinstance(v, str) else v],

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from ..comments.forms import COMMENT_LIMIT
+from ..forms import Form
 from ..text import strip_controls
 from .models import FeedbackStatus
 
 COMMENT_ONLY = "comment"  # the reading pane's third button: answer with a comment, set no status
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     class Meta:
         # CSRFProtect checks every POST already; the prefix would rename this form's own token field.
         csrf = False

@@ -3,12 +3,12 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
 from ..mentoring.models import NotificationKind
 
 # Deliberately loose: one @, a dot in the domain, no spaces. The mail server is the real judge.
@@ -36,7 +36,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     kinds = CheckboxesField(_l("Notify me about"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
     weekly_digest = BooleanField(_l("Send me a weekly e-mail digest of unread notifications"))
     email = StringField(_l("E-mail address for the digest"), filters=[_strip])

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..forms import Form
 from ..mentoring.models import StepStatus
 from ..text import strip_controls
 
@@ -50,7 +50,7 @@ def _topic_length():
     return Length(max=TOPIC_LIMIT, message=_l("The topic is longer than %(max)d characters."))
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     topic = StringField(_l("Topic"), filters=[_strip],
                         validators=[DataRequired(_l("Name the topic of your self-education.")), _topic_length()])
     aim = TextAreaField(_l("Aim"), filters=[strip_controls], validators=[_text_length()])
@@ -85,7 +85,7 @@ class NewPlanForm(PlanForm):
         return valid
 
 
-class StepForm(FlaskForm):
+class StepForm(Form):
     title = StringField(
         _l("Step"), filters=[_strip],
         validators=[DataRequired(_l("Say what the step is.")),
@@ -101,14 +101,14 @@ class StepForm(FlaskForm):
             raise ValidationError(_l("Enter a date between the years 2000 and 2100."))
 
 
-class StepStatusForm(FlaskForm):
+class StepStatusForm(Form):
     """The small form on each step row: its status only."""
 
     status = SelectField(_l("Status"), choices=status_choices,
                          invalid_choice_message=_l("Choose one of the statuses."))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(
         _l("Comment"), filters=[strip_controls],
         validators=[DataRequired(_l("Write the comment first.")),

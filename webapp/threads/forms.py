@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import Form
 from ..text import strip_controls
 
 POST_LIMIT = 50_000  # characters in one post
@@ -14,7 +14,7 @@ TITLE_LIMIT = 200
 REPLY_FIELD = "reply-body"  # the reply form's textarea: quotes and autosave find it by this id
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     body = TextAreaField(
         _l("Your message"),
         filters=[strip_controls],
@@ -34,7 +34,7 @@ def post_form(element_id: str = REPLY_FIELD, **kwargs) -> PostForm:
     return form
 
 
-class ThreadForm(FlaskForm):
+class ThreadForm(Form):
     title = StringField(
         _l("Title"),
         filters=[strip_controls, lambda v: v.strip() if isinstance(v, str) else v],
