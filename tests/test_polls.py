@@ -124,7 +124,8 @@ def test_the_request_log_names_the_person_a_poll_answered(client, people, world,
     assert f'"user":{people["author"]}' in record.getMessage().replace(" ", "")
 
 
-def test_when_the_database_fails_the_poll_goes_the_usual_way(client, people, world, monkeypatch):
+@pytest.mark.parametrize("disconnect", [False, True], ids=["an error", "a lost connection"])
+def test_when_the_database_fails_the_poll_goes_the_usual_way(client, people, world, monkeypatch, disconnect):
     login(client, people["author"])
     engine = db.engine
     real = engine.raw_connection
@@ -149,7 +150,7 @@ def test_when_the_database_fails_the_poll_goes_the_usual_way(client, people, wor
 
                 def execute(self, sql, *args):
                     if sql.lstrip().startswith("SELECT asked."):
-                        raise dbapi.OperationalError("the connection was lost")
+                        raise dbapi.OperationalError("the statement failed")
                     return cursor.execute(sql, *args)
             return Cursor()
 
@@ -164,8 +165,27 @@ def test_when_the_database_fails_the_poll_goes_the_usual_way(client, people, wor
         return handed_out[-1]
 
     monkeypatch.setattr(engine, "raw_connection", failing_connection)
+    monkeypatch.setattr(engine.dialect, "is_disconnect", lambda *args: disconnect)
     with counted_queries() as statements:
         response = client.get(world["comments"], headers=FRAGMENT)
     assert response.status_code == 204  # answered by the session, with the person loaded
     assert any(re.match(r"SELECT users\.", s.lstrip()) for s in statements)
-    assert any(c.invalidated for c in handed_out)  # never back to the pool as it was
+    # A lost connection never goes back to the pool; one that merely failed a statement does.
+    assert any(c.invalidated for c in handed_out) == disconnect
+
+
+@pytest.mark.parametrize("value", ["abc", "1:", ":token", "-1:token", "1" * 19 + ":token", 7, None])
+def test_a_session_naming_nobody_sensible_gets_the_usual_answer(client, people, world, value):
+    with client.session_transaction() as session:
+        session["_user_id"] = value
+    for poll in POLLS:
+        response = client.get(world[poll])
+        assert response.status_code == 302 and response.location.startswith("/login"), (poll, value)
+
+
+@pytest.mark.parametrize("poll", POLLS)
+def test_a_signed_out_background_poll_never_navigates_away(client, people, world, poll):
+    login(client, people["author"])
+    _sign_out_everywhere(people["author"])
+    response = client.get(world[poll], headers=FRAGMENT)
+    assert response.status_code in (204, 401) and "HX-Redirect" not in response.headers

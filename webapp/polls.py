@@ -20,7 +20,7 @@ from flask import Response, g, request
 from sqlalchemy import Integer, Row, Select, String, bindparam, exists, select
 
 from . import database, identity
-from .extensions import db
+from .extensions import db, login_manager
 
 if TYPE_CHECKING:
     from .models import User
@@ -61,15 +61,26 @@ class Poll:
     def ask(self, **params: Any) -> tuple | None:
         """The row for the person the session names, before anyone is loaded; None when the
         session names nobody signed in (or the remember-me cookie would have to sign them in
-        again), when there is nothing of theirs to see, or when the database failed: then ask
-        `for_user(current_user)`, the usual way, which reports a failure as every request does."""
+        again), when there is nothing of theirs to see, or when the database failed: then the
+        view goes the usual way (`row_for(current_user, …)`), which reports a failure as every
+        request does. Ask first, before anything else in the request reads the database: the
+        statement does not see what the request's own session has not committed."""
+        if login_manager.session_protection == "strong":
+            return None  # that protection is Flask-Login's to apply, on every request
         ids = identity.from_session()
         if ids is None:
             return None
         row = self._run_alone({**params, "viewer_id": ids[0], "viewer_token": ids[1]})
         if row is not None:
-            g.signed_in_id = ids[0]  # for the request log: nobody was loaded
+            g.signed_in_id = ids[0]  # for the request log, and for row_for: nobody was loaded
         return row
+
+    def row_for(self, user: User, asked: tuple | None, **params: Any) -> tuple | Row | None:
+        """The row for a person Flask-Login loaded: the one `ask` found if it was asked for
+        them, else asked now in the request's session. None: nothing of theirs to see."""
+        if asked is not None and g.get("signed_in_id") == user.id:
+            return asked
+        return self.for_user(user, **params)
 
     def for_user(self, user: User, **params: Any) -> Row | None:
         """The row for a person Flask-Login loaded, in the request's session; None: nothing of
@@ -81,8 +92,8 @@ class Poll:
         """The statement on a pooled connection of its own, outside the ORM session and any
         transaction (one statement reads one consistent state by itself), as the compiled SQL:
         a third of a poll's cost went into the session's BEGIN and ROLLBACK and SQLAlchemy's
-        execution. Listeners for executed statements (the tests' and the benchmark's counts)
-        are told of it as of any other."""
+        execution. Listeners for executed statements (the tests' and the benchmark's counts) are
+        told of it before it runs, with no SQLAlchemy connection or context to go with it."""
         engine = db.engine
         dialect = engine.dialect
         compiled = self._compiled.get((dialect.name, dialect.driver))
@@ -90,24 +101,29 @@ class Poll:
             compiled = self._compiled[(dialect.name, dialect.driver)] = _Compiled(self.statement, dialect)
         values = compiled.values(params)
         connection = engine.raw_connection()
+        cursor = None
         try:
             driver = connection.driver_connection
             autocommit = getattr(driver, "autocommit", None)
             if autocommit is False:  # PostgreSQL: no BEGIN, and so no ROLLBACK on return to the pool
                 driver.autocommit = True
-            cursor = connection.cursor()
             try:
+                cursor = connection.cursor()
                 if engine.dispatch.before_cursor_execute:
                     engine.dispatch.before_cursor_execute(None, cursor, compiled.sql, values, None, False)
                 cursor.execute(compiled.sql, values)
                 row = cursor.fetchone()
-            finally:
                 cursor.close()
+            finally:
                 if autocommit is False:
-                    driver.autocommit = False
-        except dialect.loaded_dbapi.Error:
-            connection.invalidate()  # a broken connection must not go back to the pool
+                    driver.autocommit = False  # before anything else: the pool hands it to the ORM next
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, connection.dbapi_connection, cursor):
+                connection.invalidate()
             return None
+        except BaseException:
+            connection.invalidate()  # interrupted half way: its state is unknown
+            raise
         finally:
             connection.close()
         return None if row is None else compiled.row(*row)
@@ -118,16 +134,20 @@ class _Compiled:
 
     def __init__(self, statement: Select, dialect) -> None:
         compiled = statement.compile(dialect=dialect)
-        if compiled.post_compile_params:  # e.g. in_() of a list: its SQL is only known at execution
-            raise ValueError("a poll's statement must be complete SQL once compiled")
+        # Run as compiled, nothing of SQLAlchemy's execution is applied: no SQL completed at
+        # execution (in_() of a list), no conversion of parameters or results by their types.
+        if compiled.post_compile_params or compiled.literal_execute_params or compiled._bind_processors:
+            raise ValueError("a poll's statement must run as compiled, with plain parameters")
         self._compiled = compiled
         self.sql: str = compiled.string
         self._order: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
         self.row = namedtuple("PollRow", [column.key for column in statement.selected_columns])
 
     def values(self, params: dict[str, Any]) -> tuple | dict[str, Any]:
-        every = self._compiled.construct_params(params)  # with the statement's own constants
-        return every if self._order is None else tuple(every[name] for name in self._order)
+        if self._order is None:  # named parameters, under the names the SQL gives them
+            return self._compiled.construct_params(params)
+        every = self._compiled.construct_params(params, escape_names=False)  # with the statement's constants
+        return tuple(every[name] for name in self._order)
 
 
 def nothing_new() -> Response:

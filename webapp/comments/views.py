@@ -66,8 +66,7 @@ def index(entry_id: int):
 
 
 def _poll(entry_id: int, after: int, news: Row | None):
-    if news is None:  # the session did not name them (signed in again from the remember-me cookie)
-        news = panel.NEWS.for_user(current_user, entry_id=entry_id, after=after)
+    news = panel.NEWS.row_for(current_user, news, entry_id=entry_id, after=after)
     if news is None:
         abort(404)
     if news.comment_id is None:

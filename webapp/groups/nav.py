@@ -65,7 +65,7 @@ def nav_unread():
     if not current_user.is_authenticated:
         # A background poll must never navigate away from a page where someone may be typing.
         return ("", 204) if is_htmx_request() else login_manager.unauthorized()
-    count = asked.unread if asked is not None else unread_thread_count(current_user.id)
+    count = NAV_POLL.row_for(current_user, asked).unread
     if count == shown:
         return polls.nothing_new()
     return render("groups/_nav_unread.html", group_unread_count=count)

@@ -41,10 +41,12 @@ def show(group_id: int):
     if asked is not None and asked.newest == seen:
         return polls.nothing_new()  # the one statement of a poll that finds nothing (webapp.polls)
     if not current_user.is_authenticated:
+        if seen is not None and is_htmx_request():
+            # A background poll must never navigate away from a page where someone may be typing.
+            return "", 204
         return login_manager.unauthorized()
     if seen is not None:
-        if asked is None:  # the session did not name them (signed in again from the remember-me cookie)
-            asked = queries.POLL.for_user(current_user, group_id=group_id)
+        asked = queries.POLL.row_for(current_user, asked, group_id=group_id)
         if asked is None:
             abort(404)
         if asked.newest == seen:

@@ -35,7 +35,7 @@ def badge():
     if not current_user.is_authenticated:
         # A background poll must never navigate away from a page where someone may be typing.
         return ("", 204) if is_htmx_request() else login_manager.unauthorized()
-    count = asked.unread if asked is not None else inbox.unread_count(current_user.id)
+    count = inbox.BADGE_POLL.row_for(current_user, asked).unread
     if count == shown:
         return polls.nothing_new()
     return render("notifications/_badge.html", badge_count=count)

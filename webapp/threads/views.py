@@ -121,8 +121,7 @@ def poll(thread_id: int):
             return render("threads/_signed_out_poller.html", status=401,
                           login_link=login_url(url_for("threads.show", thread_id=thread_id)))
         return login_manager.unauthorized()
-    if row is None:  # the session did not name them (signed in again from the remember-me cookie)
-        row = queries.POLL.for_user(current_user, thread_id=thread_id)
+    row = queries.POLL.row_for(current_user, row, thread_id=thread_id)
     if row is None:
         abort(404)
     if unchanged(row):
