@@ -3,18 +3,16 @@ that is not one) in the person's language, from a catalogue read once per langua
 reads and parses that catalogue again on every request that builds a form."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms.i18n import get_translations
 
-_catalogues: dict[str, object] = {}
 
-
+@cache
 def _catalogue(language: str):
-    catalogue = _catalogues.get(language)
-    if catalogue is None:
-        catalogue = _catalogues[language] = get_translations([language])
-    return catalogue
+    return get_translations([language])
 
 
 class Form(FlaskForm):

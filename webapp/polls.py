@@ -17,10 +17,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, g, request
+from flask_login import current_user
 from sqlalchemy import Integer, Row, Select, String, bindparam, exists, select
 
 from . import database, identity
 from .extensions import db, login_manager
+from .htmx import is_htmx_request
 
 if TYPE_CHECKING:
     from .models import User
@@ -156,7 +158,16 @@ def nothing_new() -> Response:
     return Response(status=204, headers={"Cache-Control": "no-store"})
 
 
-def shown_count() -> int | None:
-    """The count a polling badge says it shows (?shown=), or None if it says nothing sensible."""
-    shown = request.args.get("shown", "")
-    return int(shown) if shown.isascii() and shown.isdigit() and len(shown) < 10 else None
+def answer_count(poll: Poll, changed: Callable[[int], Response]) -> Response | tuple:
+    """A count that polls with the number it shows (?shown=): the notification badge, the groups
+    item. Unchanged: 204, no body. Changed: `changed(count)`, the item drawn again. Signed out: 204
+    to htmx too, as a background poll must never take away a page where someone may be typing."""
+    raw = request.args.get("shown", "")
+    shown = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    asked = poll.ask()
+    if asked is not None and asked.unread == shown:
+        return nothing_new()
+    if not current_user.is_authenticated:
+        return ("", 204) if is_htmx_request() else login_manager.unauthorized()
+    count = poll.row_for(current_user, asked).unread
+    return nothing_new() if count == shown else changed(count)

@@ -7,8 +7,7 @@ from flask_login import current_user
 from sqlalchemy import Integer, Select, bindparam, func, or_, select
 
 from .. import database, polls
-from ..extensions import login_manager
-from ..htmx import is_htmx_request, render
+from ..htmx import render
 from ..polls import Poll
 from . import bp
 from .models import GroupMember, Thread, ThreadState
@@ -58,14 +57,4 @@ def _nav_context() -> dict:
 @bp.get("/unread", endpoint="nav_unread")
 def nav_unread():
     """The nav item polls with the count it shows: unchanged → 204, no body, one statement."""
-    shown = polls.shown_count()
-    asked = NAV_POLL.ask()
-    if asked is not None and asked.unread == shown:
-        return polls.nothing_new()  # the one statement of a poll that finds nothing (webapp.polls)
-    if not current_user.is_authenticated:
-        # A background poll must never navigate away from a page where someone may be typing.
-        return ("", 204) if is_htmx_request() else login_manager.unauthorized()
-    count = NAV_POLL.row_for(current_user, asked).unread
-    if count == shown:
-        return polls.nothing_new()
-    return render("groups/_nav_unread.html", group_unread_count=count)
+    return polls.answer_count(NAV_POLL, lambda count: render("groups/_nav_unread.html", group_unread_count=count))

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import polls
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
 from ..mentoring.models import Notification, NotificationSettings
 from ..pagination import Page, current_page_number
@@ -28,17 +28,7 @@ def _badge_context() -> dict:
 @bp.get("/badge")
 def badge():
     """The badge polls with the count it shows: unchanged → 204, no body, one statement."""
-    shown = polls.shown_count()
-    asked = inbox.BADGE_POLL.ask()
-    if asked is not None and asked.unread == shown:
-        return polls.nothing_new()  # the one statement of a poll that finds nothing (webapp.polls)
-    if not current_user.is_authenticated:
-        # A background poll must never navigate away from a page where someone may be typing.
-        return ("", 204) if is_htmx_request() else login_manager.unauthorized()
-    count = inbox.BADGE_POLL.row_for(current_user, asked).unread
-    if count == shown:
-        return polls.nothing_new()
-    return render("notifications/_badge.html", badge_count=count)
+    return polls.answer_count(inbox.BADGE_POLL, lambda count: render("notifications/_badge.html", badge_count=count))
 
 
 def _page() -> Page:
