@@ -47,7 +47,7 @@ def endpoints(f: Fixture, ceiling_path: str) -> list[Endpoint]:
         Endpoint("group_poll", "thread-list poll, nothing new", "poll", "librarian",
                  f"/groups/{f.group_id}?page=1&seen={f.newest_post_in_group}", 204, HTMX),
         Endpoint("nav_poll", "groups-in-navigation poll, nothing new", "poll", "librarian",
-                 "/groups/unread?shown=0", 204, HTMX),
+                 f"/groups/unread?shown={f.nav_seen}", 204, HTMX),
         Endpoint("autosave", "comment autosave, nothing typed", "background", "librarian",
                  f"/comments/entry/{f.entry_with_comments}/draft", 204, HTMX, post_text="",
                  token_page=f"/journal/{f.entry_with_comments}"),

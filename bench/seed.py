@@ -69,6 +69,7 @@ class Fixture:
     thread_page: int
     last_post_id: int
     unread_notifications: int
+    nav_seen: str  # what the librarian's groups item shows it was counted at (webapp.groups.versions)
     commenter_id: int
     counts: dict
 

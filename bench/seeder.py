@@ -12,6 +12,7 @@ from sqlalchemy import event, insert, text
 from werkzeug.security import generate_password_hash
 
 from webapp.groups.models import Group, GroupMember, Post, Thread, ThreadState
+from webapp.groups.nav import nav_state
 from webapp.mentoring.models import Comment, EntryRead, Feedback, Notification, Plan, PlanStep
 from webapp.models import EntryTag, JournalEntry, School, User, mentorships
 from webapp.rendered import rendered_fields
@@ -280,7 +281,8 @@ class Seeder:
             librarian=users_by_id[persona], methodist=users_by_id[bench_methodist], commenter=users_by_id[commenter],
             password=PASSWORD, entry_with_comments=entry_with_comments, last_comment_id=last_comment_id,
             sink_entry=sink_entry, group_id=group_id, newest_post_in_group=newest_in_group, thread_id=1,
-            thread_page=thread_page, last_post_id=big_thread_last, unread_notifications=3, commenter_id=commenter,
+            thread_page=thread_page, last_post_id=big_thread_last, unread_notifications=3,
+            nav_seen=nav_state(persona).seen, commenter_id=commenter,
             counts=self.counts,
         )
 

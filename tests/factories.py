@@ -97,6 +97,7 @@ def link_entry_to_step(entry_id: int, step_id: int | None) -> None:
 
 def make_group(name: str | None = None, *, kind: str = "association", is_open: bool = True, description: str = "",
                leaders: tuple[int, ...] = (), members: tuple[int, ...] = ()) -> int:
+    from webapp.groups import versions
     from webapp.groups.models import Group, GroupMember, MemberRole
 
     group = Group(name=name or f"Группа {next(_seq)}", kind=kind, is_open=is_open, description=description)
@@ -104,20 +105,25 @@ def make_group(name: str | None = None, *, kind: str = "association", is_open: b
     db.session.flush()
     db.session.add_all([GroupMember(group_id=group.id, user_id=u, role=MemberRole.LEADER) for u in leaders]
                        + [GroupMember(group_id=group.id, user_id=u, role=MemberRole.MEMBER) for u in members])
+    for user_id in {*leaders, *members}:
+        versions.reading_moved(user_id)  # as the app's joining does
     db.session.commit()
     return group.id
 
 
 def add_member(group_id: int, user_id: int, *, role: str = "member") -> None:
+    from webapp.groups import versions
     from webapp.groups.models import GroupMember
 
     db.session.add(GroupMember(group_id=group_id, user_id=user_id, role=role))
+    versions.reading_moved(user_id)
     db.session.commit()
 
 
 def make_thread(group_id: int, author_id: int, *, title: str | None = None, body: str | None = "Первое сообщение темы.",
                 pinned: bool = False, locked: bool = False) -> int:
     """A thread, with its first post by the author unless body is None; counters as the app keeps them."""
+    from webapp.groups import versions
     from webapp.groups.models import Post, Thread
 
     thread = Thread(group_id=group_id, author_id=author_id, title=title or f"Тема {next(_seq)}",
@@ -129,12 +135,14 @@ def make_thread(group_id: int, author_id: int, *, title: str | None = None, body
         db.session.add(post)
         db.session.flush()
         thread.post_count, thread.last_post_id, thread.last_post_at = 1, post.id, post.created_at
+        versions.group_posted(group_id)
     db.session.commit()
     return thread.id
 
 
 def make_posts(thread_id: int, author_id: int, count: int, *, body: str = "Сообщение {n}.") -> list[int]:
     """`count` posts in a thread ("{n}" in body is numbered from 1), counted as the app counts them."""
+    from webapp.groups import versions
     from webapp.groups.models import Post, Thread
 
     posts = [Post(thread_id=thread_id, author_id=author_id, body=body.format(n=n)) for n in range(1, count + 1)]
@@ -143,6 +151,7 @@ def make_posts(thread_id: int, author_id: int, count: int, *, body: str = "Со�
     thread = db.session.get(Thread, thread_id)
     thread.post_count += count
     thread.last_post_id, thread.last_post_at = posts[-1].id, posts[-1].created_at
+    versions.group_posted(thread.group_id)
     db.session.commit()
     return [p.id for p in posts]
 

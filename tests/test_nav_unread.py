@@ -3,11 +3,15 @@ refreshing itself by polling with the count it shows."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
+from sqlalchemy import update
 
 from webapp.extensions import db
-from webapp.groups.models import GroupMember, Post, Thread, ThreadState
+from webapp.groups import queries as groups_queries
+from webapp.groups.models import Group, Post, Thread, ThreadState
+from webapp.threads import queries as threads
 
 from . import factories
 from .conftest import FRAGMENT, login
@@ -16,31 +20,23 @@ POLL = "/groups/unread"
 
 
 def thread_with_posts(group_id: int, author_id: int, count: int = 2) -> list[int]:
-    """A thread and its posts, counters kept as the threads feature keeps them; returns the post ids."""
-    thread = Thread(group_id=group_id, author_id=author_id, title="Тема", post_count=0)
-    db.session.add(thread)
-    db.session.flush()
-    ids = [add_post(thread.id, author_id) for _ in range(count)]
-    db.session.commit()
-    return ids
+    """A thread and its posts, written as the threads feature writes them; returns the post ids."""
+    thread = factories.make_thread(group_id, author_id)
+    first = db.session.get(Thread, thread).last_post_id
+    return [first, *factories.make_posts(thread, author_id, count - 1)] if count > 1 else [first]
 
 
 def add_post(thread_id: int, author_id: int) -> int:
-    thread = db.session.get(Thread, thread_id)
-    post = Post(thread_id=thread_id, author_id=author_id, body="Сообщение")
-    db.session.add(post)
-    db.session.flush()
-    thread.post_count += 1
-    thread.last_post_id, thread.last_post_at = post.id, post.created_at
+    post = threads.add_post(db.session.get(Thread, thread_id), author_id, "Сообщение")
     db.session.commit()
     return post.id
 
 
 def read_up_to(user_id: int, post_id: int, *, muted: bool = False) -> None:
     thread_id = db.session.get(Post, post_id).thread_id
-    state = db.session.get(ThreadState, (user_id, thread_id)) or ThreadState(user_id=user_id, thread_id=thread_id)
-    state.last_read_post_id, state.muted = post_id, muted
-    db.session.add(state)
+    threads.mark_read_up_to(user_id, thread_id, post_id)
+    if muted:
+        threads.set_muted(user_id, thread_id, True)
     db.session.commit()
 
 
@@ -51,6 +47,11 @@ def nav_item(html: str) -> str:
 def shown_count(html: str) -> int:
     found = re.search(r'data-count="(\d+)"', nav_item(html))
     return int(found.group(1)) if found else 0
+
+
+def poll_url(html: str) -> str:
+    """The URL the item polls, with what it shows."""
+    return unescape(re.search(r'hx-get="([^"]+)"', nav_item(html)).group(1))
 
 
 @pytest.fixture
@@ -90,15 +91,18 @@ def test_closed_group_threads_do_not_count_for_non_members(client, people, group
     thread_with_posts(groups["closed"], people["librarian"], 2)
     for persona in ("methodist", "other_methodist", "admin"):
         login(client, people[persona])
-        assert shown_count(client.get("/notifications/").text) == 0, persona
-        assert client.get(f"{POLL}?shown=0", headers=FRAGMENT).status_code == 204, persona
+        page = client.get("/notifications/").text
+        assert shown_count(page) == 0, persona
+        assert client.get(poll_url(page), headers=FRAGMENT).status_code == 204, persona
     login(client, people["author"])
-    assert shown_count(client.get("/notifications/").text) == 1
+    page = client.get("/notifications/").text
+    assert shown_count(page) == 1
     # Removed from the closed group: its threads stop counting at once, on the page and in the poll.
-    db.session.delete(db.session.get(GroupMember, (groups["closed"], people["author"])))
+    groups_queries.remove_member(groups["closed"], people["author"])
     db.session.commit()
+    changed = client.get(poll_url(page), headers=FRAGMENT)
+    assert changed.status_code == 200 and "data-count" not in changed.text
     assert shown_count(client.get("/notifications/").text) == 0
-    assert client.get(f"{POLL}?shown=0", headers=FRAGMENT).status_code == 204
 
 
 def test_read_marks_left_behind_in_a_group_i_left_change_nothing(client, people, groups):
@@ -108,19 +112,90 @@ def test_read_marks_left_behind_in_a_group_i_left_change_nothing(client, people,
     left_muted = thread_with_posts(groups["closed"], people["librarian"], 1)
     read_up_to(people["author"], left_read[-1])
     read_up_to(people["author"], left_muted[0], muted=True)
-    empty = Thread(group_id=groups["open"], author_id=people["librarian"], title="Пустая тема", post_count=0)
-    db.session.add(empty)
-    db.session.commit()
-    db.session.add(ThreadState(user_id=people["author"], thread_id=empty.id, last_read_post_id=0))
-    db.session.delete(db.session.get(GroupMember, (groups["closed"], people["author"])))
+    empty = factories.make_thread(groups["open"], people["librarian"], body=None)
+    db.session.add(ThreadState(user_id=people["author"], thread_id=empty, last_read_post_id=0))
+    groups_queries.remove_member(groups["closed"], people["author"])
     db.session.commit()
     login(client, people["author"])
-    assert shown_count(client.get("/journal/").text) == 1  # the open group's thread; a thread with no posts never counts
-    assert client.get(f"{POLL}?shown=1", headers=FRAGMENT).status_code == 204
+    page = client.get("/journal/").text
+    assert shown_count(page) == 1  # the open group's thread; a thread with no posts never counts
+    assert client.get(poll_url(page), headers=FRAGMENT).status_code == 204
     read_up_to(people["author"], unread[0])
-    assert client.get(f"{POLL}?shown=1", headers=FRAGMENT).status_code == 204  # still one post unread
+    changed = client.get(poll_url(page), headers=FRAGMENT)
+    assert changed.status_code == 200 and shown_count(changed.text) == 1  # still one post unread
     read_up_to(people["author"], unread[-1])
-    assert client.get(f"{POLL}?shown=0", headers=FRAGMENT).status_code == 204
+    changed = client.get(poll_url(changed.text), headers=FRAGMENT)
+    assert changed.status_code == 200 and shown_count(changed.text) == 0
+    assert client.get(poll_url(changed.text), headers=FRAGMENT).status_code == 204
+
+
+def test_every_change_to_the_count_reaches_the_poll(client, people, groups):
+    """Each write the count depends on answers the next poll with the item counted anew; a write
+    it does not depend on leaves the poll at 204. Writes go through the app's own functions."""
+    login(client, people["author"])
+    page = client.get("/journal/").text
+    assert shown_count(page) == 0
+
+    def next_poll(expected_count: int | None) -> None:
+        nonlocal page
+        response = client.get(poll_url(page), headers=FRAGMENT)
+        if expected_count is None:
+            assert response.status_code == 204
+            return
+        assert response.status_code == 200 and shown_count(response.text) == expected_count
+        page = response.text
+        assert client.get(poll_url(page), headers=FRAGMENT).status_code == 204  # and then nothing new
+
+    posts = thread_with_posts(groups["open"], people["librarian"], 1)  # a new thread in my group
+    next_poll(1)
+    thread_with_posts(groups["other"], people["librarian"], 3)  # in a group I am not in
+    next_poll(None)
+    add_post(db.session.get(Post, posts[0]).thread_id, people["librarian"])  # a reply where I had unread posts
+    next_poll(1)
+    read_up_to(people["author"], posts[0])  # I read part of it
+    next_poll(1)
+    second = thread_with_posts(groups["closed"], people["librarian"], 1)
+    next_poll(2)
+    read_up_to(people["author"], second[0], muted=False)
+    next_poll(1)
+    threads.set_muted(people["author"], db.session.get(Post, posts[0]).thread_id, True)
+    db.session.commit()
+    next_poll(0)
+    groups_queries.add_member(groups["other"], people["author"])  # joining a group with an unread thread
+    db.session.commit()
+    next_poll(1)
+    groups_queries.remove_member(groups["other"], people["author"])
+    db.session.commit()
+    next_poll(0)
+    read_up_to(people["author"], second[0])  # reading again what I had read moves nothing
+    next_poll(None)
+
+
+def test_joining_and_leaving_reach_the_poll_when_no_group_moved(client, people, groups):
+    """Threads written before the versions existed leave every group at version 0, as right after the
+    upgrade that added them: then only the person's own version tells a membership changed."""
+    thread_with_posts(groups["other"], people["librarian"], 2)
+    db.session.execute(update(Group).values(posts_version=0))
+    db.session.commit()
+    login(client, people["author"])
+    page = client.get("/journal/").text
+    assert shown_count(page) == 0
+    groups_queries.add_member(groups["other"], people["author"])
+    db.session.commit()
+    joined = client.get(poll_url(page), headers=FRAGMENT)
+    assert joined.status_code == 200 and shown_count(joined.text) == 1
+    groups_queries.remove_member(groups["other"], people["author"])
+    db.session.commit()
+    left = client.get(poll_url(joined.text), headers=FRAGMENT)
+    assert left.status_code == 200 and shown_count(left.text) == 0
+
+
+def test_the_page_and_its_poll_agree_when_nothing_moved(client, people, groups):
+    thread_with_posts(groups["open"], people["librarian"], 2)
+    login(client, people["author"])
+    page = client.get("/journal/").text
+    assert client.get(poll_url(page), headers=FRAGMENT).status_code == 204
+    assert poll_url(client.get("/groups/").text) == poll_url(page)  # another page, the same versions
 
 
 def test_one_groups_item_in_the_nav_that_polls(app, client, people, groups):
@@ -133,12 +208,11 @@ def test_one_groups_item_in_the_nav_that_polls(app, client, people, groups):
         assert nav.count('href="/groups/"') == 1, persona  # one «Группы» item, not two
         item = nav_item(page)
         assert 'href="/groups/"' in item
-        assert f'hx-get="{POLL}?shown={shown_count(page)}"' in item
+        assert re.fullmatch(rf"{POLL}\?shown=\d+\.\d+", poll_url(page)), persona
         assert 'hx-trigger="every 12s"' in item and 'hx-swap="outerHTML"' in item
     assert shown_count(page) == 0  # the administrator is in no group
     login(client, people["author"])
-    page = client.get("/journal/").text
-    assert shown_count(page) == 1 and f'hx-get="{POLL}?shown=1"' in nav_item(page)
+    assert shown_count(client.get("/journal/").text) == 1
 
 
 def test_the_poll_interval_falls_back_to_the_notifications(app, client, people):
@@ -150,27 +224,30 @@ def test_the_poll_interval_falls_back_to_the_notifications(app, client, people):
 
 def test_a_changed_count_returns_the_item_alone(client, people, groups):
     login(client, people["author"])
-    assert client.get(f"{POLL}?shown=0", headers=FRAGMENT).status_code == 204
+    page = client.get("/journal/").text
+    assert client.get(poll_url(page), headers=FRAGMENT).status_code == 204
     thread_with_posts(groups["open"], people["librarian"], 1)
-    response = client.get(f"{POLL}?shown=0", headers=FRAGMENT)
+    response = client.get(poll_url(page), headers=FRAGMENT)
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<li id="nav-groups"') and "<html" not in response.text
-    assert 'data-count="1"' in response.text and "shown=1" in response.text
+    assert 'data-count="1"' in response.text and poll_url(response.text) != poll_url(page)
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_a_poll_without_a_usable_count_gets_the_item(client, people):
+def test_a_poll_without_usable_versions_gets_the_item(client, people):
     login(client, people["author"])
-    for query in ("", "?shown=", "?shown=-1", "?shown=abc", "?shown=²", "?shown=" + "9" * 5000):
+    shown = poll_url(client.get("/journal/").text).partition("?shown=")[2]
+    for query in ("", "?shown=", "?shown=-1", "?shown=abc", "?shown=²", "?shown=0", "?shown=" + "9" * 5000,
+                  f"?shown={shown}.0", f"?shown= {shown}"):
         response = client.get(f"{POLL}{query}", headers=FRAGMENT)
         assert response.status_code == 200, query
-        assert "shown=0" in response.text and "data-count" not in response.text
+        assert f"shown={shown}" in response.text and "data-count" not in response.text
 
 
 def test_a_poll_after_sign_out_never_navigates_away(client):
-    response = client.get(f"{POLL}?shown=1", headers=FRAGMENT)
+    response = client.get(f"{POLL}?shown=1.1", headers=FRAGMENT)
     assert response.status_code == 204 and "HX-Redirect" not in response.headers
-    assert client.get(f"{POLL}?shown=1").status_code == 302
+    assert client.get(f"{POLL}?shown=1.1").status_code == 302
 
 
 def test_signed_out_visitors_see_no_groups_item(client):

@@ -10,7 +10,7 @@ from sqlalchemy import Integer, bindparam, select
 
 from webapp import access
 from webapp.extensions import db
-from webapp.groups.nav import unread_thread_count
+from webapp.groups.nav import nav_state
 from webapp.models import JournalEntry, User, Visibility
 from webapp.polls import Poll
 
@@ -57,7 +57,7 @@ def world(app, people):
         "thread": f"/threads/{thread}/poll?after={post}&locked=0",
         "group": f"/groups/{group}?seen={post}",
         "badge": "/notifications/badge?shown=0",
-        "nav": f"/groups/unread?shown={unread_thread_count(author)}",
+        "nav": f"/groups/unread?shown={nav_state(author).seen}",
     }
 
 

@@ -171,9 +171,10 @@ ROWS: list[Row] = [
     get("notifications.open", lambda w: f"/notifications/{w['notification']}", "author", 303, 3),
     # Groups
     get("groups.index", lambda w: "/groups/", "author", 200, 5),
-    get("groups.nav_unread#poll", lambda w: f"/groups/unread?shown={unread_threads(w['author'])}", "author", 204, 1,
+    get("groups.nav_unread#poll", lambda w: f"/groups/unread?shown={nav_seen(w['author'])}", "author", 204, 1,
         headers=F, poll=True),
-    get("groups.nav_unread#changed", lambda w: "/groups/unread?shown=999", "author", 200, 2, headers=F),
+    # The versions moved: the poll's statement, the user, the count with the versions anew.
+    get("groups.nav_unread#changed", lambda w: "/groups/unread?shown=0.0", "author", 200, 3, headers=F),
     get("groups.show", lambda w: f"/groups/{w['group']}", "author", 200, 6),
     get("groups.show#page2", lambda w: f"/groups/{w['group']}?page=2", "author", 200, 6),
     get("groups.show#fragment", lambda w: f"/groups/{w['group']}?page=2", "author", 200, 4, headers=F),
@@ -186,8 +187,9 @@ ROWS: list[Row] = [
     get("threads.new", lambda w: f"/threads/new?group_id={w['group']}", "author", 200, 6),
     get("threads.new#fragment", lambda w: f"/threads/new?group_id={w['group']}", "author", 200, 4, headers=F),
     get("threads.show#jump", lambda w: f"/threads/{w['thread']}", "author", 303, 5, endpoint="threads.show"),
-    get("threads.show", lambda w: f"/threads/{w['thread']}?page=1", "author", 200, 10),
-    get("threads.show#last", lambda w: f"/threads/{w['thread']}?page={w['thread_pages']}", "author", 200, 10),
+    # A page that moves the read mark moves the reader's version too (webapp.groups.versions).
+    get("threads.show", lambda w: f"/threads/{w['thread']}?page=1", "author", 200, 11),
+    get("threads.show#last", lambda w: f"/threads/{w['thread']}?page={w['thread_pages']}", "author", 200, 11),
     get("threads.show#fragment", lambda w: f"/threads/{w['thread']}?page=1", "author", 200, 8, headers=F),
     get("threads.poll#poll", lambda w: f"/threads/{w['thread']}/poll?after={w['last_post']}&locked=0", "author",
         204, 1, headers=F, poll=True),
@@ -212,7 +214,8 @@ ROWS: list[Row] = [
     Row("comments.create", "comments.create", lambda w: f"/comments/entry/{w['entry']}", "methodist", 201, 11,
         method="POST", headers={"HX-Request": "true"},
         data=lambda w: {"body": "Хорошая мысль.", "after": str(w["last_comment"])}),
-    Row("threads.reply", "threads.reply", lambda w: f"/threads/{w['thread']}/posts", "author", 201, 17,
+    # … and the group's version and the author's: their own post is read.
+    Row("threads.reply", "threads.reply", lambda w: f"/threads/{w['thread']}/posts", "author", 201, 19,
         method="POST", headers={"HX-Request": "true"},
         data=lambda w: {"body": "Согласна.", "after": str(w["last_post"]), "page": str(w["thread_pages"])}),
     Row("journal.create", "journal.create", lambda w: "/journal/", "author", 201, 11,
@@ -222,10 +225,10 @@ ROWS: list[Row] = [
 ]
 
 
-def unread_threads(user_id: int) -> int:
-    from webapp.groups.nav import unread_thread_count
+def nav_seen(user_id: int) -> str:
+    from webapp.groups.nav import nav_state
 
-    return unread_thread_count(user_id)
+    return nav_state(user_id).seen
 
 
 def newest_post(group_id: int) -> int:

@@ -229,7 +229,7 @@ def test_the_thread_page_costs_the_same_for_30_and_300_posts(app, people, groups
     for n in (POSTS_PER_PAGE, 300):
         thread = factories.make_thread(groups["closed"], people["librarian"], body=None)
         factories.make_posts(thread, people["librarian"], n)
-        for number in (1, n // POSTS_PER_PAGE):
+        for number in sorted({1, n // POSTS_PER_PAGE}):  # each view moves the read mark further
             with counted_queries() as statements:
                 html = page(client, thread, number)
             assert len(post_ids(html)) == POSTS_PER_PAGE

@@ -74,6 +74,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     # Part of the login cookie: changing it revokes every copy of every session.
     session_token: Mapped[str] = mapped_column(String(64), default=new_token)
+    # Moved whenever this person reads further, mutes or joins in the groups (webapp.groups.versions).
+    reading_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     school: Mapped[School | None] = relationship(lazy="raise")

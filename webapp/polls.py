@@ -158,16 +158,16 @@ def nothing_new() -> Response:
     return Response(status=204, headers={"Cache-Control": "no-store"})
 
 
-def answer_count(poll: Poll, changed: Callable[[int], Response]) -> Response | tuple:
-    """A count that polls with the number it shows (?shown=): the notification badge, the groups
-    item. Unchanged: 204, no body. Changed: `changed(count)`, the item drawn again. Signed out: 204
-    to htmx too, as a background poll must never take away a page where someone may be typing."""
-    raw = request.args.get("shown", "")
-    shown = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+def answer_unless_shown(poll: Poll, shown_of: Callable[[Any], str], changed: Callable[[Any], Response]) -> Response | tuple:
+    """An item that polls with what it shows (?shown=): the notification badge's count, the groups
+    item's versions. Unchanged (`shown_of(row)` is what the item shows): 204, no body. Changed:
+    `changed(row)`, the item drawn again. Signed out: 204 to htmx too, as a background poll must
+    never take away a page where someone may be typing."""
+    shown = request.args.get("shown", "")
     asked = poll.ask()
-    if asked is not None and asked.unread == shown:
+    if asked is not None and shown_of(asked) == shown:
         return nothing_new()
     if not current_user.is_authenticated:
         return ("", 204) if is_htmx_request() else login_manager.unauthorized()
-    count = poll.row_for(current_user, asked).unread
-    return nothing_new() if count == shown else changed(count)
+    row = poll.row_for(current_user, asked)
+    return nothing_new() if shown_of(row) == shown else changed(row)

@@ -33,6 +33,8 @@ class Group(db.Model):
     kind: Mapped[str] = mapped_column(String(16), default=GroupKind.OTHER)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)  # open: any signed-in person reads and joins
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Moved by every post written in the group, for the navigation's unread count (webapp.groups.versions).
+    posts_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GroupMember(db.Model):

@@ -1,19 +1,21 @@
 """The navigation's «Группы» item: the number of threads in my groups with posts I have not
-read, refreshing itself by polling like the notification badge."""
+read, refreshing itself by polling with the versions it was counted at (webapp.groups.versions)."""
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import Integer, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select
 
 from .. import database, polls
 from ..htmx import render
 from ..polls import Poll
-from . import bp
+from . import bp, versions
 from .models import GroupMember, Thread, ThreadState
 
 
-def _unread_threads(user_id) -> Select:
+def _unread_threads(user_id) -> ColumnElement:
     """Counted as (threads with posts in my groups) − (those of them I have read to the end or
     muted): the first count reads one covering index range, the second only my own read marks.
     Joining every thread of my groups to my read marks instead costs a lookup per thread (a group
@@ -27,19 +29,31 @@ def _unread_threads(user_id) -> Select:
                or_(Thread.last_post_id <= func.coalesce(ThreadState.last_read_post_id, 0), ThreadState.muted.is_(True)))
         .scalar_subquery()
     )
-    return select((with_posts - read_or_muted).label("unread"))
+    return with_posts - read_or_muted
+
+
+class NavState(NamedTuple):
+    count: int  # threads of my groups with posts I have not read
+    seen: str  # the versions it was counted at (webapp.groups.versions), carried by the poll
+
+
+def _state(user_id) -> Select:
+    """The versions and the count in one statement, so that both describe the same moment."""
+    return select(*versions.seen(user_id), _unread_threads(user_id).label("unread"))
 
 
 # Built once: every page's navigation shows it, and building a statement costs more than running it.
-_UNREAD_THREADS = _unread_threads(bindparam("user_id", type_=Integer))
-NAV_POLL = Poll(lambda viewer: _unread_threads(viewer.id))  # the same count, for the nav item's poll
+_STATE = _state(bindparam("user_id", type_=Integer))
+# The poll reads the versions only: a few rows, however much the person has read.
+NAV_POLL = Poll(lambda viewer: select(*versions.seen(viewer.id)))
 
 
-def unread_thread_count(user_id: int) -> int:
-    """Threads of the groups `user_id` belongs to whose last post is newer than the last one
-    they read. One statement; membership is the access check (a member may read the group).
-    A muted thread does not ask for attention here either."""
-    return database.run(_UNREAD_THREADS, {"user_id": user_id}).scalar() or 0
+def nav_state(user_id: int) -> NavState:
+    """For the groups `user_id` belongs to: how many threads have a last post newer than the last
+    one they read, and the versions that count stands for. One statement; membership is the access
+    check (a member may read the group). A muted thread does not ask for attention here either."""
+    row = database.run(_STATE, {"user_id": user_id}).one()
+    return NavState(row.unread or 0, versions.seen_key(row))
 
 
 def poll_seconds() -> int:
@@ -50,11 +64,12 @@ def poll_seconds() -> int:
 @bp.app_context_processor
 def _nav_context() -> dict:
     # Functions, not numbers: only pages that draw the header (base.html) pay for the count.
-    return {"unread_group_thread_count": lambda: unread_thread_count(current_user.id),
-            "group_poll_seconds": poll_seconds}
+    return {"group_nav_state": lambda: nav_state(current_user.id), "group_poll_seconds": poll_seconds}
 
 
 @bp.get("/unread", endpoint="nav_unread")
 def nav_unread():
-    """The nav item polls with the count it shows: unchanged → 204, no body, one statement."""
-    return polls.answer_count(NAV_POLL, lambda count: render("groups/_nav_unread.html", group_unread_count=count))
+    """The nav item polls with the versions its count stands for: unchanged → 204, no body, one
+    statement. Moved → the item again, counted anew (the versions may move while the count stays)."""
+    return polls.answer_unless_shown(NAV_POLL, versions.seen_key,
+                                     lambda _row: render("groups/_nav_unread.html", group_nav=nav_state(current_user.id)))

@@ -21,6 +21,7 @@ from ..models import User, utcnow
 from ..pagination import Page, current_page_number
 from ..polls import Poll
 from ..threads import bp as threads_bp
+from . import versions
 from .models import Group, GroupMember, MemberRole, Thread, ThreadState
 
 THREADS_PER_PAGE = 20
@@ -189,9 +190,14 @@ def add_member(group_id: int, user_id: int, role: str = MemberRole.MEMBER) -> No
     """Idempotent: joining twice at once (a double click, two leaders) leaves one membership."""
     from ..mentoring.queries import insert_ignoring_duplicates
 
-    db.session.execute(insert_ignoring_duplicates(GroupMember).values(
-        group_id=group_id, user_id=user_id, role=role, joined_at=utcnow()).on_conflict_do_nothing())
+    joined = db.session.execute(insert_ignoring_duplicates(GroupMember).values(
+        group_id=group_id, user_id=user_id, role=role, joined_at=utcnow()).on_conflict_do_nothing()
+        .returning(GroupMember.user_id)).first()  # a row: joined now (rowcount is -1 here on PostgreSQL)
+    if joined:
+        versions.reading_moved(user_id)
 
 
 def remove_member(group_id: int, user_id: int) -> None:
-    db.session.execute(delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id))
+    left = db.session.execute(delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)).rowcount
+    if left:
+        versions.reading_moved(user_id)

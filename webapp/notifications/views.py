@@ -28,7 +28,8 @@ def _badge_context() -> dict:
 @bp.get("/badge")
 def badge():
     """The badge polls with the count it shows: unchanged → 204, no body, one statement."""
-    return polls.answer_count(inbox.BADGE_POLL, lambda count: render("notifications/_badge.html", badge_count=count))
+    return polls.answer_unless_shown(inbox.BADGE_POLL, lambda row: str(row.unread),
+                                     lambda row: render("notifications/_badge.html", badge_count=row.unread))
 
 
 def _page() -> Page:

@@ -5,7 +5,8 @@ Counters: Thread.post_count, last_post_id and last_post_at change with each post
 in the transaction of the INSERT. The thread row is locked (SELECT … FOR UPDATE on PostgreSQL;
 SQLite's writers are serialised by BEGIN IMMEDIATE) before the post gets its id, so the posts of
 one thread are committed in the order of their ids, and a poll asking "anything after id N?"
-never skips a post that was committed late.
+never skips a post that was committed late. Each post also moves its group's version, and each
+read mark or mute moves the reader's (webapp.groups.versions), for the navigation's count.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import access, database
 from ..extensions import db
+from ..groups import versions
 from ..groups.models import Group, Post, Thread, ThreadState
 from ..models import User, utcnow
 from ..notifications import inbox
@@ -144,6 +146,7 @@ def start_thread(group: Group, author_id: int, title: str, body: str) -> tuple[T
     thread.last_post_id = post.id
     db.session.flush()
     set_committed_value(thread, "group", group)
+    versions.group_posted(group.id)
     mark_read_up_to(author_id, thread.id, post.id)
     return thread, post
 
@@ -167,6 +170,7 @@ def add_post(thread: Thread, author_id: int, body: str) -> Post:
     ).rowcount
     if counted != 1:  # cannot happen while the row lock is held; never save an uncounted post
         raise RuntimeError(f"thread {thread.id} changed under its row lock")
+    versions.group_posted(thread.group_id)
     return post
 
 
@@ -181,11 +185,13 @@ def _upsert():
 def mark_read_up_to(user_id: int, thread_id: int, post_id: int) -> None:
     """The person has read the thread up to `post_id`; the mark never moves back (reading an older page)."""
     insert = _upsert()(ThreadState).values(user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, muted=False)
-    db.session.execute(insert.on_conflict_do_update(
+    moved = db.session.execute(insert.on_conflict_do_update(
         index_elements=[ThreadState.user_id, ThreadState.thread_id],
         set_={"last_read_post_id": insert.excluded.last_read_post_id},
         where=ThreadState.last_read_post_id < insert.excluded.last_read_post_id,
-    ))
+    ).returning(ThreadState.user_id)).first()  # a row: written (rowcount is -1 here on PostgreSQL)
+    if moved:
+        versions.reading_moved(user_id)
 
 
 def set_muted(user_id: int, thread_id: int, muted: bool) -> None:
@@ -193,6 +199,7 @@ def set_muted(user_id: int, thread_id: int, muted: bool) -> None:
     db.session.execute(insert.on_conflict_do_update(
         index_elements=[ThreadState.user_id, ThreadState.thread_id], set_={"muted": insert.excluded.muted},
     ))
+    versions.reading_moved(user_id)
 
 
 def record_reading(user: User, thread_id: int, newest_shown: int | None) -> None:
