@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from webapp.comments.forms import COMMENT_LIMIT
 from webapp.extensions import db
 from webapp.mentoring.models import Comment, CommentDraft, Notification, NotificationKind
-from webapp.models import JournalEntry, Visibility
+from webapp.models import JournalEntry, User, Visibility
 
 from . import factories
 from .conftest import FRAGMENT, csrf_token_from, login
@@ -399,6 +399,34 @@ def test_an_empty_autosave_stores_nothing_and_clears_a_draft(client, people, men
     assert client.post(url, data={"body": "текст"}).status_code == 200
     assert client.post(url, data={"body": "  "}).status_code == 200
     assert db.session.scalar(select(CommentDraft)) is None
+
+
+def test_an_empty_autosave_refuses_what_a_typed_one_refuses(client, people, mentors_entry):
+    """Nothing typed and nothing kept is answered by one statement, before anyone is loaded
+    (webapp.polls): it must still refuse an entry out of sight and a session that signs nobody in."""
+    url = f"/comments/entry/{mentors_entry}/draft"
+    login(client, people["other_methodist"])  # not the author's methodist
+    for body in ("", "текст"):
+        assert client.post(url, data={"body": body}, headers=FRAGMENT).status_code == 404, body
+    login(client, people["methodist"])
+    answered = client.post(url, data={"body": ""}, headers=FRAGMENT)
+    assert answered.status_code == 204 and answered.headers["Cache-Control"] == "no-store"
+    db.session.get(User, people["methodist"]).revoke_sessions()
+    db.session.commit()
+    response = client.post(url, data={"body": ""})
+    assert response.status_code == 302 and response.location.startswith("/login")
+    assert db.session.scalar(select(CommentDraft)) is None
+
+
+def test_an_empty_autosave_still_needs_the_form_token(csrf_app):
+    author = factories.make_user(login="anna")
+    entry = factories.make_entry(author, visibility=Visibility.MENTORS)
+    client = login(csrf_app.test_client(), author)
+    url = f"/comments/entry/{entry}/draft"
+    refused = client.post(url, data={"body": ""}, headers=FRAGMENT)  # the form token is checked first
+    assert refused.status_code == 200 and 'name="csrf_token"' in refused.text and 'hx-swap-oob="true"' in refused.text
+    token = csrf_token_from(client.get(f"/journal/{entry}").text)
+    assert client.post(url, data={"body": "", "csrf_token": token}, headers=FRAGMENT).status_code == 204
 
 
 def test_an_expired_form_token_keeps_the_comment(csrf_app, monkeypatch):

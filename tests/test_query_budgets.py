@@ -211,6 +211,12 @@ ROWS: list[Row] = [
     get("admin.new_group", lambda w: "/admin/groups/new", "admin", 200, 4),
     get("admin.edit_group", lambda w: f"/admin/groups/{w['group']}", "admin", 200, 6),
     # What people post most (htmx, as the page sends it)
+    Row("comments.autosave#nothing", "comments.autosave", lambda w: f"/comments/entry/{w['entry']}/draft", "methodist",
+        204, 1, method="POST", headers=F, data=lambda w: {"body": ""}, poll=True),
+    Row("comments.autosave", "comments.autosave", lambda w: f"/comments/entry/{w['entry']}/draft", "methodist",
+        200, 6, method="POST", headers=F, data=lambda w: {"body": "Начало отзыва"}),
+    Row("threads.autosave#nothing", "threads.autosave", lambda w: f"/threads/{w['thread']}/draft", "author",
+        204, 1, method="POST", headers=F, data=lambda w: {"body": ""}, poll=True),
     Row("comments.create", "comments.create", lambda w: f"/comments/entry/{w['entry']}", "methodist", 201, 11,
         method="POST", headers={"HX-Request": "true"},
         data=lambda w: {"body": "Хорошая мысль.", "after": str(w["last_comment"])}),

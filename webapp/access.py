@@ -173,6 +173,13 @@ def visible_groups(user: User) -> Select:
     return select(Group).where(group_visible_clause(user))
 
 
+def member_thread_clause(user: User) -> ColumnElement[bool]:
+    """Threads of the groups `user` belongs to: where they write (can_post, when not locked)."""
+    if not user.is_authenticated or not user.active:
+        return Thread.id.is_(None)
+    return Thread.group_id.in_(_member_group_ids(user))
+
+
 def membership(user: User, group_id: int) -> GroupMember | None:
     if not user.is_authenticated:
         return None

@@ -7,19 +7,31 @@ from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, and_, bindparam, delete, select
 
 from .. import access
 from ..extensions import db
 from ..htmx import is_htmx_request, render
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, utcnow
+from ..polls import Poll
 from ..text import keep_typed, strip_controls
 from ..urls import login_url
 from .forms import comment_form
 from .panel import NEW_COMMENT_FIELD, CommentSection
 
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a comment too long to post
+
+
+# "Is anything of mine kept under this entry?", for the autosave with nothing typed (a page with
+# a comment form sends one every 30 s): when nothing is kept, that is the whole request, one
+# statement (webapp.polls). No row: the entry is out of the person's sight, or nobody is signed in.
+KEPT = Poll(lambda viewer: (
+    select(CommentDraft.user_id.label("kept_for"))
+    .select_from(JournalEntry)
+    .outerjoin(CommentDraft, and_(CommentDraft.entry_id == JournalEntry.id, CommentDraft.user_id == viewer.id))
+    .where(JournalEntry.id == bindparam("entry_id", type_=Integer), access.entry_visible_clause(viewer))
+))
 
 
 def clean(text: str | None) -> str:

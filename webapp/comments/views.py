@@ -4,7 +4,7 @@ A comment's audience is exactly its entry's: every route first finds the entry (
 through webapp.access, and anything the person may not see answers 404."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Row
@@ -102,15 +102,20 @@ def create(entry_id: int):
 
 
 @bp.post("/entry/<int:entry_id>/draft")
-@login_required
 def autosave(entry_id: int):
-    entry = _entry_to_comment_on(entry_id)
     # The comment form names its text "body"; the desk's answer form, prefixed, "feedback-body".
-    typed = request.form.get("body", request.form.get("feedback-body"))
-    state = drafts.save(current_user, entry.id, drafts.clean(typed))
+    text = drafts.clean(request.form.get("body", request.form.get("feedback-body")))
+    if not text.strip():
+        kept = drafts.KEPT.ask(entry_id=entry_id)
+        if kept is not None and kept.kept_for is None:
+            return polls.nothing_new()  # nothing typed, nothing kept: nothing to store or clear
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    entry = _entry_to_comment_on(entry_id)
+    state = drafts.save(current_user, entry.id, text)
     db.session.commit()
     if state is None:
-        return Response(status=204)
+        return polls.nothing_new()
     return render("comments/_save_status.html", state=state, now=utcnow(), entry_id=entry.id)
 
 

@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, and_, bindparam, delete, select
 
 from .. import access
 from ..extensions import db
@@ -16,6 +16,7 @@ from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
 from ..htmx import is_htmx_request, render
 from ..journal.drafts import number
 from ..models import User, utcnow
+from ..polls import Poll
 from ..text import keep_typed, strip_controls
 from ..urls import login_url
 
@@ -28,6 +29,16 @@ def clean(text: str | None, limit: int = DRAFT_TEXT_LIMIT) -> str:
 
 
 # The reply being typed -----------------------------------------------------------------------------
+
+# "Is the thread open, and is anything of mine kept in it?", for the autosave with nothing typed
+# (a page with the reply form sends one every 30 s): open with nothing kept, that is the whole
+# request, one statement (webapp.polls). No row: not a thread the person writes in.
+REPLY_KEPT = Poll(lambda viewer: (
+    access.visible_threads(viewer).with_only_columns(Thread.locked, PostDraft.user_id.label("kept_for"))
+    .outerjoin(PostDraft, and_(PostDraft.thread_id == Thread.id, PostDraft.user_id == viewer.id))
+    .where(Thread.id == bindparam("thread_id", type_=Integer), access.member_thread_clause(viewer))
+))
+
 
 def save_reply(user: User, thread_id: int, text: str) -> str | None:
     """Store `text` as the person's reply draft in the thread ("saved", "cleared" or None)."""

@@ -6,7 +6,7 @@ someone may not read answers 404 on every route, fragments and the poll included
 someone who is not a member also answers 404 (the page offers "join the group" instead)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -69,7 +69,7 @@ def autosave_new():
     state = drafts.save_new_thread_from(current_user, group.id, request.form)
     db.session.commit()
     if state is None:
-        return Response(status=204)
+        return polls.nothing_new()
     return render("threads/_save_status.html", state=state, now=utcnow())
 
 
@@ -204,19 +204,24 @@ def reply(thread_id: int):
 
 
 @bp.post("/<int:thread_id>/draft")
-@login_required
 def autosave(thread_id: int):
     """The reply form's autosave. In a closed thread the text is kept, and the form gives way to
     the notice that shows it."""
-    thread = _thread_to_reply_in(thread_id)
     text = drafts.clean(request.form.get("body"))
+    if not text.strip():
+        kept = drafts.REPLY_KEPT.ask(thread_id=thread_id)
+        if kept is not None and not kept.locked and kept.kept_for is None:
+            return polls.nothing_new()  # nothing typed, nothing kept: nothing to store or clear
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    thread = _thread_to_reply_in(thread_id)
     state = drafts.save_reply(current_user, thread.id, text)
     db.session.commit()
     if thread.locked:
         return render("threads/_reply_area.html", reply_area=panel.locked_area(thread, text),
                       headers={"HX-Retarget": "#reply-form", "HX-Reswap": "outerHTML"})
     if state is None:
-        return Response(status=204)
+        return polls.nothing_new()
     return render("threads/_save_status.html", state=state, now=utcnow())
 
 
