@@ -271,6 +271,7 @@ class Seeder:
                   **row} for n, row in enumerate(notes)]
         self._insert(Notification, notes)
 
+        nav_seen = nav_state(persona).seen
         db.session.commit()
         self._finish(dialect)
         self.counts["seconds"] = round(time.monotonic() - started, 1)
@@ -282,7 +283,7 @@ class Seeder:
             password=PASSWORD, entry_with_comments=entry_with_comments, last_comment_id=last_comment_id,
             sink_entry=sink_entry, group_id=group_id, newest_post_in_group=newest_in_group, thread_id=1,
             thread_page=thread_page, last_post_id=big_thread_last, unread_notifications=3,
-            nav_seen=nav_state(persona).seen, commenter_id=commenter,
+            nav_seen=nav_seen, commenter_id=commenter,
             counts=self.counts,
         )
 
