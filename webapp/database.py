@@ -43,6 +43,15 @@ def init_app(app: Flask, engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _writes() else "BEGIN")
 
 
+def insert_on_conflict(table):
+    """INSERT that takes ON CONFLICT … DO NOTHING / DO UPDATE, in the dialect of the database in use."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def run(statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult:
     """A statement that reads columns, not objects (a count, a few ids), on the session's connection
     and in its transaction: the ORM's way of executing costs more than such a query (polls run one

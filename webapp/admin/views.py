@@ -12,11 +12,10 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import access, accounts
+from .. import access, accounts, database
 from ..auth import links
 from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
-from ..mentoring.queries import insert_ignoring_duplicates
 from ..models import Role, School, User, mentorships, utcnow
 from ..pagination import paginate
 from . import bp
@@ -357,7 +356,7 @@ def _assign_to_school(methodist_id: int, school_id: int) -> int:
         select(User.id).where(User.school_id == school_id, User.role == Role.LIBRARIAN, User.id.not_in(already))
     ))
     if ids:  # two administrators at once: the second insert of a pair changes nothing
-        db.session.execute(insert_ignoring_duplicates(mentorships).on_conflict_do_nothing(),
+        db.session.execute(database.insert_on_conflict(mentorships).on_conflict_do_nothing(),
                            [{"methodist_id": methodist_id, "librarian_id": i, "created_at": utcnow()} for i in ids])
     return len(ids)
 

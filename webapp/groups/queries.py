@@ -15,7 +15,7 @@ from flask import current_app, request
 from sqlalchemy import Integer, Select, and_, bindparam, delete, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from .. import access
+from .. import access, database
 from ..extensions import db
 from ..models import User, utcnow
 from ..pagination import Page, current_page_number
@@ -188,9 +188,7 @@ def people_to_add(group_id: int) -> list[User]:
 
 def add_member(group_id: int, user_id: int, role: str = MemberRole.MEMBER) -> None:
     """Idempotent: joining twice at once (a double click, two leaders) leaves one membership."""
-    from ..mentoring.queries import insert_ignoring_duplicates
-
-    joined = db.session.execute(insert_ignoring_duplicates(GroupMember).values(
+    joined = db.session.execute(database.insert_on_conflict(GroupMember).values(
         group_id=group_id, user_id=user_id, role=role, joined_at=utcnow()).on_conflict_do_nothing()
         .returning(GroupMember.user_id)).first()  # a row: joined now (rowcount is -1 here on PostgreSQL)
     if joined:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from .. import database
 from ..extensions import db
 from ..models import JournalEntry, User, utcnow
 from ..notifications import events
 from .models import Comment, Feedback, FeedbackStatus
-from .queries import insert_ignoring_duplicates
 
 
 @dataclass
@@ -35,7 +35,7 @@ def _set_status(entry: JournalEntry, methodist: User, status: FeedbackStatus, co
     )
     values = {"status": status.value, "comment_id": comment.id if comment else None, "updated_at": utcnow()}
     db.session.execute(
-        insert_ignoring_duplicates(Feedback)
+        database.insert_on_conflict(Feedback)
         .values(entry_id=entry.id, methodist_id=methodist.id, **values)
         .on_conflict_do_update(index_elements=[Feedback.entry_id, Feedback.methodist_id], set_=values)
     )

@@ -22,15 +22,6 @@ QUIET_AFTER_DAYS = 14
 SHARED = (Visibility.MENTORS, Visibility.COLLEAGUES)
 
 
-def insert_ignoring_duplicates(model):
-    """INSERT … ON CONFLICT DO NOTHING, in the dialect of the database in use."""
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
 # Who a methodist mentors ------------------------------------------------------------------------
 
 def active_mentee_ids(methodist: User) -> Select:
@@ -218,7 +209,7 @@ def record_read(entry_id: int, user_id: int) -> None:
     db.session.commit()
     with database.bookkeeping():
         db.session.execute(
-            insert_ignoring_duplicates(EntryRead)
+            database.insert_on_conflict(EntryRead)
             .values(entry_id=entry_id, user_id=user_id, first_read_at=utcnow())
             .on_conflict_do_nothing(index_elements=[EntryRead.entry_id, EntryRead.user_id])
         )

@@ -174,17 +174,9 @@ def add_post(thread: Thread, author_id: int, body: str) -> Post:
     return post
 
 
-def _upsert():
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def mark_read_up_to(user_id: int, thread_id: int, post_id: int) -> None:
     """The person has read the thread up to `post_id`; the mark never moves back (reading an older page)."""
-    insert = _upsert()(ThreadState).values(user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, muted=False)
+    insert = database.insert_on_conflict(ThreadState).values(user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, muted=False)
     moved = db.session.execute(insert.on_conflict_do_update(
         index_elements=[ThreadState.user_id, ThreadState.thread_id],
         set_={"last_read_post_id": insert.excluded.last_read_post_id},
@@ -195,7 +187,7 @@ def mark_read_up_to(user_id: int, thread_id: int, post_id: int) -> None:
 
 
 def set_muted(user_id: int, thread_id: int, muted: bool) -> None:
-    insert = _upsert()(ThreadState).values(user_id=user_id, thread_id=thread_id, last_read_post_id=0, muted=muted)
+    insert = database.insert_on_conflict(ThreadState).values(user_id=user_id, thread_id=thread_id, last_read_post_id=0, muted=muted)
     db.session.execute(insert.on_conflict_do_update(
         index_elements=[ThreadState.user_id, ThreadState.thread_id], set_={"muted": insert.excluded.muted},
     ))
