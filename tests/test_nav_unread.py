@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.groups import queries as groups_queries
@@ -169,6 +169,43 @@ def test_every_change_to_the_count_reaches_the_poll(client, people, groups):
     next_poll(0)
     read_up_to(people["author"], second[0])  # reading again what I had read moves nothing
     next_poll(None)
+
+
+def test_what_people_do_on_the_pages_reaches_the_poll(app, people, groups):
+    """The same walk through the app's routes: a colleague starts a thread and replies; I read it,
+    mute it, join and leave a group. The factories are not involved after the start."""
+    me, colleague = login(app.test_client(), people["author"]), login(app.test_client(), people["librarian"])
+    page = me.get("/journal/").text
+    assert shown_count(page) == 0
+
+    def poll() -> int | None:
+        nonlocal page
+        response = me.get(poll_url(page), headers=FRAGMENT)
+        if response.status_code == 204:
+            return None
+        assert response.status_code == 200
+        page = response.text
+        return shown_count(page)
+
+    started = colleague.post("/threads/", data={"group_id": groups["open"], "title": "Неделя книги",
+                                                 "body": "Кто что готовит?"})
+    assert started.status_code == 303
+    thread = db.session.scalar(select(Thread.id).where(Thread.group_id == groups["open"]))
+    assert poll() == 1 and poll() is None
+    assert colleague.post(f"/threads/{thread}/posts", data={"body": "Я — выставку."}).status_code == 303
+    assert poll() == 1  # one thread still, counted again
+    assert me.get(f"/threads/{thread}?page=1").status_code == 200  # read to the end
+    assert poll() == 0 and poll() is None
+    colleague.post(f"/threads/{thread}/posts", data={"body": "И викторину."})
+    assert poll() == 1
+    assert me.post(f"/threads/{thread}/mute", data={"on": "1"}).status_code == 303
+    assert poll() == 0
+    factories.make_thread(groups["other"], people["librarian"])
+    assert poll() is None  # not my group
+    assert me.post(f"/groups/{groups['other']}/join").status_code == 303
+    assert poll() == 1
+    assert me.post(f"/groups/{groups['other']}/leave").status_code == 303
+    assert poll() == 0
 
 
 def test_joining_and_leaving_reach_the_poll_when_no_group_moved(client, people, groups):

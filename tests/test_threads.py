@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.groups.models import Post, PostDraft, Thread, ThreadDraft, ThreadState
 from webapp.mentoring.models import Notification, NotificationKind
+from webapp.models import User
 from webapp.threads.queries import POSTS_PER_PAGE
 
 from . import factories
@@ -182,6 +183,8 @@ def test_a_closed_groups_thread_is_404_to_everyone_outside(app, people, closed_t
                 f"/threads/{closed_thread}/lock", f"/threads/{closed_thread}/mute", f"/threads/posts/{post}",
                 f"/threads/posts/{post}/delete", f"/threads/posts/{post}/quote"):
         assert client.post(url, data={"body": "x", "on": "1"}).status_code == 404, url
+    # Nothing typed is answered before anyone is loaded (webapp.polls), and refused all the same.
+    assert client.post(f"/threads/{closed_thread}/draft", data={"body": ""}, headers=FRAGMENT).status_code == 404
 
 
 def test_opening_a_thread_jumps_to_the_first_unread_post(app, people, closed_thread):
@@ -436,6 +439,15 @@ def test_an_autosave_in_a_thread_closed_meanwhile_keeps_the_text_and_replaces_th
     assert response.headers["HX-Retarget"] == "#reply-form" and response.headers["HX-Reswap"] == "outerHTML"
     assert not has_reply_form(response.text) and textarea(response.text, "reply-kept") == "Печатала, пока закрывали"
     assert db.session.get(PostDraft, (people["librarian"], closed_thread)).body == "Печатала, пока закрывали"
+
+
+def test_an_autosave_with_nothing_typed_needs_a_session_that_still_signs_in(app, people, closed_thread):
+    member = login(app.test_client(), people["librarian"])
+    assert member.post(f"/threads/{closed_thread}/draft", data={"body": ""}, headers=FRAGMENT).status_code == 204
+    db.session.get(User, people["librarian"]).revoke_sessions()
+    db.session.commit()
+    response = member.post(f"/threads/{closed_thread}/draft", data={"body": ""})
+    assert response.status_code == 302 and response.location.startswith("/login")
 
 
 def test_an_autosave_with_nothing_typed_still_finds_the_thread_closed(app, people, closed_thread):

@@ -56,7 +56,7 @@ def _set_leaders(group_id: int, leader_ids: set[int]) -> None:
     if leader_ids:
         db.session.execute(update(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id.in_(leader_ids))
                            .values(role=MemberRole.LEADER))
-        for user_id in leader_ids:
+        for user_id in sorted(leader_ids):  # one order of row locks for every writer
             group_queries.add_member(group_id, user_id, role=MemberRole.LEADER)
 
 

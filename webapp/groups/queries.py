@@ -188,9 +188,9 @@ def people_to_add(group_id: int) -> list[User]:
 
 def add_member(group_id: int, user_id: int, role: str = MemberRole.MEMBER) -> None:
     """Idempotent: joining twice at once (a double click, two leaders) leaves one membership."""
-    joined = db.session.execute(database.insert_on_conflict(GroupMember).values(
+    joined = database.run(database.insert_on_conflict(GroupMember).values(
         group_id=group_id, user_id=user_id, role=role, joined_at=utcnow()).on_conflict_do_nothing()
-        .returning(GroupMember.user_id)).first()  # a row: joined now (rowcount is -1 here on PostgreSQL)
+        .execution_options(preserve_rowcount=True)).rowcount  # else -1 for an INSERT on PostgreSQL
     if joined:
         versions.reading_moved(user_id)
 

@@ -10,7 +10,10 @@ rows, instead of counting every read mark I have left.
 
 Every write that changes posts, read marks, mutes or memberships goes through these functions'
 callers: webapp.threads.queries (posts, read marks, mutes) and webapp.groups.queries
-(memberships)."""
+(memberships). The demo data (webapp.demo_groups) writes its rows directly, into an empty
+database: every version starts at zero, and a pair compares only with pairs of the same database.
+A restore from a backup moves the versions back: a page left open across it may show its count
+unchanged until the next post or read mark moves them on, or it is reloaded."""
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, func, select, update

@@ -177,11 +177,11 @@ def add_post(thread: Thread, author_id: int, body: str) -> Post:
 def mark_read_up_to(user_id: int, thread_id: int, post_id: int) -> None:
     """The person has read the thread up to `post_id`; the mark never moves back (reading an older page)."""
     insert = database.insert_on_conflict(ThreadState).values(user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, muted=False)
-    moved = db.session.execute(insert.on_conflict_do_update(
+    moved = database.run(insert.on_conflict_do_update(
         index_elements=[ThreadState.user_id, ThreadState.thread_id],
         set_={"last_read_post_id": insert.excluded.last_read_post_id},
         where=ThreadState.last_read_post_id < insert.excluded.last_read_post_id,
-    ).returning(ThreadState.user_id)).first()  # a row: written (rowcount is -1 here on PostgreSQL)
+    ).execution_options(preserve_rowcount=True)).rowcount  # else -1 for an INSERT on PostgreSQL
     if moved:
         versions.reading_moved(user_id)
 
