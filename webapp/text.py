@@ -17,6 +17,17 @@ def strip_controls(value: str | None) -> str | None:
     return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
+def nothing_to_keep(text: str, kept, **params) -> bool:
+    """An autosave with nothing typed where nothing of the person's is kept: nothing to store or
+    clear, known from `kept`'s one statement before anyone is loaded (a webapp.polls.Poll whose
+    row has `kept_for`, the person's id when a draft is kept). No row (nobody signed in, nowhere
+    they may write, a closed thread): False, and the autosave goes the usual way."""
+    if text.strip():
+        return False
+    row = kept.ask(**params)
+    return row is not None and row.kept_for is None
+
+
 def keep_typed(draft, create: Callable, text: str, last_sent: Callable[[], str | None]) -> str | None:
     """The one rule for a text typed under something (a comment under an entry, a reply in a thread).
 

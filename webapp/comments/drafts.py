@@ -24,8 +24,8 @@ DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a comment too long to post
 
 
 # "Is anything of mine kept under this entry?", for the autosave with nothing typed (a page with
-# a comment form sends one every 30 s): when nothing is kept, that is the whole request, one
-# statement (webapp.polls). No row: the entry is out of the person's sight, or nobody is signed in.
+# a comment form sends one every 30 s; webapp.text.nothing_to_keep). No row: the entry is out of
+# the person's sight, or nobody is signed in.
 KEPT = Poll(lambda viewer: (
     select(CommentDraft.user_id.label("kept_for"))
     .select_from(JournalEntry)

@@ -15,6 +15,7 @@ from ..htmx import is_htmx_request, redirect_for, render
 from ..mentoring.models import Comment
 from ..models import JournalEntry, utcnow
 from ..notifications import events
+from ..text import nothing_to_keep
 from ..urls import MAX_ID, login_url
 from . import bp, drafts, panel
 from .forms import CommentForm, comment_form
@@ -105,10 +106,8 @@ def create(entry_id: int):
 def autosave(entry_id: int):
     # The comment form names its text "body"; the desk's answer form, prefixed, "feedback-body".
     text = drafts.clean(request.form.get("body", request.form.get("feedback-body")))
-    if not text.strip():
-        kept = drafts.KEPT.ask(entry_id=entry_id)
-        if kept is not None and kept.kept_for is None:
-            return polls.nothing_new()  # nothing typed, nothing kept: nothing to store or clear
+    if nothing_to_keep(text, drafts.KEPT, entry_id=entry_id):
+        return polls.nothing_new()
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     entry = _entry_to_comment_on(entry_id)

@@ -30,13 +30,14 @@ def clean(text: str | None, limit: int = DRAFT_TEXT_LIMIT) -> str:
 
 # The reply being typed -----------------------------------------------------------------------------
 
-# "Is the thread open, and is anything of mine kept in it?", for the autosave with nothing typed
-# (a page with the reply form sends one every 30 s): open with nothing kept, that is the whole
-# request, one statement (webapp.polls). No row: not a thread the person writes in.
+# "Is anything of mine kept in this open thread?", for the autosave with nothing typed
+# (webapp.text.nothing_to_keep). No row: not an open thread the person writes in (a closed one
+# goes the usual way, which replaces the form).
 REPLY_KEPT = Poll(lambda viewer: (
-    access.visible_threads(viewer).with_only_columns(Thread.locked, PostDraft.user_id.label("kept_for"))
+    access.visible_threads(viewer).with_only_columns(PostDraft.user_id.label("kept_for"))
     .outerjoin(PostDraft, and_(PostDraft.thread_id == Thread.id, PostDraft.user_id == viewer.id))
-    .where(Thread.id == bindparam("thread_id", type_=Integer), access.member_thread_clause(viewer))
+    .where(Thread.id == bindparam("thread_id", type_=Integer), Thread.locked.is_(False),
+           access.member_thread_clause(viewer))
 ))
 
 

@@ -18,6 +18,7 @@ from ..journal.drafts import number
 from ..models import utcnow
 from ..notifications import events
 from ..pagination import current_page_number
+from ..text import nothing_to_keep
 from ..urls import login_url
 from . import bp, drafts, panel, queries
 from .forms import post_form, thread_form
@@ -208,10 +209,8 @@ def autosave(thread_id: int):
     """The reply form's autosave. In a closed thread the text is kept, and the form gives way to
     the notice that shows it."""
     text = drafts.clean(request.form.get("body"))
-    if not text.strip():
-        kept = drafts.REPLY_KEPT.ask(thread_id=thread_id)
-        if kept is not None and not kept.locked and kept.kept_for is None:
-            return polls.nothing_new()  # nothing typed, nothing kept: nothing to store or clear
+    if nothing_to_keep(text, drafts.REPLY_KEPT, thread_id=thread_id):
+        return polls.nothing_new()
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     thread = _thread_to_reply_in(thread_id)
