@@ -54,6 +54,27 @@ def poll_url(html: str) -> str:
     return unescape(re.search(r'hx-get="([^"]+)"', nav_item(html)).group(1))
 
 
+class OpenPage:
+    """A page someone keeps open, its groups item following its poll as htmx would."""
+
+    def __init__(self, client, path: str = "/journal/") -> None:
+        self.client, self.html = client, client.get(path).text
+
+    @property
+    def count(self) -> int:
+        return shown_count(self.html)
+
+    def poll(self) -> int | None:
+        """None: 204, nothing moved. Else the item drawn again (it replaces the old one): its count."""
+        response = self.client.get(poll_url(self.html), headers=FRAGMENT)
+        if response.status_code == 204:
+            return None
+        assert response.status_code == 200
+        assert response.text.lstrip().startswith('<li id="nav-groups"') and "<html" not in response.text
+        self.html = response.text
+        return self.count
+
+
 @pytest.fixture
 def groups(people):
     """The author belongs to an open and a closed group; an open group of others she never joined."""
@@ -116,35 +137,24 @@ def test_read_marks_left_behind_in_a_group_i_left_change_nothing(client, people,
     db.session.add(ThreadState(user_id=people["author"], thread_id=empty, last_read_post_id=0))
     groups_queries.remove_member(groups["closed"], people["author"])
     db.session.commit()
-    login(client, people["author"])
-    page = client.get("/journal/").text
-    assert shown_count(page) == 1  # the open group's thread; a thread with no posts never counts
-    assert client.get(poll_url(page), headers=FRAGMENT).status_code == 204
+    page = OpenPage(login(client, people["author"]))
+    assert page.count == 1  # the open group's thread; a thread with no posts never counts
+    assert page.poll() is None
     read_up_to(people["author"], unread[0])
-    changed = client.get(poll_url(page), headers=FRAGMENT)
-    assert changed.status_code == 200 and shown_count(changed.text) == 1  # still one post unread
+    assert page.poll() == 1  # still one post unread
     read_up_to(people["author"], unread[-1])
-    changed = client.get(poll_url(changed.text), headers=FRAGMENT)
-    assert changed.status_code == 200 and shown_count(changed.text) == 0
-    assert client.get(poll_url(changed.text), headers=FRAGMENT).status_code == 204
+    assert page.poll() == 0 and page.poll() is None
 
 
 def test_every_change_to_the_count_reaches_the_poll(client, people, groups):
     """Each write the count depends on answers the next poll with the item counted anew; a write
     it does not depend on leaves the poll at 204. Writes go through the app's own functions."""
-    login(client, people["author"])
-    page = client.get("/journal/").text
-    assert shown_count(page) == 0
+    page = OpenPage(login(client, people["author"]))
+    assert page.count == 0
 
     def next_poll(expected_count: int | None) -> None:
-        nonlocal page
-        response = client.get(poll_url(page), headers=FRAGMENT)
-        if expected_count is None:
-            assert response.status_code == 204
-            return
-        assert response.status_code == 200 and shown_count(response.text) == expected_count
-        page = response.text
-        assert client.get(poll_url(page), headers=FRAGMENT).status_code == 204  # and then nothing new
+        assert page.poll() == expected_count
+        assert page.poll() is None  # and then nothing new
 
     posts = thread_with_posts(groups["open"], people["librarian"], 1)  # a new thread in my group
     next_poll(1)
@@ -175,17 +185,9 @@ def test_what_people_do_on_the_pages_reaches_the_poll(app, people, groups):
     """The same walk through the app's routes: a colleague starts a thread and replies; I read it,
     mute it, join and leave a group. The factories are not involved after the start."""
     me, colleague = login(app.test_client(), people["author"]), login(app.test_client(), people["librarian"])
-    page = me.get("/journal/").text
-    assert shown_count(page) == 0
-
-    def poll() -> int | None:
-        nonlocal page
-        response = me.get(poll_url(page), headers=FRAGMENT)
-        if response.status_code == 204:
-            return None
-        assert response.status_code == 200
-        page = response.text
-        return shown_count(page)
+    page = OpenPage(me)
+    assert page.count == 0
+    poll = page.poll
 
     started = colleague.post("/threads/", data={"group_id": groups["open"], "title": "Неделя книги",
                                                  "body": "Кто что готовит?"})
@@ -214,17 +216,14 @@ def test_joining_and_leaving_reach_the_poll_when_no_group_moved(client, people, 
     thread_with_posts(groups["other"], people["librarian"], 2)
     db.session.execute(update(Group).values(posts_version=0))
     db.session.commit()
-    login(client, people["author"])
-    page = client.get("/journal/").text
-    assert shown_count(page) == 0
+    page = OpenPage(login(client, people["author"]))
+    assert page.count == 0
     groups_queries.add_member(groups["other"], people["author"])
     db.session.commit()
-    joined = client.get(poll_url(page), headers=FRAGMENT)
-    assert joined.status_code == 200 and shown_count(joined.text) == 1
+    assert page.poll() == 1
     groups_queries.remove_member(groups["other"], people["author"])
     db.session.commit()
-    left = client.get(poll_url(joined.text), headers=FRAGMENT)
-    assert left.status_code == 200 and shown_count(left.text) == 0
+    assert page.poll() == 0
 
 
 def test_the_page_and_its_poll_agree_when_nothing_moved(client, people, groups):
