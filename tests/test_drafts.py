@@ -237,3 +237,36 @@ class TestEditConflict:
         assert again.status_code == 303
         assert db.session.get(JournalEntry, entry).body == "объединённый текст"
         assert db.session.get(JournalEntry, entry).version == 3
+
+
+class TestTextSentToAnEntryNotOneself:
+    """A stale form posted to an entry one may not edit (someone's private entry, or an id that
+    never was) keeps the text as a new entry's draft: the drafts never name that entry, and the
+    answer is the same whether it exists or not."""
+
+    DATA = {"draft_key": "abcdefgh12345678", "title": "Мой заголовок", "body": "мой текст"}
+
+    @pytest.fixture
+    def secret(self, csrf_app, author):
+        owner = factories.make_user(login="olga")
+        return factories.make_entry(owner, visibility="private", title="Секретный заголовок")
+
+    def test_signed_in(self, csrf_app, author, secret):
+        client = login(csrf_app.test_client(), author)
+        answers = [client.post(f"/journal/{entry_id}", data={**self.DATA, "draft_key": f"abcdefgh1234567{n}"})
+                   for n, entry_id in enumerate((secret, 999999))]
+        assert [(a.status_code, a.location.rsplit("/", 1)[0]) for a in answers] == [(303, "/journal/drafts")] * 2
+        drafts = client.get("/journal/drafts").text
+        assert "Секретный заголовок" not in drafts
+        assert drafts.count("мой текст") == 2
+        assert db.session.scalars(select(EntryDraft.entry_id).where(EntryDraft.user_id == author)).all() == [None, None]
+
+    def test_signed_out_then_signing_in(self, csrf_app, author, secret):
+        client = csrf_app.test_client()
+        existing, missing = (client.post(f"/journal/{entry_id}", data=self.DATA) for entry_id in (secret, 999999))
+        assert (existing.status_code, existing.location) == (missing.status_code, missing.location)
+        sign_in(client)
+        drafts = client.get("/journal/drafts").text
+        assert "Секретный заголовок" not in drafts
+        assert "мой текст" in drafts
+        assert db.session.scalars(select(EntryDraft.entry_id).where(EntryDraft.user_id == author)).all() == [None]

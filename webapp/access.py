@@ -77,6 +77,15 @@ def entry_for_editing(user: User, entry_id: int) -> JournalEntry:
     return entry
 
 
+def editable_entry_id(user: User, entry_id: int | None) -> int | None:
+    """`entry_id` when `user` may edit that entry, else None. A draft is linked to an entry only
+    then: the person's drafts name the entry each one changes."""
+    if entry_id is None:
+        return None
+    entry = db.session.get(JournalEntry, entry_id)
+    return entry_id if entry is not None and can_edit(user, entry) else None
+
+
 def own_drafts(user: User) -> Select[tuple[EntryDraft]]:
     return select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.closed_at.is_(None))
 

@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import access
 from ..extensions import db
 from ..htmx import is_htmx_request, render
-from ..models import EntryDraft, User, Visibility, utcnow
+from ..models import EntryDraft, JournalEntry, User, Visibility, utcnow
 from ..text import strip_controls
 from ..urls import login_url
 
@@ -109,6 +110,8 @@ def rescue_if_text() -> Response | None:
         return None
     entry_id = request.view_args.get("entry_id") if request.view_args else None
     if current_user.is_authenticated:
+        # Text sent to an entry one may not edit (or one deleted since) is kept as a new entry's draft.
+        entry_id = access.editable_entry_id(current_user, entry_id)
         save(current_user, request.form, entry_id)
         db.session.commit()
         return _stale_form_response(entry_id)
@@ -120,6 +123,8 @@ def rescue_if_text() -> Response | None:
         select(EntryDraft).where(EntryDraft.user_id.is_(None), EntryDraft.claim_token == token, EntryDraft.key == key)
     )
     if draft is None:
+        if entry_id is not None and db.session.get(JournalEntry, entry_id) is None:
+            entry_id = None  # deleted meanwhile, or never there: a new entry's draft (claim checks the rest)
         draft = EntryDraft(key=key, claim_token=token, entry_id=entry_id)
         if entry_id is not None:
             draft.base_version = number(request.form.get("version"))
@@ -168,5 +173,7 @@ def claim(user: User, token: str | None) -> int:
         else:
             draft.user_id = user.id
             draft.claim_token = None
+            if access.editable_entry_id(user, draft.entry_id) is None:
+                draft.entry_id = draft.base_version = None  # not theirs to edit: a new entry's draft
     return len(rescued)
 
