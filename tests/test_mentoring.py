@@ -452,6 +452,17 @@ def test_the_latest_activity_is_the_newest_comment_on_an_entry_the_methodist_may
     assert f'datetime="{created.isoformat()}Z"' in anna  # the last entry is the shared one, not today's
 
 
+def test_a_comment_on_someone_elses_entry_out_of_the_methodists_sight_is_not_activity(app, people):
+    shared = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES)
+    _dated(shared, 40)
+    elsewhere = factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES)
+    factories.make_comment(elsewhere, people["author"])  # today, while all colleagues could read it
+    db.session.execute(update(JournalEntry).where(JournalEntry.id == elsewhere).values(visibility=Visibility.MENTORS))
+    db.session.commit()  # now for its author's methodists only, and this methodist is not one
+    anna = _element(_as(app, people["methodist"]).get("/mentoring/").text, f"mentee-{people['author']}")
+    assert 'class="mentee quiet"' in anna and 'data-days="40"' in anna
+
+
 def test_an_edit_and_a_comment_elsewhere_are_activity_but_not_a_new_entry(app, people):
     entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES)
     _dated(entry, 40)

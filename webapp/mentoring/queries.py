@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
-from .. import database
+from .. import access, database
 from ..extensions import db
 from ..models import JournalEntry, User, Visibility, mentorships, utcnow
 from .models import Comment, EntryRead, Feedback
@@ -101,12 +101,13 @@ def _newest_shared_entry(column: InstrumentedAttribute[datetime]) -> list[Scalar
             .order_by(column.desc()).limit(1).scalar_subquery() for visibility in SHARED]
 
 
-def _newest_comment_on_shared_entry() -> ScalarSelect:
-    """The mentee's newest comment on an entry the methodist may read: walked newest first through
-    ix_comments_author_created, stopping at the first whose entry is shared (it steps over only
-    newer comments on entries that are private now)."""
-    on_shared_entry = exists().where(JournalEntry.id == Comment.entry_id, JournalEntry.visibility.in_(SHARED))
-    return (select(Comment.created_at).where(Comment.author_id == User.id, on_shared_entry)
+def _newest_comment_the_methodist_may_read(methodist: User) -> ScalarSelect:
+    """The mentee's newest comment on an entry the methodist may read (the mentee's own shared
+    entries, and other librarians' as access.py allows): walked newest first through
+    ix_comments_author_created, stopping at the first whose entry the methodist may read (it steps
+    over only newer comments on entries out of their sight)."""
+    readable = exists().where(JournalEntry.id == Comment.entry_id, access.entry_visible_clause(methodist))
+    return (select(Comment.created_at).where(Comment.author_id == User.id, readable)
             .order_by(Comment.created_at.desc()).limit(1).scalar_subquery())
 
 
@@ -128,7 +129,7 @@ def desk_rows(methodist: User) -> list[MenteeRow]:
     # newest edit is never older than the newest entry; both are read anyway (two index steps).
     created, updated = _newest_shared_entry(JournalEntry.created_at), _newest_shared_entry(JournalEntry.updated_at)
     moments = db.session.execute(
-        select(User.id, *created, *updated, _newest_comment_on_shared_entry()).where(User.id.in_(ids))
+        select(User.id, *created, *updated, _newest_comment_the_methodist_may_read(methodist)).where(User.id.in_(ids))
     )
     width = len(SHARED)
     for author_id, *latest in moments:
