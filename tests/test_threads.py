@@ -10,7 +10,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.groups.models import Post, PostDraft, Thread, ThreadDraft, ThreadState
@@ -337,6 +337,23 @@ def test_editing_ones_own_post_marks_it_edited(client, people, closed_thread):
     assert client.post(f"/threads/posts/{post}", data={"body": ""}).status_code == 422
     plain = client.post(f"/threads/posts/{post}", data={"body": "Стало снова"})
     assert plain.status_code == 303 and plain.location == f"/threads/{closed_thread}?page=1#post-{post}"
+
+
+def test_a_closed_thread_takes_no_changes_to_its_posts_and_keeps_what_was_typed(app, client, people, closed_thread):
+    login(client, people["librarian"])
+    post = factories.make_post(closed_thread, people["librarian"], body="Было")
+    editor = client.get(f"/threads/posts/{post}/edit", headers=FRAGMENT).text  # opened before the thread closed
+    db.session.execute(update(Thread).where(Thread.id == closed_thread).values(locked=True))
+    db.session.commit()
+    assert f"/threads/posts/{post}/edit" not in article(page(client, closed_thread), post)
+    assert client.get(f"/threads/posts/{post}/edit", headers=FRAGMENT).status_code == 409
+    response = client.post(f"/threads/posts/{post}", data={"body": "Стало, @ruslana", "csrf_token": csrf_token_from(editor)},
+                           headers=FRAGMENT)
+    assert response.status_code == 409
+    assert "Тема закрыта" in response.text and "Стало, @ruslana" in unescape(response.text)
+    assert db.session.get(Post, post).body == "Было"
+    assert db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.recipient_id == people["methodist"])) == 0
 
 
 def test_someone_elses_post_cannot_be_edited_even_by_the_leader(app, people, closed_thread):

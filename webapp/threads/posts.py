@@ -53,10 +53,22 @@ def show_post(post_id: int):
     return redirect(queries.post_url(thread.id, post.id), 303)
 
 
+def _refused_as_locked(post: Post, thread: Thread, form: PostForm):
+    """A closed thread takes no posts and no changes to them: the editor stays, with the text typed
+    into it, to copy."""
+    form.form_errors.append(_("The thread is closed: its messages can no longer be changed."))
+    return render("threads/edit_post.html", "post_edit", status=409, post=post, thread=thread, form=form)
+
+
 @bp.get("/posts/<int:post_id>/edit")
 @login_required
 def edit_post(post_id: int):
     post, thread = _post_to_edit(post_id)
+    if thread.locked:
+        if is_fragment_request():
+            return _single(post, thread, status=409)
+        flash(_("The thread is closed: its messages can no longer be changed."), "warning")
+        return redirect(queries.post_url(thread.id, post.id), 303)
     form = _edit_form(post.id, formdata=None, data={"body": post.body})
     return render("threads/edit_post.html", "post_edit", post=post, thread=thread, form=form)
 
@@ -66,6 +78,8 @@ def edit_post(post_id: int):
 def update_post(post_id: int):
     post, thread = _post_to_edit(post_id)
     form = _edit_form(post.id)
+    if thread.locked:
+        return _refused_as_locked(post, thread, form)
     if not form.validate():
         return render("threads/edit_post.html", "post_edit", status=422, post=post, thread=thread, form=form)
     if form.body.data != post.body:
