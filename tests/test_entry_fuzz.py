@@ -141,3 +141,25 @@ def test_odd_digits_in_version_never_fail(client, people, version, with_title):
     assert client.post(f"/journal/{entry}", data=form).status_code == 422
     form.update(title="Заголовок", draft_key="j" * 12)
     assert client.post(f"/journal/{entry}", data=form).status_code == with_title
+
+
+def test_no_field_or_filter_anywhere_lets_a_nul_through(app, client, people):
+    """Every form's fields lose control characters (webapp.forms), as do the search boxes: PostgreSQL
+    refuses NUL, and on SQLite it would be kept unseen."""
+    from webapp.mentoring.models import NotificationSettings
+
+    anonymous = app.test_client()
+    assert "Неверный логин или пароль" in anonymous.post("/login", data={"login": "anna\x00", "password": "x"}).text
+    login(client, people["author"])
+    settings_saved = client.post("/notifications/settings", data={"weekly_digest": "y", "email": "anna\x00@school.ru"})
+    assert settings_saved.status_code in (200, 303)
+    assert db.session.get(NotificationSettings, people["author"]).email == "anna@school.ru"
+    assert client.get("/journal/?tag=%00").status_code == 200
+    assert login(app.test_client(), people["admin"]).get("/admin/?q=a%00").status_code == 200
+
+
+def test_too_long_a_password_is_told_so(client, people):
+    login(client, people["author"])
+    response = client.post("/account/password", data={"current": factories.PASSWORD,
+                                                      "password": "п" * 201, "repeat": "п" * 201})
+    assert "не длиннее 200 символов" in response.text

@@ -1,6 +1,7 @@
 """The base of every form: Flask-WTF's, with WTForms' own messages (a required field, a number
-that is not one) in the person's language, from a catalogue read once per language. Flask-WTF
-reads and parses that catalogue again on every request that builds a form."""
+that is not one) in the person's language, from a catalogue read once per language (Flask-WTF
+reads and parses that catalogue again on every request that builds a form), and no control
+character (NUL above all: PostgreSQL refuses it) in any field's value."""
 from __future__ import annotations
 
 from functools import cache
@@ -8,6 +9,8 @@ from functools import cache
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms.i18n import get_translations
+
+from .text import strip_controls
 
 
 @cache
@@ -20,3 +23,8 @@ class Form(FlaskForm):
         def get_translations(self, form):
             locale = get_locale()
             return _catalogue(locale.language if locale is not None else "ru")
+
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            field.filters = (strip_controls, *field.filters)
+            return field

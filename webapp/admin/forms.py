@@ -17,7 +17,6 @@ from ..extensions import db
 from ..forms import Form
 from ..i18n import LOCALES
 from ..models import Role, School, User
-from ..text import strip_controls
 
 NAME_LIMIT = 120
 SCHOOL_NAME_LIMIT = 200
@@ -46,13 +45,13 @@ def role_choices():
 class UserForm(Form):
     login = StringField(
         _l("Login"),
-        filters=[strip_controls, lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[DataRequired(_l("Enter a login."))],
         description=_l("Latin letters, digits, dots, dashes or underscores. The person signs in with it."),
     )
     display_name = StringField(
         _l("Name"),
-        filters=[strip_controls, squash_spaces],
+        filters=[squash_spaces],
         validators=[DataRequired(_l("Enter the person's name.")),
                     Length(max=NAME_LIMIT, message=_l("The name is longer than %(max)d characters."))],
         description=_l("As colleagues will see it, e.g. Anna Smirnova."),
@@ -111,7 +110,7 @@ class SchoolForm(Form):
 
     name = StringField(
         _l("Name of the school"),
-        filters=[strip_controls, squash_spaces],
+        filters=[squash_spaces],
         validators=[DataRequired(_l("Enter the name of the school.")),
                     Length(max=SCHOOL_NAME_LIMIT, message=_l("The name is longer than %(max)d characters."))],
     )

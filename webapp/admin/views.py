@@ -18,6 +18,7 @@ from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
 from ..models import Role, School, User, mentorships, utcnow
 from ..pagination import paginate
+from ..text import strip_controls
 from . import bp
 from .forms import MethodistsForm, SchoolForm, SchoolMethodistForm, UserForm, duplicate_school_message, id_choice
 
@@ -39,7 +40,7 @@ def _all_schools() -> list[School]:
 
 def _people_filters() -> dict[str, str]:
     filters = {}
-    q = " ".join(request.args.get("q", "").split())[:100]
+    q = " ".join(strip_controls(request.args.get("q", "")).split())[:100]
     if q:
         filters["q"] = q
     if request.args.get("role") in {r.value for r in Role}:

@@ -5,7 +5,6 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import Form
-from ..text import strip_controls
 
 COMMENT_LIMIT = 20_000  # characters in one comment
 
@@ -13,7 +12,6 @@ COMMENT_LIMIT = 20_000  # characters in one comment
 class CommentForm(Form):
     body = TextAreaField(
         _l("Comment"),
-        filters=[strip_controls],
         validators=[
             DataRequired(_l("The comment is empty. Write something first.")),
             Length(max=COMMENT_LIMIT, message=_l("The comment is longer than %(max)d characters. Shorten it; your text is kept below.")),

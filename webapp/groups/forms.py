@@ -13,7 +13,6 @@ from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 from ..extensions import db
 from ..forms import Form
 from ..models import User
-from ..text import strip_controls
 from .models import Group, GroupKind
 
 NAME_LIMIT = 200
@@ -50,8 +49,7 @@ def kind_choices() -> list[SelectChoice]:
 
 def _description_field() -> TextAreaField:
     return TextAreaField(
-        _l("Description"), filters=[strip_controls],
-        validators=[Length(max=DESCRIPTION_LIMIT, message=_l("The description is longer than %(max)d characters."))],
+        _l("Description"), validators=[Length(max=DESCRIPTION_LIMIT, message=_l("The description is longer than %(max)d characters."))],
         description=_l("What the group works on and how to take part. Markdown: *italics*, **bold**, lists, links."),
     )
 
@@ -60,7 +58,7 @@ class GroupForm(Form):
     """An administrator creates or edits a group and names its leaders."""
 
     name = StringField(
-        _l("Name"), filters=[strip_controls, squash_spaces],
+        _l("Name"), filters=[squash_spaces],
         validators=[DataRequired(_l("Enter the name of the group.")),
                     Length(max=NAME_LIMIT, message=_l("The name is longer than %(max)d characters."))],
     )

@@ -10,7 +10,6 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..config import ENTRY_BODY_LIMIT
 from ..forms import Form
 from ..models import Visibility
-from ..text import strip_controls
 
 MAX_TAGS = 10
 TAG_LENGTH = 40
@@ -47,16 +46,15 @@ def visibility_choices():
 class EntryForm(Form):
     title = StringField(
         _l("Title"),
-        filters=[strip_controls, lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[DataRequired(_l("Give the entry a title.")), Length(max=200, message=_l("The title is longer than 200 characters."))],
     )
     body = TextAreaField(
         _l("Text"),
-        filters=[strip_controls],
         validators=[Length(max=ENTRY_BODY_LIMIT, message=_l("The text is longer than %(max)d characters. Shorten it or split it into two entries; your text is kept below and in the drafts."))],
     )
     visibility = SelectField(_l("Who can see it"), choices=visibility_choices, default=Visibility.MENTORS.value)
-    tags = StringField(_l("Tags"), filters=[strip_controls], description=_l("Comma-separated, e.g.: reading, project week"))
+    tags = StringField(_l("Tags"), description=_l("Comma-separated, e.g.: reading, project week"))
     # Only the steps of the author's own plans are offered, and only they pass validation.
     step_id = SelectField(_l("Step of my self-education plan"), choices=step_choices, coerce=step_number,
                           invalid_choice_message=_l("Choose a step of one of your own plans."),

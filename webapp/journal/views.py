@@ -19,6 +19,7 @@ from ..notifications import events, inbox
 from ..pagination import paginate
 from ..plans import panel as plans_panel
 from ..plans import queries as plan_queries
+from ..text import strip_controls
 from . import bp, drafts
 from .forms import EntryForm, parse_tags
 
@@ -46,7 +47,7 @@ def _new_form(**data) -> EntryForm:
 
 def _my_filters() -> dict:
     filters = {}
-    tag = request.args.get("tag", "").strip().lower()
+    tag = strip_controls(request.args.get("tag", "")).strip().lower()
     if tag:
         filters["tag"] = tag
     visibility = request.args.get("visibility", "")

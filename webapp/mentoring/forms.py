@@ -7,7 +7,6 @@ from wtforms.validators import Length, ValidationError
 
 from ..comments.forms import COMMENT_LIMIT
 from ..forms import Form
-from ..text import strip_controls
 from .models import FeedbackStatus
 
 COMMENT_ONLY = "comment"  # the reading pane's third button: answer with a comment, set no status
@@ -21,7 +20,6 @@ class AnswerForm(Form):
     status = StringField()  # the value of the submit button pressed
     body = TextAreaField(
         _l("Comment"),
-        filters=[strip_controls],
         validators=[Length(max=COMMENT_LIMIT, message=_l("The comment is longer than %(max)d characters. Shorten it; your text is kept."))],
     )
 

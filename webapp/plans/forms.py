@@ -53,8 +53,8 @@ def _topic_length():
 class PlanForm(Form):
     topic = StringField(_l("Topic"), filters=[_strip],
                         validators=[DataRequired(_l("Name the topic of your self-education.")), _topic_length()])
-    aim = TextAreaField(_l("Aim"), filters=[strip_controls], validators=[_text_length()])
-    tasks = TextAreaField(_l("Tasks"), filters=[strip_controls], validators=[_text_length()],
+    aim = TextAreaField(_l("Aim"), validators=[_text_length()])
+    tasks = TextAreaField(_l("Tasks"), validators=[_text_length()],
                           description=_l("A list works best; Markdown is supported."))
 
 
@@ -110,7 +110,7 @@ class StepStatusForm(Form):
 
 class CommentForm(Form):
     body = TextAreaField(
-        _l("Comment"), filters=[strip_controls],
+        _l("Comment"),
         validators=[DataRequired(_l("Write the comment first.")),
                     Length(max=COMMENT_LIMIT, message=_l("The comment is longer than %(max)d characters."))],
     )

@@ -6,7 +6,6 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import Form
-from ..text import strip_controls
 
 POST_LIMIT = 50_000  # characters in one post
 TITLE_LIMIT = 200
@@ -17,7 +16,6 @@ REPLY_FIELD = "reply-body"  # the reply form's textarea: quotes and autosave fin
 class PostForm(Form):
     body = TextAreaField(
         _l("Your message"),
-        filters=[strip_controls],
         validators=[
             DataRequired(_l("The message is empty. Write something first.")),
             Length(max=POST_LIMIT, message=_l("The message is longer than %(max)d characters. Shorten it; your text is kept below.")),
@@ -37,7 +35,7 @@ def post_form(element_id: str = REPLY_FIELD, **kwargs) -> PostForm:
 class ThreadForm(Form):
     title = StringField(
         _l("Title"),
-        filters=[strip_controls, lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[
             DataRequired(_l("Give the thread a title.")),
             Length(max=TITLE_LIMIT, message=_l("The title is longer than %(max)d characters.")),
@@ -45,7 +43,6 @@ class ThreadForm(Form):
     )
     body = TextAreaField(
         _l("First message"),
-        filters=[strip_controls],
         validators=[
             DataRequired(_l("The message is empty. Write something first.")),
             Length(max=POST_LIMIT, message=_l("The message is longer than %(max)d characters. Shorten it; your text is kept below.")),
