@@ -21,7 +21,8 @@ class NewPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Enter a new password.")),
-                    Length(min=PASSWORD_MIN, max=200, message=_l("The password needs at least %(min)d characters."))],
+                    Length(min=PASSWORD_MIN, message=_l("The password needs at least %(min)d characters.")),
+                    Length(max=200, message=_l("The password can be at most %(max)d characters long."))],
     )
     repeat = PasswordField(
         _l("Repeat the password"),
