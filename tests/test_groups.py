@@ -291,6 +291,15 @@ def test_a_too_long_description_is_refused_and_kept(app, world):
     assert db.session.get(Group, world["closed"]).description == ""
 
 
+def test_no_description_editor_cuts_a_long_paste_in_the_browser(app, world):
+    """A maxlength would make the browser drop what goes over it, silently; the server says so instead."""
+    editors = [login(app.test_client(), world["author"]).get(f"/groups/{world['closed']}/edit").text,
+               login(app.test_client(), world["admin"]).get("/admin/groups/new").text]
+    for page in editors:
+        textarea = re.search(r'<textarea[^>]*name="description"[^>]*>', page).group(0)
+        assert "maxlength" not in textarea
+
+
 # Administrators create groups ----------------------------------------------------------------------
 
 
