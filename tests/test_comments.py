@@ -396,9 +396,52 @@ def test_an_empty_autosave_stores_nothing_and_clears_a_draft(client, people, men
     login(client, people["methodist"])
     url = f"/comments/entry/{mentors_entry}/draft"
     assert client.post(url, data={"body": ""}).status_code == 204
-    assert client.post(url, data={"body": "текст"}).status_code == 200
-    assert client.post(url, data={"body": "  "}).status_code == 200
+    saved = client.post(url, data={"body": "текст"}, headers=FRAGMENT)
+    assert saved.status_code == 200
+    assert client.post(url, data={"body": "  ", "draft_seen": draft_seen(saved.text)}).status_code == 200
     assert db.session.scalar(select(CommentDraft)) is None
+
+
+def draft_seen(html: str) -> str:
+    """What an autosave's answer puts into its form's draft_seen field (out of band)."""
+    return re.search(r'name="draft_seen" value="([0-9a-f]*)"[^>]*hx-swap-oob', html).group(1)
+
+
+class TestTwoTabs:
+    """One draft per person and entry, and every open tab autosaves into it every 30 s, typed or not."""
+
+    def test_an_idle_tab_leaves_the_draft_typed_in_another_alone(self, app, people, mentors_entry):
+        url = f"/comments/entry/{mentors_entry}/draft"
+        idle, typing = (login(app.test_client(), people["methodist"]) for _ in range(2))
+        idle_form = comment_form_fields(idle.get(f"/journal/{mentors_entry}").text)
+        typing.post(url, data={**comment_form_fields(typing.get(f"/journal/{mentors_entry}").text), "body": "Почти дописанный комментарий"},
+                    headers=FRAGMENT)
+        assert idle.post(url, data=idle_form, headers=FRAGMENT).status_code == 204  # its box is empty, as it was
+        assert db.session.get(CommentDraft, (people["methodist"], mentors_entry)).body == "Почти дописанный комментарий"
+
+    def test_a_tab_that_typed_nothing_since_its_last_save_does_not_overwrite_a_newer_draft(self, app, people, mentors_entry):
+        url = f"/comments/entry/{mentors_entry}/draft"
+        first, second = (login(app.test_client(), people["methodist"]) for _ in range(2))
+        form = {**comment_form_fields(first.get(f"/journal/{mentors_entry}").text), "body": "Первая мысль"}
+        form["draft_seen"] = draft_seen(first.post(url, data=form, headers=FRAGMENT).text)
+        second.post(url, data={**comment_form_fields(second.get(f"/journal/{mentors_entry}").text), "body": "Первая мысль, дописанная"},
+                    headers=FRAGMENT)
+        assert first.post(url, data=form, headers=FRAGMENT).status_code == 204  # the timer, nothing new typed there
+        assert db.session.get(CommentDraft, (people["methodist"], mentors_entry)).body == "Первая мысль, дописанная"
+
+    def test_a_tab_opened_with_the_draft_clears_it_when_emptied(self, app, people, mentors_entry):
+        url = f"/comments/entry/{mentors_entry}/draft"
+        client = login(app.test_client(), people["methodist"])
+        client.post(url, data={"body": "Передумала"}, headers=FRAGMENT)
+        form = comment_form_fields(client.get(f"/journal/{mentors_entry}").text)
+        assert client.post(url, data={**form, "body": ""}, headers=FRAGMENT).status_code == 200
+        assert db.session.get(CommentDraft, (people["methodist"], mentors_entry)) is None
+
+
+def comment_form_fields(page: str) -> dict:
+    """The hidden fields of the new-comment form on a page, as the browser sends them with the text."""
+    form = re.search(r'<form id="comment-form".*?</form>', page, re.S).group(0)
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
 
 
 def test_an_empty_autosave_refuses_what_a_typed_one_refuses(client, people, mentors_entry):

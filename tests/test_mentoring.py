@@ -586,3 +586,28 @@ def test_the_comment_begun_in_the_pane_is_kept_and_comes_back(client, people):
     client.post(f"/mentoring/awaiting/{entry}",
                 data={"feedback-body": "Начинаю отвечать… и заканчиваю.", "feedback-status": "comment"})
     assert db.session.get(CommentDraft, (people["methodist"], entry)) is None
+
+
+def test_the_reading_panes_comment_survives_a_stale_token_and_gets_a_fresh_one(csrf_app, monkeypatch):
+    import time
+
+    from webapp.mentoring.models import CommentDraft
+
+    from .conftest import csrf_token_from
+
+    author = factories.make_user(login="anna")
+    methodist = factories.make_user(Role.METHODIST, login="ruslana")
+    factories.assign_mentor(methodist, author)
+    entry = factories.make_entry(author)
+    client = _as(csrf_app, methodist)
+    pane = client.get(f"/mentoring/awaiting/{entry}").text
+    url = f"/comments/entry/{entry}/draft"
+    seen = re.search(r'name="draft_seen" value="([0-9a-f]*)"', pane).group(1)
+    form = {"csrf_token": csrf_token_from(pane), "draft_seen": seen, "feedback-body": "Начало отзыва"}
+    assert client.post(url, data=form, headers=FRAGMENT).status_code == 200
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 2 * 3600)  # the token is two hours old now
+    saved = client.post(url, data={**form, "feedback-body": "Начало отзыва и ещё полстраницы"}, headers=FRAGMENT)
+    assert db.session.get(CommentDraft, (methodist, entry)).body == "Начало отзыва и ещё полстраницы"
+    fresh = re.search(r'name="csrf_token" value="[^"]+" id="([^"]+)" hx-swap-oob', saved.text).group(1)
+    assert f'id="{fresh}"' in pane  # the pane's own token field takes it

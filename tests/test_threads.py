@@ -296,10 +296,22 @@ def test_the_reply_being_typed_is_autosaved_and_comes_back(client, people, close
     assert f'hx-post="/threads/{closed_thread}/draft"' in autosave and "thread-locked from:document" in autosave
     assert client.post(f"/threads/{closed_thread}/draft", data={"body": "Недописанное"}, headers=FRAGMENT).status_code == 200
     assert textarea(page(client, closed_thread)) == "Недописанное"
-    # Emptied: the draft goes; nothing to save is 204.
-    client.post(f"/threads/{closed_thread}/draft", data={"body": ""}, headers=FRAGMENT)
-    assert client.post(f"/threads/{closed_thread}/draft", data={"body": ""}, headers=FRAGMENT).status_code == 204
+    # Emptied in a form that was opened with it: the draft goes; nothing to save is 204.
+    seen = re.search(r'name="draft_seen" value="([0-9a-f]+)"', page(client, closed_thread)).group(1)
+    emptied = client.post(f"/threads/{closed_thread}/draft", data={"body": "", "draft_seen": seen}, headers=FRAGMENT)
+    assert emptied.status_code == 200
+    again = re.search(r'name="draft_seen" value="([0-9a-f]+)"[^>]*hx-swap-oob', emptied.text).group(1)
+    assert client.post(f"/threads/{closed_thread}/draft", data={"body": "", "draft_seen": again}, headers=FRAGMENT).status_code == 204
     assert db.session.get(PostDraft, (people["librarian"], closed_thread)) is None
+
+
+def test_an_idle_tab_leaves_the_reply_typed_in_another_alone(app, people, closed_thread):
+    idle, typing = (login(app.test_client(), people["librarian"]) for _ in range(2))
+    idle_seen = re.search(r'name="draft_seen" value="([0-9a-f]*)"', page(idle, closed_thread)).group(1)
+    typing.post(f"/threads/{closed_thread}/draft", data={"body": "Почти дописанный ответ"}, headers=FRAGMENT)
+    assert idle.post(f"/threads/{closed_thread}/draft", data={"body": "", "draft_seen": idle_seen},
+                     headers=FRAGMENT).status_code == 204
+    assert db.session.get(PostDraft, (people["librarian"], closed_thread)).body == "Почти дописанный ответ"
 
 
 def test_quoting_adds_the_post_to_what_is_typed(client, people, closed_thread):

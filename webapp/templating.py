@@ -1,4 +1,4 @@
-"""What every template can use: the htmx source, labels, Markdown and dates."""
+"""What every template can use: the htmx source, labels, Markdown, dates and the fingerprint of a typed text."""
 from __future__ import annotations
 
 from flask import Flask, current_app, url_for
@@ -10,6 +10,7 @@ from .dates import format_moment
 from .i18n import LOCALES
 from .markup import render_markdown
 from .models import Role, Visibility
+from .text import fingerprint
 
 VISIBILITY_LABELS = {
     Visibility.PRIVATE: _l("Only me"),
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM y, HH:mm": format_moment(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value: format_moment(value, "d MMMM y") if value else ""
+    app.jinja_env.filters["fingerprint"] = fingerprint
     app.jinja_env.globals.update(
         VISIBILITY_LABELS=VISIBILITY_LABELS,
         ROLE_LABELS=ROLE_LABELS,

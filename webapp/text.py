@@ -3,6 +3,7 @@ being typed under something (a comment under an entry, a reply in a thread). An 
 editor keeps its drafts in webapp.journal.drafts."""
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -17,6 +18,13 @@ def strip_controls(value: str | None) -> str | None:
     return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
+def fingerprint(text: str | None) -> str:
+    """A short digest of a typed text (line ends as the browser sends them or not). A form keeps
+    the fingerprint of the text it last saved as a draft (`draft_seen`); an autosave that brings
+    the same text again has nothing new from this form."""
+    return hashlib.blake2b((text or "").replace("\r\n", "\n").encode(), digest_size=8).hexdigest()
+
+
 def nothing_to_keep(text: str, kept, **params) -> bool:
     """An autosave with nothing typed where nothing of the person's is kept: nothing to store or
     clear, known from `kept`'s one statement before anyone is loaded (a webapp.polls.Poll whose
@@ -28,15 +36,23 @@ def nothing_to_keep(text: str, kept, **params) -> bool:
     return row is not None and row.kept_for is None
 
 
-def keep_typed(draft, create: Callable, text: str, last_sent: Callable[[], str | None]) -> str | None:
+def keep_typed(draft, create: Callable, text: str, last_sent: Callable[[], str | None], seen: str = "") -> str | None:
     """The one rule for a text typed under something (a comment under an entry, a reply in a thread).
 
     `draft` is the person's stored draft or None; `create()` adds a new one to the session;
     `last_sent()` gives the text of the person's latest sent message there (asked only when it
-    matters). Returns "saved",
-    "cleared" (the text was emptied, so the draft is gone) or None (nothing stored)."""
+    matters); `seen` is the fingerprint of the text the form last saved or was opened with ("":
+    none). Returns "saved", "cleared" (the text was emptied, so the draft is gone) or None (nothing
+    stored).
+
+    The draft is one per person and place, and every open tab autosaves into it, typed or not:
+    a form whose text has not changed since it last saved changes nothing, and only a form that
+    saved a text (or was opened with it) clears it. An idle tab never overwrites or clears what
+    was typed in another one since."""
+    if seen and seen == fingerprint(text):
+        return None
     if not text.strip():
-        if draft is None:
+        if draft is None or not seen:
             return None
         db.session.delete(draft)
         return "cleared"

@@ -38,7 +38,13 @@ def clean(text: str | None) -> str:
     return (strip_controls(text) or "")[:DRAFT_TEXT_LIMIT]
 
 
-def save(user: User, entry_id: int, text: str) -> str | None:
+def typed() -> tuple[str, str]:
+    """The text a comment form sent, and the fingerprint of the one it last saved (webapp.text.keep_typed).
+    The comment form names its text "body"; the desk's answer form, prefixed, "feedback-body"."""
+    return clean(request.form.get("body", request.form.get("feedback-body"))), request.form.get("draft_seen", "")
+
+
+def save(user: User, entry_id: int, text: str, seen: str = "") -> str | None:
     """Store `text` as the person's draft under the entry ("saved", "cleared" or None)."""
     def create() -> CommentDraft:
         draft = CommentDraft(user_id=user.id, entry_id=entry_id)
@@ -50,7 +56,7 @@ def save(user: User, entry_id: int, text: str) -> str | None:
             select(Comment.body).where(Comment.entry_id == entry_id, Comment.author_id == user.id)
             .order_by(Comment.id.desc()).limit(1)
         )
-    return keep_typed(db.session.get(CommentDraft, (user.id, entry_id)), create, text, last_sent)
+    return keep_typed(db.session.get(CommentDraft, (user.id, entry_id)), create, text, last_sent, seen)
 
 
 def clear(user: User, entry_id: int) -> None:
@@ -70,11 +76,12 @@ def rescue() -> Response | None:
     entry = db.session.scalar(access.visible_entries(current_user).where(JournalEntry.id == entry_id))
     if entry is None or not access.can_comment(current_user, entry):
         return None
-    state = save(current_user, entry.id, clean(request.form.get("body")))
+    text, seen = typed()
+    state = save(current_user, entry.id, text, seen)
     db.session.commit()
     if request.endpoint == "comments.autosave":
         return render("comments/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
-                      entry_id=entry.id)
+                      entry_id=entry.id, text=text)
     message = _("The page had been open for a long time. Your comment is kept; press “Send” once more.")
     if is_htmx_request():
         # The form again, in place, rather than HX-Redirect: a redirect to the page one is on

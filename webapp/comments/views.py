@@ -82,7 +82,7 @@ def create(entry_id: int):
     entry = _entry_to_comment_on(entry_id)
     form = comment_form(panel.NEW_COMMENT_FIELD)
     if not form.validate():
-        drafts.save(current_user, entry.id, drafts.clean(request.form.get("body")))
+        drafts.save(current_user, entry.id, *drafts.typed())
         db.session.commit()
         return render("comments/index.html", "comment_form", status=422, entry=entry,
                       comment_section=panel.section_for(entry, current_user, form=form))
@@ -104,18 +104,17 @@ def create(entry_id: int):
 
 @bp.post("/entry/<int:entry_id>/draft")
 def autosave(entry_id: int):
-    # The comment form names its text "body"; the desk's answer form, prefixed, "feedback-body".
-    text = drafts.clean(request.form.get("body", request.form.get("feedback-body")))
+    text, seen = drafts.typed()
     if nothing_to_keep(text, drafts.KEPT, entry_id=entry_id):
         return polls.nothing_new()
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     entry = _entry_to_comment_on(entry_id)
-    state = drafts.save(current_user, entry.id, text)
+    state = drafts.save(current_user, entry.id, text, seen)
     db.session.commit()
     if state is None:
         return polls.nothing_new()
-    return render("comments/_save_status.html", state=state, now=utcnow(), entry_id=entry.id)
+    return render("comments/_save_status.html", state=state, now=utcnow(), entry_id=entry.id, text=text)
 
 
 @bp.get("/<int:comment_id>")

@@ -15,6 +15,7 @@ from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..journal.drafts import number
 from ..models import JournalEntry, User
 from ..pagination import paginate
+from ..text import fingerprint
 from . import answers, bp, panel, queries
 from .desk import attach_progress
 from .forms import AnswerForm
@@ -62,12 +63,18 @@ def _author_filter() -> int | None:
 
 def _reading_room(current: JournalEntry | None, *, form: AnswerForm | None = None, answered: JournalEntry | None = None) -> dict:
     author_id = _author_filter()
+    draft_seen = ""  # the fingerprint of the draft the form opens with (webapp.text.keep_typed)
+    if form is None:
+        typed = _typed_before(current)
+        form = AnswerForm(formdata=None, comment_only=True, data=typed)
+        draft_seen = fingerprint(typed["body"]) if typed else ""
     return {
         "page": paginate(queries.awaiting_entries(current_user, author_id), per_page=AWAITING_PER_PAGE),
         "total": queries.awaiting_count(current_user, author_id),
         "author_id": author_id,
         "current": current,
-        "form": form or AnswerForm(formdata=None, comment_only=True, data=_typed_before(current)),
+        "form": form,
+        "draft_seen": draft_seen,
         "answered": answered,
     }
 

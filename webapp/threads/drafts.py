@@ -41,8 +41,9 @@ REPLY_KEPT = Poll(lambda viewer: (
 ))
 
 
-def save_reply(user: User, thread_id: int, text: str) -> str | None:
-    """Store `text` as the person's reply draft in the thread ("saved", "cleared" or None)."""
+def save_reply(user: User, thread_id: int, text: str, seen: str = "") -> str | None:
+    """Store `text` as the person's reply draft in the thread ("saved", "cleared" or None); `seen`:
+    the fingerprint of the text the form last saved (webapp.text.keep_typed)."""
     def create() -> PostDraft:
         draft = PostDraft(user_id=user.id, thread_id=thread_id)
         db.session.add(draft)
@@ -53,7 +54,7 @@ def save_reply(user: User, thread_id: int, text: str) -> str | None:
             select(Post.body).where(Post.thread_id == thread_id, Post.author_id == user.id)
             .order_by(Post.id.desc()).limit(1)
         )
-    return keep_typed(db.session.get(PostDraft, (user.id, thread_id)), create, text, last_sent)
+    return keep_typed(db.session.get(PostDraft, (user.id, thread_id)), create, text, last_sent, seen)
 
 
 def clear_reply(user: User, thread_id: int) -> None:
@@ -138,11 +139,11 @@ def _rescue_reply() -> Response | None:
     if thread is None:
         return None
     text = clean(request.form.get("body"))
-    state = save_reply(current_user, thread.id, text)
+    state = save_reply(current_user, thread.id, text, request.form.get("draft_seen", ""))
     db.session.commit()
     if request.endpoint == "threads.autosave":
         return render("threads/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
-                      token_id="reply-csrf")
+                      token_id="reply-csrf", text=text)
     message = _("The page had been open for a long time. Your message is kept; press “Send” once more.")
     if is_htmx_request():
         return render("threads/_reply_area.html",

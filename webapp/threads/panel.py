@@ -13,6 +13,7 @@ from .. import access
 from ..extensions import db
 from ..groups.models import Post, PostDraft, Thread, ThreadState
 from ..models import User
+from ..text import fingerprint
 from . import drafts, queries
 from .forms import REPLY_FIELD, PostForm, ThreadForm, post_form, thread_form
 
@@ -52,6 +53,7 @@ class ReplyArea:
     form: PostForm | None = None
     kept: str = ""  # the unsent text kept as a draft, shown in the closed notice
     restored_at: datetime | None = None
+    draft_seen: str = ""  # the fingerprint of the draft the form opens with (webapp.text.keep_typed)
     message: str | None = None
     page: int = 1
 
@@ -127,6 +129,7 @@ def reply_area(user: User, view: ThreadView, quote: Post | None = None) -> Reply
         text = drafts.with_quote(text, quote.body)
     area = form_area(thread, text, page=view.page_number)
     area.restored_at = draft.updated_at if draft and draft.body.strip() else None
+    area.draft_seen = fingerprint(draft.body) if draft else ""
     return area
 
 

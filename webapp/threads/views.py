@@ -214,14 +214,14 @@ def autosave(thread_id: int):
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     thread = _thread_to_reply_in(thread_id)
-    state = drafts.save_reply(current_user, thread.id, text)
+    state = drafts.save_reply(current_user, thread.id, text, request.form.get("draft_seen", ""))
     db.session.commit()
     if thread.locked:
         return render("threads/_reply_area.html", reply_area=panel.locked_area(thread, text),
                       headers={"HX-Retarget": "#reply-form", "HX-Reswap": "outerHTML"})
     if state is None:
         return polls.nothing_new()
-    return render("threads/_save_status.html", state=state, now=utcnow())
+    return render("threads/_save_status.html", state=state, now=utcnow(), text=text)
 
 
 @bp.post("/posts/<int:post_id>/quote")
