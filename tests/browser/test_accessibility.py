@@ -101,3 +101,40 @@ def test_signed_in_page_has_no_serious_violations(name, page, journal, browser_w
     PAGES[name](page, journal)
     violations = _blocking_violations(page)
     assert not violations, _describe(violations)
+
+
+@pytest.fixture
+def office(live_server: LiveServer) -> dict:
+    """An administrator, a methodist and a mentee with a plan, in schools with long names."""
+    from webapp.plans.progress import current_year
+
+    school = live_server.seed(factories.make_school, "Муниципальное бюджетное общеобразовательное учреждение «Гимназия №3»")
+    people = {
+        "admin": live_server.user(login="root", role="admin", display_name="Администратор сети"),
+        "methodist": live_server.user(login="ruslana", role="methodist", display_name="Руслана Трач"),
+        "librarian": live_server.user(login="anna", display_name="Анна Смирнова-Длиннофамильная", school_id=school),
+    }
+    live_server.seed(factories.assign_mentor, people["methodist"]["id"], people["librarian"]["id"])
+    live_server.seed(lambda: factories.make_plan(
+        people["librarian"]["id"], year=current_year(),
+        topic="Формирование читательской грамотности младших школьников через проектную деятельность"))
+    return people
+
+
+@pytest.mark.parametrize(("who", "path"), [
+    ("admin", "/admin/"), ("admin", "/admin/schools"), ("admin", "/admin/groups"),
+    ("methodist", "/plans/"), ("methodist", "/mentoring/"), ("methodist", "/mentoring/awaiting"),
+    ("librarian", "/journal/"), ("librarian", "/plans/"),
+])
+def test_no_page_scrolls_sideways_on_a_phone(page, office, who, path):
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto("/login")
+    page.locator("input[name=login]").fill(office[who]["login"])
+    page.locator("input[name=password]").fill(office[who]["password"])
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("main h1")).to_be_visible()
+    page.goto(path)
+    expect(page.locator("main h1")).to_be_visible()
+    wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 376)
+        .filter(e => !e.closest('.table-scroll')).map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, wide
