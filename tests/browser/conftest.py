@@ -7,7 +7,6 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
@@ -73,15 +72,10 @@ class BrowserWatch:
         unexpected = []
         for text, url in self.console_errors:
             failed = _FAILED_STATUS.search(text)
-            if failed and (int(failed.group(1)) in self.expected_statuses or _is_favicon(url)):
+            if failed and int(failed.group(1)) in self.expected_statuses:
                 continue
             unexpected.append(f"{text} [{url}]")
         return unexpected
-
-
-def _is_favicon(url: str) -> bool:
-    # Chromium asks for /favicon.ico on its own; the site has no icon (yet), so that 404 is not the page's doing.
-    return urlsplit(url).path == "/favicon.ico"
 
 
 @pytest.fixture(scope="session")
