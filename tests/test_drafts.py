@@ -203,6 +203,12 @@ def test_saving_closes_the_draft_and_a_late_autosave_does_not_reopen_it(csrf_app
     client.post("/journal/", data={**form, "title": "Заметка о кружке", "body": "текст", "visibility": "mentors"})
     assert client.post("/journal/drafts", data={**form, "title": "Заметка о кружке", "body": "текст"}).status_code == 204
     assert "Заметка о кружке" not in client.get("/journal/drafts").text
+    # The editor's address is still the draft's where it was resumed; loading it again goes to the journal.
+    again = client.get(f"/journal/drafts/{form['draft_key']}")
+    assert again.status_code == 303 and again.location == "/journal/"
+    assert "Этот черновик уже сохранён" in client.get(again.location).text
+    assert login(csrf_app.test_client(), factories.make_user(login="olga")).get(
+        f"/journal/drafts/{form['draft_key']}").status_code == 404  # someone else's: not there
 
 
 def test_edit_opens_with_the_unsaved_draft(csrf_app, author):

@@ -90,6 +90,11 @@ def own_drafts(user: User) -> Select[tuple[EntryDraft]]:
     return select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.closed_at.is_(None))
 
 
+def own_closed_drafts(user: User) -> Select[tuple[EntryDraft]]:
+    """The person's drafts already saved as an entry (or thrown away)."""
+    return select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.closed_at.is_not(None))
+
+
 def draft_for_user(user: User, draft_id: int) -> EntryDraft:
     draft = db.session.scalar(own_drafts(user).where(EntryDraft.id == draft_id))
     if draft is None:

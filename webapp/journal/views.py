@@ -45,9 +45,17 @@ def _new_form(**data) -> EntryForm:
     return form
 
 
+def _tag_arg() -> str:
+    return strip_controls(request.args.get("tag", "")).strip().lower()[:40]
+
+
+def _tagged(query, tag: str):
+    return query.where(JournalEntry.id.in_(select(EntryTag.entry_id).where(EntryTag.name == tag)))
+
+
 def _my_filters() -> dict:
     filters = {}
-    tag = strip_controls(request.args.get("tag", "")).strip().lower()
+    tag = _tag_arg()
     if tag:
         filters["tag"] = tag
     visibility = request.args.get("visibility", "")
@@ -61,7 +69,7 @@ def _my_entries_page(filters: dict):
     if "visibility" in filters:
         query = query.where(JournalEntry.visibility == filters["visibility"])
     if "tag" in filters:
-        query = query.where(JournalEntry.id.in_(select(EntryTag.entry_id).where(EntryTag.name == filters["tag"])))
+        query = _tagged(query, filters["tag"])
     query = _summaries(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
     return paginate(query, per_page=_per_page())
 
@@ -108,8 +116,11 @@ def feed():
     query = access.visible_entries(current_user).where(
         JournalEntry.visibility == Visibility.COLLEAGUES, JournalEntry.author_id != current_user.id
     )
+    filters = {"tag": tag} if (tag := _tag_arg()) else {}
+    if tag:
+        query = _tagged(query, tag)
     query = _summaries(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
-    return render("journal/feed.html", "entry_list", page=paginate(query, per_page=_per_page()))
+    return render("journal/feed.html", "entry_list", page=paginate(query, per_page=_per_page()), filters=filters)
 
 
 @bp.get("/new")
@@ -133,6 +144,12 @@ def _apply(entry: JournalEntry, form: EntryForm) -> None:
     entry.step_id = step_id if step_id is not None and plan_queries.is_own_step(entry.author_id, step_id) else None
 
 
+def _heading() -> str:
+    """The level of the new-entry form's heading, as on the page it was sent from: h1 on the page of
+    its own, h2 under «Мой журнал»; a whole page answered is the page of its own."""
+    return "h2" if is_fragment_request() and request.form.get("heading") == "h2" else "h1"
+
+
 @bp.post("/")
 @login_required
 def create():
@@ -140,7 +157,7 @@ def create():
     if not form.validate():
         drafts.save(current_user, request.form, None)
         db.session.commit()
-        return render("journal/new.html", "entry_form", status=422, form=form, new_drafts=[])
+        return render("journal/new.html", "entry_form", status=422, form=form, new_drafts=[], heading_tag=_heading())
     entry = JournalEntry(author_id=current_user.id, tags=[])
     _apply(entry, form)
     db.session.add(entry)
@@ -150,7 +167,7 @@ def create():
     db.session.commit()
     if is_htmx_request():  # the form itself says so; a flash would turn up again on the next page
         return render("journal/new.html", "entry_form", status=201, form=_new_form(), new_drafts=[],
-                      saved=entry, headers={"HX-Trigger": SAVED})
+                      saved=entry, headers={"HX-Trigger": SAVED}, heading_tag=_heading())
     flash(_("The entry is saved."), "success")
     return redirect_for(url_for("journal.show", entry_id=entry.id))
 
@@ -284,7 +301,11 @@ def drafts_index():
 def resume_draft(key: str):
     draft = db.session.scalar(access.own_drafts(current_user).where(EntryDraft.key == key))
     if draft is None:
-        abort(404)
+        # Saved since (the address stays in the browser after saving there): the journal, not a 404.
+        if db.session.scalar(access.own_closed_drafts(current_user).where(EntryDraft.key == key)) is None:
+            abort(404)
+        flash(_("This draft is saved already: the entry is in your journal."), "success")
+        return redirect_for(url_for("journal.index"))
     form = _new_form(title=draft.title, body=draft.body, visibility=draft.visibility, tags=draft.tags,
                      draft_key=draft.key, version=draft.base_version)
     entry = db.session.get(JournalEntry, draft.entry_id) if draft.entry_id else None
