@@ -1,5 +1,6 @@
 """Connection settings for SQLite: WAL, a busy timeout, foreign keys, durable commits,
-and BEGIN IMMEDIATE for transactions that write; what a database that cannot write looks like."""
+and BEGIN IMMEDIATE for transactions that write; on PostgreSQL, how a request that only read
+ends its transaction; what a database that cannot write looks like."""
 from __future__ import annotations
 
 import sqlite3
@@ -19,6 +20,8 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask, engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        _keep_prepared_statements(app, engine)
     if engine.dialect.name != "sqlite":
         return
     timeout = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -41,6 +44,38 @@ def init_app(app: Flask, engine: Engine) -> None:
         # A plain (deferred) BEGIN that later writes fails with "database is locked"
         # under concurrent writers; a writer takes the lock up front instead.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _writes() else "BEGIN")
+
+
+def _keep_prepared_statements(app: Flask, engine: Engine) -> None:
+    """A request whose transaction only read ends it with COMMIT instead of the session's ROLLBACK.
+    psycopg prepares a statement (parses and plans it once per connection) from its fifth run on,
+    and forgets every prepared statement on ROLLBACK. Nearly every request reads and rolls back,
+    so no statement of a page ever ran prepared (parsing and planning them all again cost a page
+    about a millisecond), and a page's rollback also threw away what the polls had prepared. For a transaction
+    that wrote nothing, COMMIT and ROLLBACK are the same. Any statement but a SELECT counts as a
+    write, and so does a change the session has not yet sent: those still end in ROLLBACK."""
+    info_key = "rost.only_read"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.info[info_key] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_statement(conn, _cursor, _statement, _parameters, context, _executemany):
+        if conn is not None and not (context is not None and context.compiled is not None
+                                     and context.compiled.statement.is_select):
+            conn.info[info_key] = False
+
+    @app.teardown_request
+    def _end_reading_transaction(error: BaseException | None) -> None:
+        session = db.session()
+        if error is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
+            return  # the session's ROLLBACK, as ever
+        try:
+            if session.connection().info.get(info_key):
+                session.commit()
+        except DBAPIError:
+            session.rollback()  # the connection is gone: the teardown's ROLLBACK finds nothing to undo
 
 
 def insert_on_conflict(table):

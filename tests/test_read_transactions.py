@@ -1,0 +1,105 @@
+"""How a request ends its transaction (webapp.database). On PostgreSQL one that only read ends with
+COMMIT, so that psycopg keeps the statements it prepared (it forgets them all on ROLLBACK). One that
+wrote and did not commit ends with ROLLBACK on either database, and nothing it wrote is kept."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask import abort
+from sqlalchemy import event, func, select, update
+
+from webapp.extensions import db
+from webapp.models import School, User
+
+from . import factories
+from .conftest import make_test_app
+
+postgresql_only = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="SQLite keeps its statements on ROLLBACK: the rule is PostgreSQL's")
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The app with routes that read, write without committing, or fail, requested without a test's
+    own app context around them, as in production (each request ends its own session)."""
+    app = make_test_app(tmp_path)
+
+    @app.get("/t/reads")
+    def reads():
+        return str(db.session.scalar(select(func.count()).select_from(User)))
+
+    @app.post("/t/flushes")
+    def flushes():
+        db.session.add(School(name="Не сохранится"))
+        db.session.flush()
+        return "no", 422
+
+    @app.post("/t/updates")
+    def updates():
+        db.session.scalar(select(func.count()).select_from(User))
+        db.session.execute(update(User).values(display_name="Не сохранится"))
+        return "no", 422
+
+    @app.post("/t/adds")
+    def adds():
+        db.session.scalar(select(func.count()).select_from(User))
+        db.session.add(School(name="Не сохранится"))
+        return "no", 422
+
+    @app.get("/t/fails")
+    def fails():
+        db.session.scalar(select(func.count()).select_from(User))
+        abort(404)
+
+    with app.app_context():
+        factories.make_user(login="reader", display_name="Читатель")
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def endings(app):
+    """How each transaction on the app's engine ended, in order."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    handlers = {name: (lambda _conn, name=name: seen.append(name)) for name in ("commit", "rollback")}
+    for name, handler in handlers.items():
+        event.listen(engine, name, handler)
+    yield seen
+    for name, handler in handlers.items():
+        event.remove(engine, name, handler)
+
+
+@postgresql_only
+def test_a_request_that_only_read_ends_with_commit(app, endings):
+    assert app.test_client().get("/t/reads").status_code == 200
+    assert endings == ["commit"]
+
+
+@postgresql_only
+def test_a_request_that_only_read_and_answered_an_error_ends_with_commit_too(app, endings):
+    assert app.test_client().get("/t/fails").status_code == 404
+    assert endings == ["commit"]
+
+
+@pytest.mark.parametrize("route", ["/t/flushes", "/t/updates", "/t/adds"])
+def test_a_request_that_wrote_without_committing_keeps_nothing(app, endings, route):
+    assert app.test_client().post(route).status_code == 422
+    assert "commit" not in endings
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(School)) == 0
+        assert db.session.scalars(select(User.display_name)).all() == ["Читатель"]
+
+
+def test_a_request_that_failed_keeps_nothing(app, endings):
+    @app.before_request
+    def _write_then_fail():
+        db.session.execute(update(User).values(display_name="Не сохранится"))
+        raise RuntimeError("a fault half way")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert app.test_client().get("/t/reads").status_code == 500
+    assert "commit" not in endings
+    with app.app_context():
+        assert db.session.scalars(select(User.display_name)).all() == ["Читатель"]
