@@ -276,3 +276,31 @@ class TestTextSentToAnEntryNotOneself:
         assert "Секретный заголовок" not in drafts
         assert "мой текст" in drafts
         assert db.session.scalars(select(EntryDraft.entry_id).where(EntryDraft.user_id == author)).all() == [None]
+
+
+def test_two_tabs_resuming_one_draft_lose_neither_text(csrf_app, author, monkeypatch):
+    """Both editors open with the same unsaved draft (and so the same key). The first saves the
+    entry; what the second goes on typing is still kept, and comes back in its editor."""
+    entry = factories.make_entry(author, title="Заметка", body="старый текст")
+    tab0 = login(csrf_app.test_client(), author)
+    tab0.post("/journal/drafts", data={**form_of(tab0.get(f"/journal/{entry}/edit").text), "entry_id": entry,
+                                       "version": "1", "title": "Заметка", "body": "недописанное"})
+    tab1, tab2 = login(csrf_app.test_client(), author), login(csrf_app.test_client(), author)
+    form1, form2 = form_of(tab1.get(f"/journal/{entry}/edit").text), form_of(tab2.get(f"/journal/{entry}/edit").text)
+    assert form1["draft_key"] == form2["draft_key"]
+
+    saved = tab1.post(f"/journal/{entry}", data={**form1, "version": "1", "title": "Заметка", "body": "дописанное в первой",
+                                                  "visibility": "mentors"})
+    assert saved.status_code == 303
+    late = {**form1, "entry_id": entry, "version": "1", "title": "Заметка", "body": "дописанное в первой"}
+    assert tab1.post("/journal/drafts", data=late).status_code == 204  # the first tab's own autosave, late
+
+    second = {**form2, "entry_id": entry, "version": "1", "title": "Заметка", "body": "дописанное во второй"}
+    assert tab2.post("/journal/drafts", data=second, headers=FRAGMENT).status_code == 200
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 2 * 3600)  # the second tab's token has expired
+    response = tab2.post(f"/journal/{entry}", data={**second, "body": "дописанное во второй, до конца",
+                                                     "visibility": "mentors"})
+    assert response.status_code == 303
+    assert editor_text(tab2.get(response.location).text) == "дописанное во второй, до конца"
+    assert db.session.get(JournalEntry, entry).body == "дописанное в первой"

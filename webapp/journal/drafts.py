@@ -53,7 +53,13 @@ def save(user: User, form, entry_id: int | None) -> EntryDraft | None:
     fields = _fields(form)
     draft = db.session.scalar(select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.key == key))
     if draft is not None and draft.closed_at is not None:
-        return None  # this editor's text was published already
+        # Saved as an entry from this editor, or from another tab that had the same draft open. An
+        # autosave still on its way with the text that was saved changes nothing; a different text
+        # is another tab's, kept: the draft opens again with it. A draft thrown away stays closed.
+        if not (draft.title or draft.body) or (draft.title, draft.body) == (fields["title"], fields["body"]):
+            return None
+        draft.closed_at = None
+        draft.base_version = number(form.get("version")) if draft.entry_id is not None else None
     if draft is None:
         if not (fields["title"].strip() or fields["body"].strip()):
             return None
@@ -69,17 +75,19 @@ def save(user: User, form, entry_id: int | None) -> EntryDraft | None:
     return draft
 
 
-def close(user: User, key: str | None) -> None:
-    """The editor's text is saved as an entry (or thrown away): the draft is done with.
-    The row stays, closed, so that an autosave still on its way cannot bring it back."""
+def close(user: User, key: str | None, saved=None) -> None:
+    """The editor's text is saved as an entry (`saved`, the form it was saved from) or thrown away:
+    the draft is done with. The row stays, closed, with the text that was saved (none when thrown
+    away), so that an autosave still on its way cannot bring it back (save)."""
     if not key:
         return
     draft = db.session.scalar(select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.key == key))
     if draft is None:
-        db.session.add(EntryDraft(user_id=user.id, key=key, closed_at=utcnow()))
-    else:
-        draft.closed_at = utcnow()
-        draft.body = ""
+        draft = EntryDraft(user_id=user.id, key=key)
+        db.session.add(draft)
+    draft.closed_at = utcnow()
+    for name, value in (_fields(saved) if saved is not None else {"title": "", "body": "", "tags": ""}).items():
+        setattr(draft, name, value)
 
 
 def _claim_token() -> str:

@@ -163,7 +163,7 @@ def create():
     db.session.add(entry)
     db.session.flush()
     events.entry_shared(entry, was=None)
-    drafts.close(current_user, form.draft_key.data)
+    drafts.close(current_user, form.draft_key.data, saved=request.form)
     db.session.commit()
     if is_htmx_request():  # the form itself says so; a flash would turn up again on the next page
         return render("journal/new.html", "entry_form", status=201, form=_new_form(), new_drafts=[],
@@ -238,7 +238,7 @@ def update(entry_id: int):
     was = entry.visibility
     _apply(entry, form)
     events.entry_shared(entry, was=was)
-    drafts.close(current_user, form.draft_key.data)
+    drafts.close(current_user, form.draft_key.data, saved=request.form)
     db.session.commit()
     if is_htmx_request():
         return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry), headers={"HX-Trigger": SAVED})
