@@ -7,7 +7,7 @@ import time
 from html import unescape
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp.comments.forms import COMMENT_LIMIT
 from webapp.extensions import db
@@ -560,3 +560,24 @@ def test_the_authors_own_comment_notifies_nobody_else_on_a_private_entry(client,
     login(client, people["author"])
     assert post_comment(client, entry, "Заметка себе").status_code == 201
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def test_an_entry_closed_while_a_comment_is_typed_keeps_the_text_on_the_page(client, people, mentors_entry):
+    """The author makes the entry private while the methodist writes under it: every answer is 404,
+    and none of them takes the place of the form holding the text."""
+    login(client, people["methodist"])
+    page = client.get(f"/journal/{mentors_entry}").text
+    after = re.search(r'id="comment-after" name="after" value="(\d+)"', page).group(1)
+    db.session.execute(update(JournalEntry).where(JournalEntry.id == mentors_entry).values(visibility=Visibility.PRIVATE))
+    db.session.commit()
+
+    sent = client.post(f"/comments/entry/{mentors_entry}", data={"body": "Длинный отзыв", "after": after}, headers=FRAGMENT)
+    assert sent.status_code == 404
+    assert sent.headers["HX-Retarget"] == "find .form-alert" and sent.headers["HX-Reswap"] == "innerHTML"
+    autosaved = client.post(f"/comments/entry/{mentors_entry}/draft", data={"body": "Длинный отзыв"}, headers=FRAGMENT)
+    polled = client.get(f"/comments/entry/{mentors_entry}?after={after}", headers=FRAGMENT)
+    for answer in (sent, autosaved, polled):
+        assert answer.status_code == 404
+        assert answer.text.strip() == '<p class="error">Такой страницы нет, или она вам недоступна.</p>'
+    assert "HX-Retarget" not in autosaved.headers and "HX-Retarget" not in polled.headers  # their own places
+    assert "<h1>Такой страницы нет" in client.get(f"/journal/{mentors_entry}").text  # a page is a page

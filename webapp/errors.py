@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import database
 from .database import storage_fault
 from .extensions import db, login_manager
-from .htmx import is_htmx_request, render
+from .htmx import is_fragment_request, is_htmx_request, render
 from .journal import drafts
 from .text import strip_controls
 from .urls import login_url
@@ -50,8 +50,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        return render("errors/error.html", "error", status=error.code or 500,
-                      message=_message_for(error.code or 500))
+        return _error_response(error.code or 500)
 
     @app.errorhandler(DBAPIError)
     def _database_error(error: DBAPIError):
@@ -68,7 +67,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, _route())
         try:
-            return render("errors/error.html", "error", status=500, message=_message_for(500))
+            return _error_response(500)
         except Exception:  # the error page itself failed: still no stack trace for the person
             app.logger.exception("the error page failed")
             return "Ошибка на сервере. Попробуйте ещё раз через минуту.", 500, {"Content-Type": "text/plain; charset=utf-8"}
@@ -88,6 +87,19 @@ def _typed_text() -> list[tuple[str, str]]:
         return []
     typed = ((name, strip_controls(request.form.get(name, "")) or "") for name in TYPED_FIELDS)
     return [(labels[name], text) for name, text in typed if text.strip()]
+
+
+def _error_response(code: int):
+    """The error page. To htmx, one line in place of what was asked for (a poller that finds its
+    entry gone stops there), and never over a form holding typed text: there the line goes into
+    the form's alert and the text stays to be copied; an autosave's goes into its status line."""
+    message = _message_for(code)
+    if not is_fragment_request():
+        return render("errors/error.html", status=code, message=message)
+    headers = None
+    if request.endpoint not in AUTOSAVE_ENDPOINTS and _typed_text():
+        headers = {"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"}
+    return render("errors/_message.html", status=code, headers=headers, message=message)
 
 
 def _storage_fault_response(fault: str):

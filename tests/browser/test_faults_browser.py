@@ -65,3 +65,28 @@ def test_without_javascript_the_error_page_holds_the_text(new_page, faults, brow
     expect(kept).to_have_count(2)
     expect(kept.nth(0)).to_have_value(TITLE)
     expect(kept.nth(1)).to_have_value(BODY)
+
+
+def test_an_entry_closed_while_a_comment_is_typed_keeps_the_text(page, live_server, browser_watch):
+    """The author makes the entry private while a colleague writes under it: sending says so in the
+    form's line, and the text stays in the box."""
+    from webapp.models import Visibility
+
+    from .. import factories
+
+    browser_watch.expect_status(404)
+    author, reader = live_server.user(login="anna"), live_server.user(login="olga")
+    entry = live_server.seed(factories.make_entry, author["id"], visibility=Visibility.COLLEAGUES, title=TITLE)
+    sign_in(page, reader)
+    page.goto(f"/journal/{entry}")
+    form = page.locator("#comment-form")
+    form.locator("textarea[name=body]").fill(BODY)
+
+    def close_entry():
+        db.session.get(JournalEntry, entry).visibility = Visibility.PRIVATE
+        db.session.commit()
+    live_server.seed(close_entry)
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".form-alert .error")).to_have_text("Такой страницы нет, или она вам недоступна.")
+    expect(form.locator("textarea[name=body]")).to_have_value(BODY)
+    expect(page.locator("h1")).to_have_count(1)
