@@ -117,6 +117,9 @@ def test_delete_an_entry_after_confirming(page, live_server, browser_watch, libr
 
     expect(page.locator("main p.notice[role=status]")).to_contain_text("Лишняя запись")
     expect(page.locator("article.entry")).to_have_count(0)
+    expect(page.locator("#comment-form")).to_have_count(0)  # the page's comments went with it
+    expect(page.locator("#comment-poller")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/journal/$"))  # loading it again shows the journal
     assert len(dialogs) == 1 and "Лишняя запись" in dialogs[0], dialogs
     assert _not_reloaded(page), "the page was reloaded"
 

@@ -270,7 +270,9 @@ def delete(entry_id: int):
     db.session.delete(entry)
     db.session.commit()
     if is_htmx_request():
-        return render("journal/deleted.html", "deleted", title=title, headers={"HX-Trigger": SAVED})
+        # The whole page gives way (its comments and their poller with it); loading it again is the journal.
+        return render("journal/deleted.html", "deleted", title=title,
+                      headers={"HX-Trigger": SAVED, "HX-Replace-Url": url_for("journal.index")})
     flash(_("The entry “%(title)s” is deleted.", title=title), "success")
     return redirect_for(url_for("journal.index"))
 
