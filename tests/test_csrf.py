@@ -102,6 +102,34 @@ def test_stale_token_on_an_htmx_action_reloads_the_page(csrf_app, signed_in):
     assert db.session.get(JournalEntry, signed_in["entry"]) is not None
 
 
+FRAGMENT = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+def test_a_stale_form_with_typed_text_keeps_it_and_gets_a_fresh_token(csrf_app, signed_in):
+    """A form the drafts do not rescue (here a plan's comment): with htmx the text stays where it is,
+    the message goes into the form's line and the page's tokens are renewed; without JavaScript the
+    page says what happened and holds the text to copy."""
+    client = login(csrf_app.test_client(), signed_in["author"])
+    typed = {"body": "Длинный комментарий к плану", "csrf_token": "stale"}
+    kept = client.post("/plans/1/comments", data=typed, headers=FRAGMENT)
+    assert kept.status_code == 400 and "HX-Refresh" not in kept.headers
+    assert kept.headers["HX-Retarget"] == "find .form-alert" and kept.headers["HX-Reswap"] == "innerHTML"
+    assert "Ваш текст остался здесь" in kept.text
+    fresh = csrf_token_from(kept.text)
+    assert fresh != "stale" and 'hx-swap-oob="outerHTML:input.form-token"' in kept.text
+    page = client.post("/plans/1/comments", data=typed)
+    assert page.status_code == 400 and "Длинный комментарий к плану</textarea>" in page.text
+
+
+def test_a_form_sent_after_the_session_ended_keeps_its_text(csrf_app, signed_in):
+    client = login(csrf_app.test_client(), signed_in["author"])
+    client.delete_cookie("session")  # ended; the token below is the new session's, so only the sign-in is missing
+    kept = client.post("/plans/1/comments", data={"body": "Длинный комментарий", "csrf_token": csrf_token_from(
+        client.get("/login").text)}, headers={**FRAGMENT, "HX-Current-URL": "http://localhost/plans/1"})
+    assert kept.status_code == 401 and kept.headers["HX-Retarget"] == "find .form-alert"
+    assert "Войдите снова в другой вкладке" in kept.text and 'href="/login?next=' in kept.text
+
+
 def test_forged_cross_site_save_does_not_overwrite_a_draft(csrf_app, signed_in):
     """Without the token, a save can only add a draft under a key the page never had."""
     author = db.session.get(User, signed_in["author"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -24,6 +24,10 @@ def init_app(app: Flask) -> None:
         rescued = drafts.rescue_if_text()
         if rescued is not None:
             return rescued
+        if is_fragment_request() and _typed_text():
+            return _kept_in_form(401, _("Your session has ended, so nothing was saved. Sign in again in another tab, "
+                                        "then press the button here once more: your text stays in this form."),
+                                 login_link=login_url(request.headers.get("HX-Current-URL")))
         if is_htmx_request():
             return "", 401, {"HX-Redirect": login_url(request.headers.get("HX-Current-URL"))}
         flash(_("Please sign in."), "info")
@@ -34,9 +38,12 @@ def init_app(app: Flask) -> None:
         rescued = drafts.rescue_if_text()
         if rescued is not None:
             return rescued
+        if is_fragment_request() and _typed_text():
+            return _kept_in_form(400, _("The page had been open for a long time, so nothing was saved. "
+                                        "Your text stays here: press the button once more."), fresh_token=generate_csrf())
         if is_htmx_request():
             return "", 400, {"HX-Refresh": "true"}
-        return render("errors/csrf.html", status=400)
+        return render("errors/csrf.html", status=400, typed=_typed_text())
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error):
@@ -87,6 +94,15 @@ def _typed_text() -> list[tuple[str, str]]:
         return []
     typed = ((name, strip_controls(request.form.get(name, "")) or "") for name in TYPED_FIELDS)
     return [(labels[name], text) for name, text in typed if text.strip()]
+
+
+def _kept_in_form(status: int, message: str, **context):
+    """A form that holds typed text, refused before its view ran (its token, its session): the
+    message goes into the form's alert line and the text stays. With `fresh_token`, every token
+    field of class form-token on the page takes the new one (the forms webapp.journal.drafts
+    rescues carry their own, with an id, and get theirs from the rescue)."""
+    return render("errors/_kept_in_form.html", status=status, message=message,
+                  headers={"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"}, **context)
 
 
 def _error_response(code: int):

@@ -90,3 +90,34 @@ def test_an_entry_closed_while_a_comment_is_typed_keeps_the_text(page, live_serv
     expect(form.locator(".form-alert .error")).to_have_text("Такой страницы нет, или она вам недоступна.")
     expect(form.locator("textarea[name=body]")).to_have_value(BODY)
     expect(page.locator("h1")).to_have_count(1)
+
+
+def test_a_form_left_open_past_its_token_keeps_the_text_and_saves_on_the_next_press(page, live_server, browser_watch):
+    """Editing a comment, the page's form token expires (here after a second): pressing Save keeps the
+    text and says so; the page's forms get a fresh token, and the next press saves."""
+    from webapp.mentoring.models import Comment
+    from webapp.models import Visibility
+
+    from .. import factories
+
+    browser_watch.expect_status(400)
+    author, reader = live_server.user(login="anna"), live_server.user(login="olga")
+    entry = live_server.seed(factories.make_entry, author["id"], visibility=Visibility.COLLEAGUES, title=TITLE)
+    comment = live_server.seed(factories.make_comment, entry, reader["id"], body="Было")
+    sign_in(page, reader)
+    page.goto(f"/journal/{entry}")
+    page.locator(f"#comment-{comment} a", has_text="Изменить").click()
+    form = page.locator(f"#comment-{comment} form")
+    form.locator("textarea[name=body]").fill(BODY)
+    live_server.app.config["WTF_CSRF_TIME_LIMIT"] = 1
+    try:
+        page.wait_for_timeout(1500)
+        form.locator("button[type=submit]").click()
+        expect(form.locator(".form-alert .error")).to_contain_text("Ваш текст остался здесь")
+        expect(form.locator("textarea[name=body]")).to_have_value(BODY)
+    finally:
+        live_server.app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    form.locator("button[type=submit]").click()
+    expect(page.locator(f"#comment-{comment} .user-content")).to_contain_text("Дети сами выбрали книги.")
+    with live_server.app.app_context():
+        assert db.session.get(Comment, comment).body.replace("\r\n", "\n") == BODY
