@@ -288,3 +288,14 @@ def test_a_poll_after_sign_out_never_navigates_away(client):
 
 def test_signed_out_visitors_see_no_groups_item(client):
     assert "nav-groups" not in client.get("/login").text
+
+
+def test_the_counts_kept_per_process_are_bounded_and_forget_the_oldest():
+    from webapp.groups.nav import _Counted
+
+    counted = _Counted(size=2)
+    counted.put(1, (1, 1, 5))
+    counted.put(2, (1, 1, 6))
+    assert counted.get(1) == (1, 1, 5)  # now the latest used
+    counted.put(3, (2, 2, 7))
+    assert (counted.get(1), counted.get(2), counted.get(3)) == ((1, 1, 5), None, (2, 2, 7))

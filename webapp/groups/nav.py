@@ -2,11 +2,13 @@
 read, refreshing itself by polling with the versions it was counted at (webapp.groups.versions)."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select
 
 from .. import database, polls
 from ..htmx import render
@@ -37,23 +39,62 @@ class NavState(NamedTuple):
     seen: str  # the versions it was counted at (webapp.groups.versions), carried by the poll
 
 
-def _state(user_id) -> Select:
-    """The versions and the count in one statement, so that both describe the same moment."""
-    return select(*versions.seen(user_id), _unread_threads(user_id).label("unread"))
+def _state(user_id, known_reading, known_posted) -> Select:
+    """The versions and the count in one statement, so that both describe the same moment. The
+    count is left out (NULL) when the versions are the known ones: it is the count known with them."""
+    reading, posted = versions.seen(user_id)
+    unchanged = and_(reading.element == known_reading, posted.element == known_posted)
+    return select(reading, posted, case((unchanged, None), else_=_unread_threads(user_id)).label("unread"))
 
 
 # Built once: every page's navigation shows it, and building a statement costs more than running it.
-_STATE = _state(bindparam("user_id", type_=Integer))
+_STATE = _state(*(bindparam(name, type_=Integer) for name in ("user_id", "known_reading", "known_posted")))
 # The poll reads the versions only: a few rows, however much the person has read.
 NAV_POLL = Poll(lambda viewer: select(*versions.seen(viewer.id)))
+
+
+class _Counted:
+    """The counts this process made lately, each with the versions it stands for (reading, posted,
+    count): the same person at the same versions has the same count (webapp.groups.versions), so a
+    page that finds the versions unchanged reads them alone, a few rows, instead of counting again
+    through every read mark. Per app (tests run several apps, each with its own database), at most
+    `size` people."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._states: OrderedDict[int, tuple[int, int, int]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int) -> tuple[int, int, int] | None:
+        with self._lock:
+            state = self._states.get(user_id)
+            if state is not None:
+                self._states.move_to_end(user_id)
+            return state
+
+    def put(self, user_id: int, state: tuple[int, int, int]) -> None:
+        with self._lock:
+            self._states[user_id] = state
+            self._states.move_to_end(user_id)
+            if len(self._states) > self._size:
+                self._states.popitem(last=False)
+
+
+def _counted() -> _Counted:
+    return current_app.extensions.setdefault("rost.nav_counts", _Counted())
 
 
 def nav_state(user_id: int) -> NavState:
     """For the groups `user_id` belongs to: how many threads have a last post newer than the last
     one they read, and the versions that count stands for. One statement; membership is the access
-    check (a member may read the group). A muted thread does not ask for attention here either."""
-    row = database.run(_STATE, {"user_id": user_id}).one()
-    return NavState(row.unread or 0, versions.seen_key(row))
+    check (a member may read the group). A muted thread does not ask for attention here either.
+    Counted again only when the versions moved since this process last counted for the person."""
+    counted = _counted()
+    known = counted.get(user_id) or (-1, -1, 0)  # versions are never negative: count
+    row = database.run(_STATE, {"user_id": user_id, "known_reading": known[0], "known_posted": known[1]}).one()
+    count = known[2] if row.unread is None else row.unread
+    counted.put(user_id, (row.reading, row.posted, count))
+    return NavState(count, versions.seen_key(row))
 
 
 def poll_seconds() -> int:
