@@ -581,3 +581,19 @@ def test_an_entry_closed_while_a_comment_is_typed_keeps_the_text_on_the_page(cli
         assert answer.text.strip() == '<p class="error">Такой страницы нет, или она вам недоступна.</p>'
     assert "HX-Retarget" not in autosaved.headers and "HX-Retarget" not in polled.headers  # their own places
     assert "<h1>Такой страницы нет" in client.get(f"/journal/{mentors_entry}").text  # a page is a page
+
+
+def test_a_comment_edited_in_two_tabs_loses_neither_text(client, people, mentors_entry):
+    login(client, people["methodist"])
+    comment = factories.make_comment(mentors_entry, people["methodist"], body="Первый вариант")
+    tabs = [client.get(f"/comments/{comment}/edit", headers=FRAGMENT).text for _ in range(2)]
+    bases = [re.search(r'name="base" value="([0-9a-f]+)"', tab).group(1) for tab in tabs]
+    assert client.post(f"/comments/{comment}", data={"body": "Из первой вкладки", "base": bases[0]},
+                       headers=FRAGMENT).status_code == 200
+    refused = client.post(f"/comments/{comment}", data={"body": "Из второй вкладки", "base": bases[1]}, headers=FRAGMENT)
+    assert refused.status_code == 409
+    assert "Из второй вкладки</textarea>" in refused.text and "Из первой вкладки</textarea>" in refused.text
+    assert db.session.get(Comment, comment).body == "Из первой вкладки"
+    again = re.search(r'name="base" value="([0-9a-f]+)"', refused.text).group(1)
+    assert client.post(f"/comments/{comment}", data={"body": "Итог", "base": again}, headers=FRAGMENT).status_code == 200
+    assert db.session.get(Comment, comment).body == "Итог"

@@ -457,3 +457,21 @@ def test_the_poll_interval_comes_from_config(tmp_path):
 
 # Query budgets ------------------------------------------------------------------------------------
 
+
+
+def test_two_leaders_editing_the_description_at_once_lose_neither_text(app, world):
+    first, second = (login(app.test_client(), person).get(f"/groups/{world['closed']}/edit").text
+                     for person in (world["author"], world["admin"]))
+    base = re.search(r'name="base" value="([0-9a-f]+)"', first).group(1)
+    assert base == re.search(r'name="base" value="([0-9a-f]+)"', second).group(1)
+    url = f"/groups/{world['closed']}/edit"
+    author, admin = login(app.test_client(), world["author"]), login(app.test_client(), world["admin"])
+    assert admin.post(url, data={"description": "План администратора", "base": base}).status_code == 303
+    refused = author.post(url, data={"description": "План руководителя", "base": base})
+    assert refused.status_code == 409
+    assert "План руководителя</textarea>" in refused.text  # mine, in the editor
+    assert "План администратора</textarea>" in refused.text  # theirs, to take from
+    assert db.session.get(Group, world["closed"]).description == "План администратора"
+    again = re.search(r'name="base" value="([0-9a-f]+)"', refused.text).group(1)
+    assert author.post(url, data={"description": "Оба плана", "base": again}).status_code == 303
+    assert db.session.get(Group, world["closed"]).description == "Оба плана"

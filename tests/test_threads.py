@@ -623,3 +623,16 @@ def test_a_signed_out_reply_stays_on_the_page(csrf_app):
     assert response.headers["HX-Retarget"] == "find .form-alert"  # only the form's message line changes
     autosaved = client.post(f"/threads/{thread}/draft", data={"body": "Не пропади", "csrf_token": token}, headers=FRAGMENT)
     assert autosaved.status_code == 200 and 'href="/login?next=' in autosaved.text
+
+
+def test_a_post_edited_in_two_tabs_loses_neither_text(client, people, closed_thread):
+    login(client, people["librarian"])
+    post = factories.make_post(closed_thread, people["librarian"], body="Было")
+    bases = [re.search(r'name="base" value="([0-9a-f]+)"', client.get(f"/threads/posts/{post}/edit", headers=FRAGMENT).text).group(1)
+             for _ in range(2)]
+    assert client.post(f"/threads/posts/{post}", data={"body": "Первая правка", "base": bases[0]},
+                       headers=FRAGMENT).status_code == 200
+    refused = client.post(f"/threads/posts/{post}", data={"body": "Вторая правка", "base": bases[1]}, headers=FRAGMENT)
+    assert refused.status_code == 409
+    assert "Вторая правка</textarea>" in refused.text and "Первая правка</textarea>" in refused.text
+    assert db.session.get(Post, post).body == "Первая правка"

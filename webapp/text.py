@@ -25,6 +25,14 @@ def fingerprint(text: str | None) -> str:
     return hashlib.blake2b((text or "").replace("\r\n", "\n").encode(), digest_size=8).hexdigest()
 
 
+def saved_since_opened(stored: str, sent: str, base: str | None) -> bool:
+    """Someone saved another text over `stored` since this editor opened on it: `base` is the
+    fingerprint the editor was opened with (none from a page older than the field), `sent` what it
+    sends now. Saving would silently throw the other text away, so it is shown instead, and the
+    editor gets the new base: saving again is a choice made with both in sight."""
+    return bool(base) and fingerprint(stored) != base and fingerprint(stored) != fingerprint(sent)
+
+
 def nothing_to_keep(text: str, kept, **params) -> bool:
     """An autosave with nothing typed where nothing of the person's is kept: nothing to store or
     clear, known from `kept`'s one statement before anyone is loaded (a webapp.polls.Poll whose

@@ -15,7 +15,7 @@ from ..htmx import is_htmx_request, redirect_for, render
 from ..mentoring.models import Comment
 from ..models import JournalEntry, utcnow
 from ..notifications import events
-from ..text import nothing_to_keep
+from ..text import fingerprint, nothing_to_keep, saved_since_opened
 from ..urls import MAX_ID, login_url
 from . import bp, drafts, panel
 from .forms import CommentForm, comment_form
@@ -129,16 +129,22 @@ def show(comment_id: int):
 def edit(comment_id: int):
     comment = access.comment_for_editing(current_user, comment_id)
     form = _edit_form(comment.id, formdata=None, data={"body": comment.body})
-    return render("comments/edit.html", "comment_edit", comment=comment, form=form)
+    return render("comments/edit.html", "comment_edit", comment=comment, form=form, base=fingerprint(comment.body),
+                  other=None)
 
 
 @bp.post("/<int:comment_id>")
 @login_required
 def update(comment_id: int):
     comment = access.comment_for_editing(current_user, comment_id)
+    db.session.refresh(comment, with_for_update=True)  # the same person saving from two tabs: one after the other
     form = _edit_form(comment.id)
+    base = request.form.get("base", "")
     if not form.validate():
-        return render("comments/edit.html", "comment_edit", status=422, comment=comment, form=form)
+        return render("comments/edit.html", "comment_edit", status=422, comment=comment, form=form, base=base, other=None)
+    if saved_since_opened(comment.body, form.body.data, base):
+        return render("comments/edit.html", "comment_edit", status=409, comment=comment, form=form,
+                      base=fingerprint(comment.body), other=comment.body)
     if form.body.data != comment.body:
         comment.body = form.body.data
         comment.edited_at = utcnow()

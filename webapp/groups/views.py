@@ -13,6 +13,7 @@ from .. import access, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
 from ..journal.drafts import number
+from ..text import fingerprint, saved_since_opened
 from . import bp, queries
 from .forms import KIND_LABELS, DescriptionForm, MemberForm
 from .models import Group, MemberRole
@@ -164,17 +165,23 @@ def remove_member(group_id: int):
 def edit(group_id: int):
     group = _group_to_manage(group_id)
     form = DescriptionForm(formdata=None, data={"description": group.description})
-    return render("groups/edit.html", "description_form", group=group, form=form, can_read=_can_read(group))
+    return render("groups/edit.html", "description_form", group=group, form=form, can_read=_can_read(group),
+                  base=fingerprint(group.description), other=None)
 
 
 @bp.post("/<int:group_id>/edit")
 @login_required
 def update(group_id: int):
     group = _group_to_manage(group_id)
+    db.session.refresh(group, with_for_update=True)  # two leaders saving at once: one after the other
     form = DescriptionForm()
+    base = request.form.get("base", "")
     if not form.validate():
         return render("groups/edit.html", "description_form", status=422, group=group, form=form,
-                      can_read=_can_read(group))
+                      can_read=_can_read(group), base=base, other=None)
+    if saved_since_opened(group.description, form.description.data or "", base):
+        return render("groups/edit.html", "description_form", status=409, group=group, form=form,
+                      can_read=_can_read(group), base=fingerprint(group.description), other=group.description)
     group.description = form.description.data or ""
     db.session.commit()
     flash(_("The description is saved."), "success")

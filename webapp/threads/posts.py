@@ -2,7 +2,7 @@
 their group. A deleted post stays in its place as «сообщение удалено», so the thread still reads."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect
+from flask import abort, flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,6 +12,7 @@ from ..groups.models import Post, Thread
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..models import utcnow
 from ..notifications import events
+from ..text import fingerprint, saved_since_opened
 from . import bp, panel, queries
 from .forms import PostForm, post_form
 
@@ -57,7 +58,8 @@ def _refused_as_locked(post: Post, thread: Thread, form: PostForm):
     """A closed thread takes no posts and no changes to them: the editor stays, with the text typed
     into it, to copy."""
     form.form_errors.append(_("The thread is closed: its messages can no longer be changed."))
-    return render("threads/edit_post.html", "post_edit", status=409, post=post, thread=thread, form=form)
+    return render("threads/edit_post.html", "post_edit", status=409, post=post, thread=thread, form=form,
+                  base=request.form.get("base", ""), other=None)
 
 
 @bp.get("/posts/<int:post_id>/edit")
@@ -70,18 +72,25 @@ def edit_post(post_id: int):
         flash(_("The thread is closed: its messages can no longer be changed."), "warning")
         return redirect(queries.post_url(thread.id, post.id), 303)
     form = _edit_form(post.id, formdata=None, data={"body": post.body})
-    return render("threads/edit_post.html", "post_edit", post=post, thread=thread, form=form)
+    return render("threads/edit_post.html", "post_edit", post=post, thread=thread, form=form,
+                  base=fingerprint(post.body), other=None)
 
 
 @bp.post("/posts/<int:post_id>")
 @login_required
 def update_post(post_id: int):
     post, thread = _post_to_edit(post_id)
+    db.session.refresh(post, with_for_update=True)  # the same person saving from two tabs: one after the other
     form = _edit_form(post.id)
+    base = request.form.get("base", "")
     if thread.locked:
         return _refused_as_locked(post, thread, form)
     if not form.validate():
-        return render("threads/edit_post.html", "post_edit", status=422, post=post, thread=thread, form=form)
+        return render("threads/edit_post.html", "post_edit", status=422, post=post, thread=thread, form=form,
+                      base=base, other=None)
+    if saved_since_opened(post.body, form.body.data, base):
+        return render("threads/edit_post.html", "post_edit", status=409, post=post, thread=thread, form=form,
+                      base=fingerprint(post.body), other=post.body)
     if form.body.data != post.body:
         old_body = post.body
         post.body = form.body.data
