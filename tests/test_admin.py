@@ -162,6 +162,8 @@ def test_admin_edits_a_person(admin, people):
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<form id="user-form"')
     assert "Изменения сохранены." in fragment.text
+    head = re.search(r'<header id="user-head" hx-swap-oob="true">.*?</header>', fragment.text, re.S)
+    assert head and "<h1>Ольга П.</h1>" in head.group(0)  # the page's heading shows the new name at once
 
 
 def test_renaming_to_a_taken_login_is_refused(admin, people):
