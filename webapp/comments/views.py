@@ -137,7 +137,7 @@ def edit(comment_id: int):
 @login_required
 def update(comment_id: int):
     comment = access.comment_for_editing(current_user, comment_id)
-    db.session.refresh(comment, with_for_update=True)  # the same person saving from two tabs: one after the other
+    db.session.refresh(comment, with_for_update={"of": Comment})  # the same person saving from two tabs: one after the other
     form = _edit_form(comment.id)
     base = request.form.get("base", "")
     if not form.validate():

@@ -173,7 +173,7 @@ def edit(group_id: int):
 @login_required
 def update(group_id: int):
     group = _group_to_manage(group_id)
-    db.session.refresh(group, with_for_update=True)  # two leaders saving at once: one after the other
+    db.session.refresh(group, with_for_update={"of": Group})  # two leaders saving at once: one after the other
     form = DescriptionForm()
     base = request.form.get("base", "")
     if not form.validate():

@@ -80,7 +80,7 @@ def edit_post(post_id: int):
 @login_required
 def update_post(post_id: int):
     post, thread = _post_to_edit(post_id)
-    db.session.refresh(post, with_for_update=True)  # the same person saving from two tabs: one after the other
+    db.session.refresh(post, with_for_update={"of": Post})  # the same person saving from two tabs: one after the other
     form = _edit_form(post.id)
     base = request.form.get("base", "")
     if thread.locked:
