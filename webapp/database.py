@@ -101,6 +101,14 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+def read_for_update(obj) -> None:
+    """Read `obj`'s row again and hold it until the transaction ends, so that two saves of it come
+    one after the other. Its own table's row only (FOR UPDATE OF): PostgreSQL refuses to lock the
+    nullable side of the outer joins that load its relationships. On SQLite a writer holds the
+    whole database already."""
+    db.session.refresh(obj, with_for_update={"of": type(obj)})
+
+
 def only_reads_from_now() -> None:
     """The database refused to write (read-only, disk full): what is left of this request (the
     error page) only reads, so it must not ask for the write lock again (BEGIN IMMEDIATE)."""

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import database
 from .database import storage_fault
 from .extensions import db, login_manager
-from .htmx import is_fragment_request, is_htmx_request, render
+from .htmx import INTO_FORM_ALERT, is_fragment_request, is_htmx_request, render
 from .journal import drafts
 from .text import strip_controls
 from .urls import login_url
@@ -101,8 +101,7 @@ def _kept_in_form(status: int, message: str, **context):
     message goes into the form's alert line and the text stays. With `fresh_token`, every token
     field of class form-token on the page takes the new one (the forms webapp.journal.drafts
     rescues carry their own, with an id, and get theirs from the rescue)."""
-    return render("errors/_kept_in_form.html", status=status, message=message,
-                  headers={"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"}, **context)
+    return render("errors/_kept_in_form.html", status=status, message=message, headers=INTO_FORM_ALERT, **context)
 
 
 def _error_response(code: int):
@@ -112,10 +111,8 @@ def _error_response(code: int):
     message = _message_for(code)
     if not is_fragment_request():
         return render("errors/error.html", status=code, message=message)
-    headers = None
-    if request.endpoint not in AUTOSAVE_ENDPOINTS and _typed_text():
-        headers = {"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"}
-    return render("errors/_message.html", status=code, headers=headers, message=message)
+    into_form = request.endpoint not in AUTOSAVE_ENDPOINTS and _typed_text()
+    return render("errors/_message.html", status=code, headers=INTO_FORM_ALERT if into_form else None, message=message)
 
 
 def _storage_fault_response(fault: str):
@@ -125,7 +122,7 @@ def _storage_fault_response(fault: str):
     headers = {"Retry-After": "300"}
     if is_htmx_request():
         if request.endpoint not in AUTOSAVE_ENDPOINTS:
-            headers.update({"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"})
+            headers.update(INTO_FORM_ALERT)
         return render("errors/_storage_fault.html", status=503, headers=headers, fault=fault)
     context = {"fault": fault, "typed": _typed_text()}
     try:

@@ -5,6 +5,9 @@ from flask import Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 VARY = ("HX-Request", "HX-Request-Type")
+# An answer for the alert line of the form that sent the request, which leaves the form and the
+# text typed into it as they are.
+INTO_FORM_ALERT = {"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"}
 
 
 def is_htmx_request() -> bool:

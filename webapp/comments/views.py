@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Row
 
-from .. import access, polls
+from .. import access, database, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
 from ..mentoring.models import Comment
@@ -129,19 +129,18 @@ def show(comment_id: int):
 def edit(comment_id: int):
     comment = access.comment_for_editing(current_user, comment_id)
     form = _edit_form(comment.id, formdata=None, data={"body": comment.body})
-    return render("comments/edit.html", "comment_edit", comment=comment, form=form, base=fingerprint(comment.body),
-                  other=None)
+    return render("comments/edit.html", "comment_edit", comment=comment, form=form, base=fingerprint(comment.body))
 
 
 @bp.post("/<int:comment_id>")
 @login_required
 def update(comment_id: int):
     comment = access.comment_for_editing(current_user, comment_id)
-    db.session.refresh(comment, with_for_update={"of": Comment})  # the same person saving from two tabs: one after the other
+    database.read_for_update(comment)
     form = _edit_form(comment.id)
     base = request.form.get("base", "")
     if not form.validate():
-        return render("comments/edit.html", "comment_edit", status=422, comment=comment, form=form, base=base, other=None)
+        return render("comments/edit.html", "comment_edit", status=422, comment=comment, form=form, base=base)
     if saved_since_opened(comment.body, form.body.data, base):
         return render("comments/edit.html", "comment_edit", status=409, comment=comment, form=form,
                       base=fingerprint(comment.body), other=comment.body)

@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, polls
+from .. import access, database, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
 from ..journal.drafts import number
@@ -166,19 +166,19 @@ def edit(group_id: int):
     group = _group_to_manage(group_id)
     form = DescriptionForm(formdata=None, data={"description": group.description})
     return render("groups/edit.html", "description_form", group=group, form=form, can_read=_can_read(group),
-                  base=fingerprint(group.description), other=None)
+                  base=fingerprint(group.description))
 
 
 @bp.post("/<int:group_id>/edit")
 @login_required
 def update(group_id: int):
     group = _group_to_manage(group_id)
-    db.session.refresh(group, with_for_update={"of": Group})  # two leaders saving at once: one after the other
+    database.read_for_update(group)  # two leaders saving at once: one after the other
     form = DescriptionForm()
     base = request.form.get("base", "")
     if not form.validate():
         return render("groups/edit.html", "description_form", status=422, group=group, form=form,
-                      can_read=_can_read(group), base=base, other=None)
+                      can_read=_can_read(group), base=base)
     if saved_since_opened(group.description, form.description.data or "", base):
         return render("groups/edit.html", "description_form", status=409, group=group, form=form,
                       can_read=_can_read(group), base=fingerprint(group.description), other=group.description)

@@ -13,7 +13,7 @@ from sqlalchemy import Integer, and_, bindparam, delete, select
 from .. import access
 from ..extensions import db
 from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
-from ..htmx import is_htmx_request, render
+from ..htmx import INTO_FORM_ALERT, is_htmx_request, render
 from ..journal.drafts import number
 from ..models import User, utcnow
 from ..polls import Poll
@@ -39,6 +39,11 @@ REPLY_KEPT = Poll(lambda viewer: (
     .where(Thread.id == bindparam("thread_id", type_=Integer), Thread.locked.is_(False),
            access.member_thread_clause(viewer))
 ))
+
+
+def typed_reply() -> tuple[str, str]:
+    """The reply form's text, and the fingerprint of the one it last saved (webapp.text.keep_typed)."""
+    return clean(request.form.get("body")), request.form.get("draft_seen", "")
 
 
 def save_reply(user: User, thread_id: int, text: str, seen: str = "") -> str | None:
@@ -138,8 +143,8 @@ def _rescue_reply() -> Response | None:
     thread = _member_thread(thread_id)
     if thread is None:
         return None
-    text = clean(request.form.get("body"))
-    state = save_reply(current_user, thread.id, text, request.form.get("draft_seen", ""))
+    text, seen = typed_reply()
+    state = save_reply(current_user, thread.id, text, seen)
     db.session.commit()
     if request.endpoint == "threads.autosave":
         return render("threads/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
@@ -182,8 +187,8 @@ def _signed_out(back_to: str) -> Response:
     login_link = login_url(back_to)
     if request.endpoint in ("threads.autosave", "threads.autosave_new"):
         return render("threads/_save_status.html", state="signed_out", login_link=login_link)
-    message = _("Your session has ended, so nothing was sent. Sign in again in another tab, then press the "
-                "button here once more: your text stays in this form.")
-    # Only the status line of the form changes: the text stays where it is, as typed.
-    return render("errors/_message.html", status=401, message=message,
-                  headers={"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"})
+    # Only the form's alert line changes, as for any form (webapp.errors): the text stays, as typed.
+    message = _("Your session has ended, so nothing was saved. Sign in again in another tab, "
+                "then press the button here once more: your text stays in this form.")
+    return render("errors/_kept_in_form.html", status=401, message=message, login_link=login_link,
+                  headers=INTO_FORM_ALERT)

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, database
 from ..extensions import db
 from ..groups.models import Post, Thread
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
@@ -54,12 +54,12 @@ def show_post(post_id: int):
     return redirect(queries.post_url(thread.id, post.id), 303)
 
 
-def _refused_as_locked(post: Post, thread: Thread, form: PostForm):
+def _refused_as_locked(post: Post, thread: Thread, form: PostForm, base: str):
     """A closed thread takes no posts and no changes to them: the editor stays, with the text typed
     into it, to copy."""
     form.form_errors.append(_("The thread is closed: its messages can no longer be changed."))
     return render("threads/edit_post.html", "post_edit", status=409, post=post, thread=thread, form=form,
-                  base=request.form.get("base", ""), other=None)
+                  base=base)
 
 
 @bp.get("/posts/<int:post_id>/edit")
@@ -73,21 +73,21 @@ def edit_post(post_id: int):
         return redirect(queries.post_url(thread.id, post.id), 303)
     form = _edit_form(post.id, formdata=None, data={"body": post.body})
     return render("threads/edit_post.html", "post_edit", post=post, thread=thread, form=form,
-                  base=fingerprint(post.body), other=None)
+                  base=fingerprint(post.body))
 
 
 @bp.post("/posts/<int:post_id>")
 @login_required
 def update_post(post_id: int):
     post, thread = _post_to_edit(post_id)
-    db.session.refresh(post, with_for_update={"of": Post})  # the same person saving from two tabs: one after the other
+    database.read_for_update(post)
     form = _edit_form(post.id)
     base = request.form.get("base", "")
     if thread.locked:
-        return _refused_as_locked(post, thread, form)
+        return _refused_as_locked(post, thread, form, base)
     if not form.validate():
         return render("threads/edit_post.html", "post_edit", status=422, post=post, thread=thread, form=form,
-                      base=base, other=None)
+                      base=base)
     if saved_since_opened(post.body, form.body.data, base):
         return render("threads/edit_post.html", "post_edit", status=409, post=post, thread=thread, form=form,
                       base=fingerprint(post.body), other=post.body)

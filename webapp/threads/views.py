@@ -208,13 +208,13 @@ def reply(thread_id: int):
 def autosave(thread_id: int):
     """The reply form's autosave. In a closed thread the text is kept, and the form gives way to
     the notice that shows it."""
-    text = drafts.clean(request.form.get("body"))
+    text, seen = drafts.typed_reply()
     if nothing_to_keep(text, drafts.REPLY_KEPT, thread_id=thread_id):
         return polls.nothing_new()
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     thread = _thread_to_reply_in(thread_id)
-    state = drafts.save_reply(current_user, thread.id, text, request.form.get("draft_seen", ""))
+    state = drafts.save_reply(current_user, thread.id, text, seen)
     db.session.commit()
     if thread.locked:
         return render("threads/_reply_area.html", reply_area=panel.locked_area(thread, text),
