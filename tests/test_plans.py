@@ -333,6 +333,28 @@ def test_editing_the_plan_header(client, people, plan):
     assert client.post(f"/plans/{plan}/edit", data={"topic": "Ещё"}).status_code == 303
 
 
+def test_the_plan_saved_in_another_tab_meanwhile_is_shown_not_overwritten(client, people, plan):
+    login(client, people["author"])
+    tabs = [client.get(f"/plans/{plan}/edit", headers=FRAGMENT).text for _ in range(2)]
+    base = re.search(r'name="base" value="([0-9a-f]+)"', tabs[0]).group(1)
+    assert base == re.search(r'name="base" value="([0-9a-f]+)"', tabs[1]).group(1)
+    url = f"/plans/{plan}/edit"
+    saved = client.post(url, data={"topic": "Тема первой вкладки", "aim": "Цель первой", "base": base}, headers=FRAGMENT)
+    assert saved.status_code == 200
+    refused = client.post(url, data={"topic": "Тема второй вкладки", "tasks": "Задачи второй", "base": base},
+                          headers=FRAGMENT)
+    assert refused.status_code == 409 and 'id="plan-header"' in refused.text
+    assert 'value="Тема второй вкладки"' in refused.text and "Задачи второй</textarea>" in refused.text  # mine
+    assert "Тема первой вкладки" in refused.text and "Цель первой" in refused.text  # the other tab's, to take from
+    assert db.session.get(Plan, plan).topic == "Тема первой вкладки"
+    # The same text sent again is no conflict, and saving with the new base is a choice made with both in sight.
+    assert client.post(url, data={"topic": "Тема первой вкладки", "aim": "Цель первой", "base": base},
+                       headers=FRAGMENT).status_code == 200
+    again = re.search(r'name="base" value="([0-9a-f]+)"', refused.text).group(1)
+    assert client.post(url, data={"topic": "Обе темы", "base": again}, headers=FRAGMENT).status_code == 200
+    assert db.session.get(Plan, plan).topic == "Обе темы"
+
+
 def test_plan_text_is_sanitised(client, people, plan):
     login(client, people["author"])
     client.post(f"/plans/{plan}/edit", data={"topic": "Тема", "tasks": "<script>alert(1)</script>[x](javascript:alert(1))"})

@@ -10,12 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import access
+from .. import access, database
 from ..extensions import db
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..mentoring.models import Plan, PlanComment, PlanStep
 from ..models import User, utcnow
 from ..notifications import events, inbox
+from ..text import fingerprint, saved_since_opened
 from . import bp, queries
 from .forms import STEP_STATUS_LABELS, CommentForm, NewPlanForm, PlanForm, StepForm, StepStatusForm
 from .progress import Progress, current_year, is_overdue, local_today, progress_for, year_label
@@ -181,21 +182,39 @@ def show(plan_id: int):
     return render("plans/show.html", "plan_header", **_show_context(plan_id))
 
 
+def _plan_text(topic: str, aim: str, tasks: str) -> str:
+    """The plan's three texts as one, for the editor's conflict check (webapp.text)."""
+    return "\x1e".join((topic, aim, tasks))
+
+
+def _saved_plan(plan: Plan, form: PlanForm) -> str:
+    """The plan as saved, the way the editor shows it to someone whose save it refused."""
+    return "\n\n".join(f"{field.label.text}:\n{text}" for field, text in (
+        (form.topic, plan.topic), (form.aim, plan.aim), (form.tasks, plan.tasks)) if text)
+
+
 @bp.get("/<int:plan_id>/edit")
 @login_required
 def edit(plan_id: int):
     plan = access.plan_for_editing(current_user, plan_id)
     form = PlanForm(formdata=None, obj=plan)
-    return render("plans/show.html", "plan_header", **_show_context(plan.id, plan_form=form))
+    return render("plans/show.html", "plan_header", **_show_context(
+        plan.id, plan_form=form, base=fingerprint(_plan_text(plan.topic, plan.aim, plan.tasks))))
 
 
 @bp.post("/<int:plan_id>/edit")
 @login_required
 def update(plan_id: int):
     plan = access.plan_for_editing(current_user, plan_id)
+    database.read_for_update(plan)  # the plan open in two tabs, saved in both at once: one after the other
     form = PlanForm()
+    base = request.form.get("base", "")
     if not form.validate():
-        return render("plans/show.html", "plan_header", status=422, **_show_context(plan.id, plan_form=form))
+        return render("plans/show.html", "plan_header", status=422, **_show_context(plan.id, plan_form=form, base=base))
+    stored = _plan_text(plan.topic, plan.aim, plan.tasks)
+    if saved_since_opened(stored, _plan_text(form.topic.data, form.aim.data or "", form.tasks.data or ""), base):
+        return render("plans/show.html", "plan_header", status=409, **_show_context(
+            plan.id, plan_form=form, base=fingerprint(stored), other=_saved_plan(plan, form)))
     plan.topic, plan.aim, plan.tasks = form.topic.data, form.aim.data or "", form.tasks.data or ""
     plan.updated_at = utcnow()
     db.session.commit()
