@@ -245,6 +245,21 @@ class TestEditConflict:
         assert db.session.get(JournalEntry, entry).version == 3
 
 
+    @pytest.mark.parametrize("version", ["", "abc", "-1", "1.5"])
+    def test_an_editor_that_names_no_version_is_shown_the_saved_entry_not_refused_mutely(
+            self, csrf_app, author, version):
+        entry = factories.make_entry(author, title="Заголовок", body="сохранённый текст")
+        client = login(csrf_app.test_client(), author)
+        form = form_of(client.get(f"/journal/{entry}/edit").text)
+        answer = client.post(f"/journal/{entry}", data={**form, "version": version, "title": "Заголовок",
+                                                         "body": "мой новый текст", "visibility": "mentors"},
+                             headers=FRAGMENT)
+        assert answer.status_code == 409
+        assert "сохранённый текст" in answer.text and editor_text(answer.text) == "мой новый текст"
+        assert db.session.get(JournalEntry, entry).body == "сохранённый текст"
+        assert 'name="version" value="1"' in answer.text  # saving again now is a choice made with both in sight
+
+
 class TestTextSentToAnEntryNotOneself:
     """A stale form posted to an entry one may not edit (someone's private entry, or an id that
     never was) keeps the text as a new entry's draft: the drafts never name that entry, and the

@@ -471,6 +471,8 @@ def test_the_digest_needs_a_valid_address_and_keeps_what_was_typed(client, peopl
         assert response.status_code == 422, data
         if data.get("email"):
             assert f'value="{data["email"]}"' in response.text
+        if data.get("kinds"):
+            assert "Отмечайте только перечисленные здесь виды уведомлений." in response.text
     assert db.session.get(NotificationSettings, people["author"]) is None
     fragment = client.post("/notifications/settings", data={"weekly_digest": "y", "email": "x"}, headers=FRAGMENT)
     assert fragment.status_code == 422 and fragment.text.lstrip().startswith('<form id="settings-form"')

@@ -3,9 +3,9 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..config import ENTRY_BODY_LIMIT
 from ..forms import Form
@@ -37,6 +37,15 @@ def step_number(value) -> int | None:
     return whole_number(value)
 
 
+def version_number(value) -> int | None:
+    """The version the editor opened on. Anything but a number is no version: the save is shown
+    as a conflict with the saved entry beside the text (webapp.journal.views._conflict), never
+    refused without a word."""
+    from .drafts import number
+
+    return value if isinstance(value, int) else number(value)
+
+
 def visibility_choices():
     from ..templating import VISIBILITY_LABELS
 
@@ -59,7 +68,7 @@ class EntryForm(Form):
     step_id = SelectField(_l("Step of my self-education plan"), choices=step_choices, coerce=step_number,
                           invalid_choice_message=_l("Choose a step of one of your own plans."),
                           invalid_value_message=_l("Choose a step of one of your own plans."))
-    version = IntegerField(validators=[Optional()])
+    version = HiddenField(filters=[version_number])
     draft_key = HiddenField()
 
     def validate_tags(self, field):

@@ -37,7 +37,8 @@ def _strip(value):
 
 
 class SettingsForm(Form):
-    kinds = CheckboxesField(_l("Notify me about"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
+    kinds = CheckboxesField(_l("Notify me about"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+                            invalid_choice_message=_l("Tick only the kinds of notification listed here."))
     weekly_digest = BooleanField(_l("Send me a weekly e-mail digest of unread notifications"))
     email = StringField(_l("E-mail address for the digest"), filters=[_strip])
 
