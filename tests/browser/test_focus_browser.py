@@ -34,6 +34,11 @@ def _focused(page: Page) -> dict:
 
 
 @pytest.fixture
+def live_server_config() -> dict:
+    return {"GROUP_POLL_SECONDS": 1, "NOTIFICATION_POLL_SECONDS": 1}
+
+
+@pytest.fixture
 def librarian(live_server: LiveServer) -> dict:
     return live_server.user(login="anna", display_name="Анна Смирнова")
 
@@ -113,9 +118,8 @@ def test_sending_a_reply(page, live_server, librarian):
     page.locator("#reply-form textarea").fill("Мой ответ")
     _press(page.locator("#reply-form button[type=submit]"))
     expect(page.locator(".post", has_text="Мой ответ")).to_have_count(1)
-    focused = _focused(page)
-    assert focused["tag"] == "H2" and "reply-form" in page.evaluate(
-        "() => document.activeElement.closest('form').id")  # the empty form's heading: the next Tab is its text box
+    focused = _focused(page)  # the same button, in the emptied form
+    assert focused["tag"] == "BUTTON" and page.evaluate("() => document.activeElement.closest('form').id") == "reply-form"
 
 
 def test_adding_a_school(page, live_server):
@@ -129,8 +133,8 @@ def test_adding_a_school(page, live_server):
     page.locator("#new-school input[name=name]").fill("Лицей №1")
     _press(page.locator("#new-school button[type=submit]"))
     expect(page.locator("#schools-panel table input[value='Лицей №1']")).to_have_count(1)
-    focused = _focused(page)
-    assert focused["tag"] == "H2" and page.evaluate("() => document.activeElement.closest('form').id") == "new-school"
+    focused = _focused(page)  # the same button, in the emptied form: the next school
+    assert focused["tag"] == "BUTTON" and page.evaluate("() => document.activeElement.closest('form').id") == "new-school"
 
 
 def test_a_poll_never_takes_focus_from_where_it_is(page, live_server, librarian):
@@ -146,3 +150,23 @@ def test_a_poll_never_takes_focus_from_where_it_is(page, live_server, librarian)
     page.wait_for_timeout(500)
     expect(page.locator("#entry-list")).to_be_visible()
     assert page.evaluate("() => document.activeElement.name") == "title"
+
+
+def test_a_poll_that_replaces_the_focused_link_keeps_focus_on_the_same_link(page, live_server, librarian):
+    colleague = live_server.user(login="olga")
+    group = live_server.seed(factories.make_group, "Клуб", members=(librarian["id"], colleague["id"]))
+    threads = [live_server.seed(factories.make_thread, group, colleague["id"], title=f"Тема {n}") for n in range(3)]
+    sign_in(page, librarian)
+    page.goto(f"/groups/{group}")
+    link = page.locator("#thread-list a", has_text="Тема 1")
+    link.focus()
+    live_server.seed(factories.make_post, threads[2], colleague["id"], body="Новое")  # the list's poll brings it
+    expect(page.locator("#thread-list tr.thread-row").first).to_contain_text("Тема 2")
+    assert _focused(page)["text"] == "Тема 1"
+
+    notifications = page.locator("#notification-badge a")
+    notifications.focus()
+    live_server.seed(factories.make_notification, librarian["id"], NotificationKind.THREAD_REPLY, actor_id=colleague["id"])
+    expect(page.locator("#notification-badge .badge-unread")).to_have_text("1")
+    focused = _focused(page)
+    assert focused["tag"] == "A" and page.evaluate("() => document.activeElement.closest('li').id") == "notification-badge"
