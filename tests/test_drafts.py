@@ -168,6 +168,16 @@ def test_a_body_over_the_entry_limit_is_kept_with_a_clear_message(csrf_app, auth
     assert db.session.scalar(select(EntryDraft.body).where(EntryDraft.key == form["draft_key"])) == body
 
 
+@pytest.mark.parametrize(("path", "status"), [("/nowhere", 404), ("/journal/feed", 405)])
+def test_a_request_over_the_size_limit_to_no_route_gets_its_own_answer_not_a_500(csrf_app, author, path, status):
+    client = login(csrf_app.test_client(), author)
+    body = "Ы" * (csrf_app.config["MAX_CONTENT_LENGTH"] // 2)
+    for headers in (FRAGMENT, {}):
+        response = client.post(path, data={"body": body}, headers=headers)
+        assert response.status_code == status, headers
+        assert "Ы" not in response.text
+
+
 def test_a_request_over_the_size_limit_leaves_the_form_alone(csrf_app, author):
     client = login(csrf_app.test_client(), author)
     form = form_of(client.get("/journal/new").text)

@@ -92,7 +92,11 @@ def _typed_text() -> list[tuple[str, str]]:
               "body": _("Text"), "feedback-body": _("Text")}
     if request.method != "POST":
         return []
-    typed = ((name, strip_controls(request.form.get(name, "")) or "") for name in TYPED_FIELDS)
+    try:
+        form = request.form
+    except RequestEntityTooLarge:  # too large to read: nothing of it is shown, the answer says why
+        return []
+    typed = ((name, strip_controls(form.get(name, "")) or "") for name in TYPED_FIELDS)
     return [(labels[name], text) for name, text in typed if text.strip()]
 
 
