@@ -1,67 +1,111 @@
-/* Keyboard focus after an htmx swap.
-
-   htmx keeps focus on a control when an element with the same id comes back in the new content,
-   and moves it to an [autofocus] element the new content brings. When the focused control is
-   simply gone (a pager link, a form's button, a row that was edited), focus would fall back to
-   the page and the next Tab would start again at its top. It moves into what took the control's
-   place instead (the element with the id of one it was in, or what came in where it was): to the
-   same control if it came back (a link to the same address, a button with the same words), else
-   to that content's first heading, or to the content itself. Content swapped in elsewhere at the
-   same time (out of band) never takes focus, and nothing moves focus that is still somewhere. */
-(function () {
+/* Keyboard focus after an htmx swap. htmx keeps focus only where an element with the same id
+   comes back. When the focused control is gone, focus moves into what took its place: a refused
+   form's first invalid field; else the same control (kind, address, name, words, form, ids
+   around it); else the first heading; else the content. A deleted row hands it to a neighbour.
+   Out-of-band content never takes focus. data-caret="end": the caret goes after the text. When
+   one's own action pushed the focused control out of the window, the window follows it. */
+(() => {
   "use strict";
+  const CONTROLS = "a[href], button, input, select, textarea";
+  const HEADINGS = "h1, h2, h3";
+  let lost = null;     // the control that had focus when a swap began
+  let lostKey = "";    // what it is, to know it again in the new content
+  let around = [];     // the elements it was in, nearest first, with their neighbours then
+  let since = 0;
+  let acting = false;  // the swap answers the control that has focus, or its form
+  let following = 0;
 
-  var CONTROLS = "a[href], button, input, select, textarea";
-  var lost = null;   // the control that had focus when a swap began
-  var lostKey = "";  // what it is, to know it again in the new content
-  var around = [];   // the elements it was in, nearest first
-  var since = 0;
+  const visible = (el) => (el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0);
+  const focusLost = () => !document.activeElement || document.activeElement === document.body;
+  const headingOf = (el) => (el.matches(HEADINGS) ? el : el.querySelector(HEADINGS));
 
-  function key(element) {
-    return [element.tagName, element.getAttribute("href"), element.getAttribute("name"),
-            element.tagName === "BUTTON" ? element.textContent.trim() : ""].join("|");
+  function key(el) {
+    const form = el.closest("form");
+    const ids = [];
+    for (let node = el.parentElement; node; node = node.parentElement) if (node.id) ids.push(node.id);
+    return [el.tagName, el.getAttribute("href"), el.getAttribute("name"),
+            el.tagName === "BUTTON" ? el.textContent.trim() : "",
+            form ? form.getAttribute("action") : "", ids.join(" ")].join("|");
   }
 
-  document.addEventListener("htmx:before:swap", function () {
-    var active = document.activeElement;
-    if (!active || active === document.body) return;
-    lost = active;
-    lostKey = key(active);
+  function focused(el) {
+    if (!el || !visible(el)) return false;
+    if (!el.matches(CONTROLS + ", [tabindex]")) el.setAttribute("tabindex", "-1");
+    el.focus();
+    return document.activeElement === el;
+  }
+
+  document.addEventListener("htmx:before:swap", (event) => {
+    if (focusLost()) return;
+    lost = document.activeElement;
+    acting = event.target instanceof Element && event.target.contains(lost);
+    lostKey = key(lost);
     since = Date.now();
     around = [];
-    for (var node = active.parentElement; node; node = node.parentElement) around.push(node);
+    for (let node = lost; node.parentElement; node = node.parentElement) {
+      around.push({parent: node.parentElement, next: node.nextElementSibling, previous: node.previousElementSibling});
+    }
+    window.setTimeout(afterDeletion, 300);
   });
 
   function tookThePlace(content) {
-    for (var i = 0; i < around.length; i++) {
-      if (around[i].isConnected) return content.parentElement === around[i];
-      if (content.id && around[i].id === content.id) return true;
+    for (const step of around) {
+      if (step.parent.isConnected) return content.parentElement === step.parent;
+      if (content.id && step.parent.id === content.id) return true;
     }
     return false;
   }
 
   function focusInto(content) {
-    var controls = [content].concat(Array.prototype.slice.call(content.querySelectorAll("*")));
-    for (var i = 0; i < controls.length; i++) {
-      if (controls[i].matches(CONTROLS) && key(controls[i]) === lostKey && controls[i].getClientRects().length) {
-        controls[i].focus();
-        return;
-      }
-    }
-    var target = content.matches("h1, h2, h3") ? content : content.querySelector("h1, h2, h3") || content;
-    if (!target.matches(CONTROLS + ", [tabindex]")) target.setAttribute("tabindex", "-1");
-    target.focus();
+    const same = [content, ...content.querySelectorAll(CONTROLS)]
+      .filter((el) => el.matches(CONTROLS) && key(el) === lostKey);
+    if (same.some(focused) || focused(headingOf(content))) return;
+    focused(content);
   }
 
-  htmx.onLoad(function (content) {
-    if (!lost || !(content instanceof Element)) return;
-    var active = document.activeElement;
-    if (lost.isConnected || (active && active !== document.body) || Date.now() - since > 2000) {
-      lost = null;  // focus stayed, or is somewhere already, or this swap came later
+  htmx.onLoad((content) => {
+    if (!(content instanceof Element) || Date.now() - since > 2000) {
+      lost = null;  // this swap came later
+      acting = false;
       return;
     }
-    if (!tookThePlace(content) || !content.getClientRects().length) return;
-    focusInto(content);
-    if (document.activeElement !== document.body) lost = null;
+    if (acting) {
+      window.clearTimeout(following);
+      following = window.setTimeout(keepInView, 20);  // once this answer's swaps have all settled
+    }
+    if (!lost || lost.isConnected || !tookThePlace(content) || !visible(content)) return;
+    const invalid = content.querySelector('[aria-invalid="true"]');
+    if (invalid && (focusLost() || content.contains(document.activeElement)) && focused(invalid)) {
+      lost = null;
+      return;
+    }
+    if (focusLost()) focusInto(content);
+    lost = null;  // htmx kept focus (an id came back), or it is in the new content now
+  });
+
+  function keepInView() {
+    acting = false;
+    if (focusLost()) return;
+    const box = document.activeElement.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) document.activeElement.scrollIntoView({block: "nearest"});
+  }
+
+  // A swap that only removed (hx-swap="delete") brings no content: a neighbour takes focus.
+  function afterDeletion() {
+    if (!lost || lost.isConnected || !focusLost() || Date.now() - since > 2000) return;
+    lost = null;
+    const step = around.find((s) => s.parent.isConnected);
+    if (!step) return;
+    const neighbour = [step.next, step.previous].find((n) => n && n.isConnected && visible(n));
+    if (!neighbour) focused(step.parent);
+    else if (!focused(headingOf(neighbour))) focused(neighbour);
+  }
+
+  document.addEventListener("focusin", (event) => {
+    const box = event.target;
+    if (box.getAttribute && box.getAttribute("data-caret") === "end") {
+      box.removeAttribute("data-caret");
+      box.setSelectionRange(box.value.length, box.value.length);
+    }
   });
 })();

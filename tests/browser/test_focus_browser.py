@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from webapp.mentoring.models import NotificationKind
+from webapp.models import Visibility
 
 from .. import factories
 from .conftest import LiveServer, sign_in
@@ -27,6 +28,14 @@ def _press(locator: Locator) -> None:
     locator.press("Enter")
 
 
+def _sign_in_as(page: Page, person: dict) -> None:
+    page.goto("/login")
+    page.locator("input[name=login]").fill(person["login"])
+    page.locator("input[name=password]").fill(person["password"])
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("main h1")).to_be_visible()
+
+
 def _focused(page: Page) -> dict:
     """What has focus, once it is somewhere (focus.js moves it after htmx has settled the swap)."""
     page.wait_for_function("() => document.activeElement && document.activeElement !== document.body")
@@ -35,7 +44,7 @@ def _focused(page: Page) -> dict:
 
 @pytest.fixture
 def live_server_config() -> dict:
-    return {"GROUP_POLL_SECONDS": 1, "NOTIFICATION_POLL_SECONDS": 1}
+    return {"GROUP_POLL_SECONDS": 1, "NOTIFICATION_POLL_SECONDS": 1, "THREAD_POLL_SECONDS": 1}
 
 
 @pytest.fixture
@@ -170,3 +179,141 @@ def test_a_poll_that_replaces_the_focused_link_keeps_focus_on_the_same_link(page
     expect(page.locator("#notification-badge .badge-unread")).to_have_text("1")
     focused = _focused(page)
     assert focused["tag"] == "A" and page.evaluate("() => document.activeElement.closest('li').id") == "notification-badge"
+
+
+@pytest.fixture
+def plan(live_server, librarian) -> dict:
+    from webapp.plans.progress import current_year
+
+    plan = live_server.seed(lambda: factories.make_plan(librarian["id"], year=current_year(), topic="Тема"))
+    steps = [live_server.seed(factories.make_step, plan, title=f"Шаг {n}") for n in range(3)]
+    return {"id": plan, "steps": steps}
+
+
+def test_a_plan_step_saved_or_deleted(page, librarian, plan):
+    sign_in(page, librarian)
+    page.goto(f"/plans/{plan['id']}")
+    first, second, third = (f"#step-{s}" for s in plan["steps"])
+    _press(page.locator(f"{first} summary"))
+    page.locator(f"{first} input[name$=title]").fill("Шаг первый")
+    _press(page.locator(f"{first} button", has_text=re.compile("Сохранить шаг|Save the step")))
+    expect(page.locator(f"{first} .step-title")).to_have_text("Шаг первый")
+    assert _focused(page)["id"] == first[1:]  # the row: its edit form is folded away again
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    _press(page.locator(f"{second} summary"))
+    _press(page.locator(f"{second} button.danger"))
+    expect(page.locator(second)).to_have_count(0)
+    assert _focused(page)["id"] == third[1:]  # the row after the deleted one
+
+
+def test_arrowing_through_a_step_s_status_saves_nothing_until_asked(page, live_server, librarian, plan):
+    from webapp.mentoring.models import PlanStep
+
+    sign_in(page, librarian)
+    page.goto(f"/plans/{plan['id']}")
+    step = plan["steps"][0]
+    page.locator(f"#status-{step}").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert live_server.seed(lambda: factories.db.session.get(PlanStep, step).status) == "planned"
+    _press(page.locator(f"#step-{step} form.step-status button"))
+    expect(page.locator(f"#step-{step}")).not_to_have_class(re.compile(r"\bstep-planned\b"))
+
+
+def test_a_refused_form_puts_focus_on_its_first_invalid_field(page, live_server, librarian, browser_watch):
+    browser_watch.expect_status(422)
+    entry = live_server.seed(factories.make_entry, librarian["id"], title="Запись")
+    sign_in(page, librarian)
+    page.goto(f"/journal/{entry}")
+    _press(page.locator("article.entry .entry-actions a[href$='/edit']"))
+    page.locator("#entry-form input[name=title]").fill(" ")
+    page.locator("#entry-form input[name=title]").evaluate("(el) => el.removeAttribute('required')")
+    _press(page.locator("#entry-form button[type=submit]"))
+    expect(page.locator("#entry-form .field.has-error")).to_have_count(1)
+    focused = _focused(page)
+    assert focused["tag"] == "INPUT" and page.evaluate("() => document.activeElement.name") == "title"
+    described = page.evaluate("() => document.activeElement.getAttribute('aria-describedby')")
+    assert page.locator(f"#{described.split()[0]}").inner_text().strip()  # read out with the field: its error
+
+
+def test_removing_a_member_never_lands_on_the_next_member_s_button(page, live_server, librarian):
+    members = [live_server.user(login=login, display_name=name) for login, name in (("alla", "Алла"), ("boris", "Борис"))]
+    group = live_server.seed(factories.make_group, "Клуб", leaders=(librarian["id"],),
+                             members=tuple(m["id"] for m in members))
+    sign_in(page, librarian)
+    page.goto(f"/groups/{group}/members")
+    page.on("dialog", lambda dialog: dialog.accept())
+    _press(page.locator(f"#member-{members[0]['id']} button"))
+    expect(page.locator(f"#member-{members[0]['id']}")).to_have_count(0)
+    focused = _focused(page)
+    assert focused["tag"] != "BUTTON", focused  # Enter again must not remove Борис
+
+
+def test_a_quote_puts_the_caret_after_it_in_the_reply_box(page, live_server, librarian):
+    group = live_server.seed(factories.make_group, "Клуб", members=(librarian["id"],))
+    thread = live_server.seed(factories.make_thread, group, librarian["id"], title="Тема", body="Цитируемый текст")
+    sign_in(page, librarian)
+    page.goto(f"/threads/{thread}")
+    _press(page.locator(".post a.quote-link").first)
+    box = page.locator("#reply-form textarea")
+    expect(box).to_have_value(re.compile("> Цитируемый текст"))
+    assert _focused(page)["tag"] == "TEXTAREA"
+    assert page.evaluate("() => document.activeElement.selectionStart === document.activeElement.value.length")
+
+
+def test_answering_an_awaiting_entry_goes_to_the_next_entry_s_title(page, live_server):
+    methodist = live_server.user(login="ruslana", role="methodist")
+    mentee = live_server.user(login="anna")
+    live_server.seed(factories.assign_mentor, methodist["id"], mentee["id"])
+    for n in range(3):
+        live_server.seed(factories.make_entry, mentee["id"], title=f"Запись {n}", visibility=Visibility.MENTORS)
+    _sign_in_as(page, methodist)
+    page.goto("/mentoring/awaiting")
+    _press(page.locator("#awaiting-list li a").first)
+    expect(page).to_have_url(re.compile(r"/mentoring/awaiting/\d+"))
+    title = page.locator("#reading-pane-title").inner_text()
+    _press(page.locator("#reading-pane button[value=accepted]"))
+    expect(page.locator("#reading-pane-title")).not_to_have_text(title)
+    focused = _focused(page)
+    assert focused["id"] == "reading-pane-title", focused  # not the next entry's "Accepted": read, then answer
+
+
+def test_the_button_kept_in_focus_after_sending_a_comment_is_in_view(page, live_server, librarian):
+    entry = live_server.seed(factories.make_entry, librarian["id"], title="Запись", body="Текст\n\n" * 30)
+    for n in range(5):
+        live_server.seed(factories.make_comment, entry, librarian["id"], body=f"Комментарий {n}\n\n" * 4)
+    page.set_viewport_size({"width": 1000, "height": 600})
+    sign_in(page, librarian)
+    page.goto(f"/journal/{entry}")
+    form = page.locator("form.comment-form")
+    form.locator("textarea").fill("Длинный ответ\n\n" * 12)
+    _press(form.locator("button[type=submit]"))
+    expect(page.locator(".comment", has_text="Длинный ответ")).to_have_count(1)
+    assert _focused(page)["tag"] == "BUTTON"
+    page.wait_for_function("""() => { const r = document.activeElement.getBoundingClientRect();
+                                         return r.top >= 0 && r.bottom <= window.innerHeight; }""")
+
+
+def _lock(thread_id: int, locked: bool) -> None:
+    from webapp.groups.models import Thread
+
+    factories.db.session.get(Thread, thread_id).locked = locked
+    factories.db.session.commit()
+
+
+def test_a_thread_closed_and_reopened_while_replying_keeps_focus_in_the_reply_area(page, live_server, librarian):
+    leader = live_server.user(login="marina")
+    group = live_server.seed(factories.make_group, "Клуб", leaders=(leader["id"],), members=(librarian["id"],))
+    thread = live_server.seed(factories.make_thread, group, leader["id"], title="Тема")
+    sign_in(page, librarian)
+    page.goto(f"/threads/{thread}")
+    page.locator("#reply-form textarea").focus()
+    page.keyboard.type("Мой ответ")
+    live_server.seed(_lock, thread, True)
+    expect(page.locator("#reply-form.reply-locked")).to_have_count(1)
+    assert page.evaluate("() => document.activeElement.closest('#reply-form') !== null")
+    live_server.seed(_lock, thread, False)
+    expect(page.locator("#reply-form textarea")).to_have_value(re.compile("Мой ответ"))
+    page.wait_for_function("() => document.activeElement.closest('#reply-form form, form#reply-form') !== null")

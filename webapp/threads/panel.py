@@ -56,6 +56,7 @@ class ReplyArea:
     draft_seen: str = ""  # the fingerprint of the draft the form opens with (webapp.text.keep_typed)
     message: str | None = None
     page: int = 1
+    quoted: bool = False  # the form comes back with a quote added: its text box takes focus
 
 
 def poll_seconds() -> int:
