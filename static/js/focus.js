@@ -1,16 +1,17 @@
 /* Keyboard focus after an htmx swap. htmx keeps focus only where an element with the same id
    comes back. When the focused control is gone, focus moves into what took its place: a refused
    form's first invalid field; else the same control (kind, address, name, words, form, ids
-   around it); else the first heading; else the content. A deleted row hands it to a neighbour.
-   Out-of-band content never takes focus. data-caret="end": the caret goes after the text. When
-   one's own action pushed the focused control out of the window, the window follows it. */
+   around it), or the one in its place with other words; else the first heading; else the content. A deleted row hands it to a neighbour.
+   Out-of-band content never takes focus. data-caret="end": the caret goes after the text. If
+   one's own action pushed the focused control out of view, the window follows it. */
 (() => {
   "use strict";
   const CONTROLS = "a[href], button, input, select, textarea";
   const HEADINGS = "h1, h2, h3";
   let lost = null;     // the control that had focus when a swap began
   let lostKey = "";    // what it is, to know it again in the new content
-  let around = [];     // the elements it was in, nearest first, with their neighbours then
+  let lostPlace = "";  // the same but a button's words (a switch: Pin, then Unpin)
+  let around = [];     // the elements it was in, nearest first, with their neighbours
   let since = 0;
   let acting = false;  // the swap answers the control that has focus, or its form
   let following = 0;
@@ -19,12 +20,12 @@
   const focusLost = () => !document.activeElement || document.activeElement === document.body;
   const headingOf = (el) => (el.matches(HEADINGS) ? el : el.querySelector(HEADINGS));
 
-  function key(el) {
+  function key(el, words = true) {
     const form = el.closest("form");
     const ids = [];
     for (let node = el.parentElement; node; node = node.parentElement) if (node.id) ids.push(node.id);
     return [el.tagName, el.getAttribute("href"), el.getAttribute("name"),
-            el.tagName === "BUTTON" ? el.textContent.trim() : "",
+            words && el.tagName === "BUTTON" ? el.textContent.trim() : "",
             form ? form.getAttribute("action") : "", ids.join(" ")].join("|");
   }
 
@@ -40,6 +41,7 @@
     lost = document.activeElement;
     acting = event.target instanceof Element && event.target.contains(lost);
     lostKey = key(lost);
+    lostPlace = key(lost, false);
     since = Date.now();
     around = [];
     for (let node = lost; node.parentElement; node = node.parentElement) {
@@ -57,9 +59,10 @@
   }
 
   function focusInto(content) {
-    const same = [content, ...content.querySelectorAll(CONTROLS)]
-      .filter((el) => el.matches(CONTROLS) && key(el) === lostKey);
-    if (same.some(focused) || focused(headingOf(content))) return;
+    const controls = [content, ...content.querySelectorAll(CONTROLS)].filter((el) => el.matches(CONTROLS));
+    const same = controls.filter((el) => key(el) === lostKey);
+    const alike = controls.filter((el) => key(el, false) === lostPlace);
+    if (same.some(focused) || (alike.length === 1 && focused(alike[0])) || focused(headingOf(content))) return;
     focused(content);
   }
 
@@ -90,7 +93,7 @@
     if (box.top < 0 || box.bottom > window.innerHeight) document.activeElement.scrollIntoView({block: "nearest"});
   }
 
-  // A swap that only removed (hx-swap="delete") brings no content: a neighbour takes focus.
+  // A swap that only removed (hx-swap="delete"): a neighbour takes focus.
   function afterDeletion() {
     if (!lost || lost.isConnected || !focusLost() || Date.now() - since > 2000) return;
     lost = null;

@@ -317,3 +317,14 @@ def test_a_thread_closed_and_reopened_while_replying_keeps_focus_in_the_reply_ar
     live_server.seed(_lock, thread, False)
     expect(page.locator("#reply-form textarea")).to_have_value(re.compile("Мой ответ"))
     page.wait_for_function("() => document.activeElement.closest('#reply-form form, form#reply-form') !== null")
+
+
+def test_a_switch_keeps_focus_when_its_words_change(page, live_server, librarian):
+    group = live_server.seed(factories.make_group, "Клуб", leaders=(librarian["id"],))
+    thread = live_server.seed(factories.make_thread, group, librarian["id"], title="Тема")
+    sign_in(page, librarian)
+    page.goto(f"/threads/{thread}")
+    words = page.locator("#thread-head .pin-switch").inner_text()
+    _press(page.locator("#thread-head .pin-switch"))
+    expect(page.locator("#thread-head .pin-switch")).not_to_have_text(words)
+    assert page.evaluate("() => document.activeElement.classList.contains('pin-switch')")
