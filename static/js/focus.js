@@ -1,20 +1,18 @@
-/* Keyboard focus after an htmx swap. htmx keeps focus only where an element with the same id
-   comes back. When the focused control is gone, focus moves into what took its place: a refused
-   form's first invalid field; else the same control (kind, address, name, words, form, ids
-   around it), or the one in its place with other words; else the first heading; else the content. A deleted row hands it to a neighbour.
-   Out-of-band content never takes focus. data-caret="end": the caret goes after the text. If
-   one's own action pushed the focused control out of view, the window follows it. */
+/* Keyboard focus after an htmx swap. htmx keeps focus only where the same id comes back. When
+   the focused control is gone, focus goes into what took its place: a refused form's first
+   invalid field; the same control (kind, address, name, words, form, ids around it), or the one
+   in its place with other words; the first field of an editor a link opened; the heading; the
+   content. A deleted row hands it to a neighbour; out-of-band content never takes it. If one's
+   own action pushed it out of view, the window follows. data-caret="end": caret after the text. */
 (() => {
   "use strict";
   const CONTROLS = "a[href], button, input, select, textarea";
   const HEADINGS = "h1, h2, h3";
-  let lost = null;     // the control that had focus when a swap began
-  let lostKey = "";    // what it is, to know it again in the new content
-  let lostPlace = "";  // the same but a button's words (a switch: Pin, then Unpin)
-  let around = [];     // the elements it was in, nearest first, with their neighbours
-  let since = 0;
-  let acting = false;  // the swap answers the control that has focus, or its form
-  let following = 0;
+  const FIELDS = "textarea, select, input:not([type=hidden]):not([type=submit])";
+  // The control focused when a swap began; its key, and the same but a button's words (a
+  // switch: Pin, then Unpin); the elements it was in, nearest first, with their neighbours.
+  let lost = null, lostKey = "", lostPlace = "", around = [], since = 0;
+  let acting = false, following = 0;  // the swap answers the focused control, or its form
 
   const visible = (el) => (el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0);
   const focusLost = () => !document.activeElement || document.activeElement === document.body;
@@ -47,7 +45,7 @@
     for (let node = lost; node.parentElement; node = node.parentElement) {
       around.push({parent: node.parentElement, next: node.nextElementSibling, previous: node.previousElementSibling});
     }
-    window.setTimeout(afterDeletion, 300);
+    setTimeout(afterDeletion, 300);
   });
 
   function tookThePlace(content) {
@@ -62,38 +60,36 @@
     const controls = [content, ...content.querySelectorAll(CONTROLS)].filter((el) => el.matches(CONTROLS));
     const same = controls.filter((el) => key(el) === lostKey);
     const alike = controls.filter((el) => key(el, false) === lostPlace);
-    if (same.some(focused) || (alike.length === 1 && focused(alike[0])) || focused(headingOf(content))) return;
-    focused(content);
+    const editor = content.matches("form") ? content : content.firstElementChild;
+    const field = lost.tagName === "A" && editor && editor.matches("form") && editor.querySelector(FIELDS);
+    same.some(focused) || (alike.length === 1 && focused(alike[0])) || focused(field) ||
+      focused(headingOf(content)) || focused(content);
   }
 
   htmx.onLoad((content) => {
     if (!(content instanceof Element) || Date.now() - since > 2000) {
       lost = null;  // this swap came later
-      acting = false;
-      return;
+      return (acting = false);
     }
     if (acting) {
-      window.clearTimeout(following);
-      following = window.setTimeout(keepInView, 20);  // once this answer's swaps have all settled
+      clearTimeout(following);
+      following = setTimeout(keepInView, 20);  // once this answer's swaps settled
     }
     if (!lost || lost.isConnected || !tookThePlace(content) || !visible(content)) return;
     const invalid = content.querySelector('[aria-invalid="true"]');
-    if (invalid && (focusLost() || content.contains(document.activeElement)) && focused(invalid)) {
-      lost = null;
-      return;
-    }
-    if (focusLost()) focusInto(content);
-    lost = null;  // htmx kept focus (an id came back), or it is in the new content now
+    const kept = content.contains(document.activeElement);  // htmx kept it (an id came back)
+    if (!(invalid && (focusLost() || kept) && focused(invalid)) && focusLost()) focusInto(content);
+    lost = null;
   });
 
   function keepInView() {
     acting = false;
     if (focusLost()) return;
-    const box = document.activeElement.getBoundingClientRect();
-    if (box.top < 0 || box.bottom > window.innerHeight) document.activeElement.scrollIntoView({block: "nearest"});
+    const el = document.activeElement, b = el.getBoundingClientRect();
+    if (b.top < 0 || b.bottom > innerHeight) el.scrollIntoView({block: "nearest"});
   }
 
-  // A swap that only removed (hx-swap="delete"): a neighbour takes focus.
+  // hx-swap="delete"
   function afterDeletion() {
     if (!lost || lost.isConnected || !focusLost() || Date.now() - since > 2000) return;
     lost = null;

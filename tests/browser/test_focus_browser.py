@@ -73,6 +73,8 @@ def test_saving_an_entry_in_place(page, live_server, librarian):
     page.goto(f"/journal/{entry}")
     _press(page.locator("article.entry .entry-actions a[href$='/edit']"))
     form = page.locator("#entry-form")
+    expect(form).to_be_visible()
+    assert page.evaluate("() => document.activeElement.name") == "title"
     form.locator("input[name=title]").fill("План на четверть")
     _press(form.locator("button[type=submit]"))
     expect(page.locator("article.entry h1.entry-title")).to_have_text("План на четверть")
@@ -86,6 +88,7 @@ def test_editing_a_comment(page, live_server, librarian):
     sign_in(page, librarian)
     page.goto(f"/journal/{entry}")
     _press(page.locator(f"#comment-{comment} a", has_text=re.compile("Изменить|Edit")))
+    assert _focused(page)["tag"] == "TEXTAREA"  # the editor the link opened: its text, not one Tab away
     page.locator(f"#comment-{comment} textarea").fill("Второй вариант")
     _press(page.locator(f"#comment-{comment} button[type=submit]"))
     expect(page.locator(f"#comment-{comment} .user-content")).to_have_text("Второй вариант")
@@ -100,6 +103,7 @@ def test_saving_the_plan_s_topic(page, live_server, librarian):
     sign_in(page, librarian)
     page.goto(f"/plans/{plan}")
     _press(page.locator("#plan-header .plan-actions a"))
+    assert page.evaluate("() => document.activeElement.name") == "topic"
     page.locator("#plan-header input[name=topic]").fill("Новая тема")
     _press(page.locator("#plan-header button[type=submit]"))
     expect(page.locator("#plan-header h1.plan-topic")).to_have_text("Новая тема")
