@@ -1,9 +1,12 @@
 """Language: Russian by default, English if the person chose it."""
 from __future__ import annotations
 
-from flask import Flask, g
-from flask_babel import get_translations
+from flask import Flask, g, has_app_context
+from flask_babel import LazyString, get_translations
+from flask_babel import gettext as babel_gettext
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from .extensions import babel
 
@@ -33,6 +36,41 @@ def _translations():
     return kept[1]
 
 
+def _message(string: str, **variables) -> str:
+    if not has_app_context():
+        return babel_gettext(string, **variables)
+    kept = _translations().__dict__.setdefault("rost_messages", {})
+    found = kept.get(string)
+    if found is None:
+        found = kept[string] = _translations().ugettext(string)
+    return found % variables if variables else found
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Flask-Babel's lazy_gettext, each message looked up once per catalogue and process: labels
+    (who may see an entry, a step's status) are translated again each time a row shows them."""
+    return LazyString(_message, string, **variables)
+
+
+@pass_context
+def template_gettext(context, string: str, **variables):
+    """`_()` in templates: Jinja's newstyle gettext (the translation, as Markup where the template
+    escapes, formatted with the variables, always), with each message looked up once per
+    catalogue and process. An entry page translates about 150 strings; through Jinja's alias,
+    its context calls and Flask-Babel each took 7 µs."""
+    escapes = context.eval_ctx.autoescape
+    kept = _translations().__dict__.setdefault("rost_template_messages", {})
+    found = kept.get((string, escapes))
+    if found is None:
+        translated = _translations().ugettext(string)
+        found = kept[(string, escapes)] = [Markup(translated) if escapes else translated, None]
+    if variables:
+        return found[0] % variables
+    if found[1] is None:
+        found[1] = found[0] % variables  # a message with no variables reads the same every time
+    return found[1]
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.install_gettext_callables(
@@ -42,3 +80,4 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)

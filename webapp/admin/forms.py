@@ -6,7 +6,6 @@ safe HTML and would not escape the quoted text."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
@@ -16,6 +15,7 @@ from .. import accounts
 from ..extensions import db
 from ..forms import Form
 from ..i18n import LOCALES
+from ..i18n import lazy_gettext as _l
 from ..models import Role, School, User
 
 NAME_LIMIT = 120

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import Form
 from ..i18n import LOCALES
+from ..i18n import lazy_gettext as _l
 
 PASSWORD_MIN = 8
 

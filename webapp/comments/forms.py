@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 
 COMMENT_LIMIT = 20_000  # characters in one comment
 

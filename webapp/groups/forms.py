@@ -5,13 +5,13 @@ Messages that quote what someone typed use gettext, never lazy_gettext (see admi
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from ..extensions import db
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..models import User
 from .models import Group, GroupKind
 

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..config import ENTRY_BODY_LIMIT
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..models import Visibility
 
 MAX_TAGS = 10

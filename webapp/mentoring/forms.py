@@ -1,12 +1,12 @@
 """The methodist's answer to an entry: which button was pressed, and the comment typed."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from ..comments.forms import COMMENT_LIMIT
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from .models import FeedbackStatus
 
 COMMENT_ONLY = "comment"  # the reading pane's third button: answer with a comment, set no status

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..mentoring.models import NotificationKind
 
 # Deliberately loose: one @, a dot in the domain, no spaces. The mail server is the real judge.

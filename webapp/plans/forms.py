@@ -1,12 +1,12 @@
 """Forms of the self-education plan: the plan itself, a step, a step's status, a comment."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..mentoring.models import StepStatus
 from ..text import strip_controls
 

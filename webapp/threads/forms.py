@@ -1,11 +1,11 @@
 """Forms of the discussions: a reply (also an edited post) and a new thread."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 
 POST_LIMIT = 50_000  # characters in one post
 TITLE_LIMIT = 200
