@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import Markup, escape
 
-from webapp.markup import render_markdown
+from webapp.markup import SHORT_TEXT, render_markdown, render_markdown_kept
 from webapp.rendered import EXCERPT_LENGTH, rendered_fields
 
 from . import factories
@@ -344,6 +344,15 @@ def test_the_corpus_is_large_and_its_ids_unique():
 @pytest.mark.parametrize("text", [pytest.param(text, id=case_id) for case_id, text in CORPUS])
 def test_hostile_input_renders_inert(text):
     assert_inert(str(render_markdown(text)))
+
+
+def test_short_texts_kept_rendered_are_the_same_every_time():
+    """The templates' filter keeps short texts rendered (webapp.markup): the same safe HTML as
+    rendering them, on the first view and the next, long texts included."""
+    long_text = "Абзац *с выделением*.\n\n" * (SHORT_TEXT // 10)
+    for text in [t for _, t in CORPUS] + [long_text, "", None]:
+        for _ in range(2):
+            assert render_markdown_kept(text) == render_markdown(text)
 
 
 # The collector itself must catch what it is there to catch.

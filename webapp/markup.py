@@ -1,6 +1,8 @@
 """User Markdown in, safe HTML out: rendered with raw HTML off, then cleaned by an allowlist."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -27,6 +29,22 @@ def render_markdown(text: str) -> Markup:
         strip_comments=True,
     )
     return Markup(clean)
+
+
+SHORT_TEXT = 4_000  # a group's description, a plan's aim: kept rendered; longer ones are rendered each time
+
+
+@lru_cache(maxsize=1024)
+def _render_short(text: str) -> Markup:
+    return render_markdown(text)
+
+
+def render_markdown_kept(text: str | None) -> Markup:
+    """render_markdown for the short texts pages show that are not stored rendered (a group's
+    description on every view of its thread list, a plan's aim and tasks, its comments): the
+    result depends on the text alone, so the latest 1,024 of them are kept per process."""
+    text = text or ""
+    return _render_short(text) if len(text) <= SHORT_TEXT else render_markdown(text)
 
 
 def plain_excerpt(html: str, length: int) -> str:

@@ -8,7 +8,7 @@ from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
 from .dates import format_moment
 from .i18n import LOCALES
 from .i18n import lazy_gettext as _l
-from .markup import render_markdown
+from .markup import render_markdown_kept
 from .models import Role, Visibility
 from .text import fingerprint
 from .urls import MAX_ID
@@ -75,7 +75,7 @@ def htmx_script() -> dict[str, str | None]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["markdown"] = render_markdown_kept
     app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM y, HH:mm": format_moment(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value: format_moment(value, "d MMMM y") if value else ""
     app.jinja_env.filters["fingerprint"] = fingerprint
