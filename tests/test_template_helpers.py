@@ -53,6 +53,14 @@ def test_anything_but_plain_numbers_goes_to_flask(app, values):
         assert fast(endpoint, **values) == expected
 
 
+def test_outside_a_request_links_are_flask_s(app):
+    """A template rendered for an e-mail or a command, with no request: full links, as Flask makes them."""
+    app.config["SERVER_NAME"] = "rost.example"
+    with app.app_context():
+        link = _template_url_for(app)("journal.show", entry_id=5)
+        assert link == url_for("journal.show", entry_id=5) == "http://rost.example/journal/5"
+
+
 def test_links_follow_the_script_root(app):
     """Served under a prefix (SCRIPT_NAME), links carry it, whatever was built before."""
     fast = _template_url_for(app)

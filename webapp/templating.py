@@ -1,7 +1,7 @@
 """What every template can use: the htmx source, labels, Markdown, dates and the fingerprint of a typed text."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale
 
 from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
@@ -32,15 +32,15 @@ class _NumberedPaths:
     """url_for for templates. A link whose values are all whole numbers (an entry, page 3) is built
     once per endpoint, names of values and script root with stand-in numbers, then filled in: a
     thread page has a hundred links, and Flask builds each in 7 µs. Anything else (a tag, an
-    anchor, a negative or too large number, a blueprint-relative endpoint, an app that adds values
-    to links per request) goes to url_for."""
+    anchor, a negative or too large number, a blueprint-relative endpoint, no request, an app that
+    adds values to links per request) goes to url_for."""
 
     def __init__(self) -> None:
         self._shapes: dict[tuple, list[tuple[str, str]] | None] = {}
         self._plain: bool | None = None
 
     def __call__(self, endpoint: str, **values) -> str:
-        if endpoint[:1] == "." or not values or not all(
+        if endpoint[:1] == "." or not values or not has_request_context() or not all(
                 type(v) is int and 0 <= v < _STAND_INS.start for v in values.values()):
             return url_for(endpoint, **values)
         if self._plain is None:  # asked once the app is set up, blueprints and all
