@@ -173,7 +173,7 @@ def url_for_rule(rule, world) -> str:
               "post_id": world["post"]}
     path = rule.rule
     for name in rule.arguments:
-        path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)
+        path = re.sub(rf"<(?:[a-z_]+:)?{name}>", str(values[name]), path)
     return path
 
 

@@ -2,6 +2,8 @@
 the X-CSRFToken header htmx sends. A request refused for its token never loses typed text."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -28,7 +30,7 @@ def concrete(rule, entry_id, user_id):
               "group_id": 1, "thread_id": 1, "post_id": 1}
     path = rule.rule
     for name in rule.arguments:
-        path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
+        path = re.sub(rf"<(?:[a-z_]+:)?{name}>", str(values[name]), path)
     return path
 
 

@@ -230,6 +230,16 @@ def test_edit_opens_with_the_unsaved_draft(csrf_app, author):
     assert editor_text(client.get(f"/journal/{entry}/edit").text) == "новый несохранённый текст"
 
 
+@pytest.mark.parametrize("key", ["%00", "abc%00defgh", "short", "a" * 65, "%D0%BA%D0%BB%D1%8E%D1%87%D0%BA%D0%BB%D1%8E%D1%87"])
+def test_an_address_that_is_no_draft_key_is_not_there(csrf_app, author, key):
+    """Typed or mangled draft addresses answer 404 before the database is asked (PostgreSQL
+    refuses a NUL in a text: it was a 500 there)."""
+    client = login(csrf_app.test_client(), author)
+    token = form_of(client.get("/journal/new").text)["csrf_token"]
+    assert client.get(f"/journal/drafts/{key}").status_code == 404
+    assert client.post(f"/journal/drafts/{key}/delete", data={"csrf_token": token}).status_code == 404
+
+
 class TestEditConflict:
     def test_second_tab_gets_409_with_both_versions_and_nothing_is_overwritten(self, csrf_app, author):
         entry = factories.make_entry(author, title="Общий заголовок", body="исходный текст")

@@ -70,9 +70,9 @@ def seed(n: int) -> dict:
     w["last_post"] = db.session.scalar(select(Post.id).where(Post.thread_id == thread).order_by(Post.id.desc()))
     w["group"], w["thread"], w["thread_pages"] = group, thread, (n + 1 + 29) // 30
     for i in range(n):
-        db.session.add(EntryDraft(key=f"draft-{i}", user_id=author, title=f"Черновик {i}", body="текст"))
+        db.session.add(EntryDraft(key=f"draft-key-{i}", user_id=author, title=f"Черновик {i}", body="текст"))
     db.session.commit()
-    w["draft_key"] = "draft-0"
+    w["draft_key"] = "draft-key-0"
     with current_app_request():
         w["token"] = links.issue(db.session.get(User, librarian)).rsplit("/", 1)[1]
     db.session.commit()

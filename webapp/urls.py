@@ -4,9 +4,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, request, url_for
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 MAX_ID = 2**31 - 1
+DRAFT_KEY = r"[A-Za-z0-9_-]{8,64}"  # an entry draft's key (webapp.journal.drafts makes them)
 
 
 class IdConverter(IntegerConverter):
@@ -17,8 +18,16 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class DraftKeyConverter(BaseConverter):
+    """<draft_key:…>: anything that is not a draft's key answers 404 before the database is asked
+    (PostgreSQL refuses a NUL in a text, and the address is someone's to type)."""
+
+    regex = DRAFT_KEY
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["draft_key"] = DraftKeyConverter
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -15,11 +15,11 @@ from ..extensions import db
 from ..htmx import is_htmx_request, render
 from ..models import EntryDraft, JournalEntry, User, Visibility, utcnow
 from ..text import strip_controls
-from ..urls import login_url
+from ..urls import DRAFT_KEY, login_url
 
 RESCUE_ENDPOINTS = frozenset({"journal.create", "journal.update", "journal.autosave", "comments.create", "comments.autosave",
                               "threads.reply", "threads.autosave", "threads.create", "threads.autosave_new"})
-_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_KEY = re.compile(DRAFT_KEY)
 CLAIM_SESSION_KEY = "draft_claim"
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even an entry too long to publish
 

@@ -298,7 +298,7 @@ def drafts_index():
     return render("journal/drafts.html", drafts=items)
 
 
-@bp.get("/drafts/<key>")
+@bp.get("/drafts/<draft_key:key>")
 @login_required
 def resume_draft(key: str):
     draft = db.session.scalar(access.own_drafts(current_user).where(EntryDraft.key == key))
@@ -320,7 +320,7 @@ def resume_draft(key: str):
     return render("journal/new.html", "entry_form", form=form, new_drafts=[], restored=draft)
 
 
-@bp.post("/drafts/<key>/delete")
+@bp.post("/drafts/<draft_key:key>/delete")
 @login_required
 def discard_draft(key: str):
     if db.session.scalar(access.own_drafts(current_user).where(EntryDraft.key == key)) is None:
