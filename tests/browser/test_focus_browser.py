@@ -36,6 +36,12 @@ def _sign_in_as(page: Page, person: dict) -> None:
     expect(page.locator("main h1")).to_be_visible()
 
 
+def _focus_lands(page: Page, where: str) -> None:
+    """Wait until the focused element is `where` (a JS expression of `a`, the active element):
+    focus.js moves it once htmx has settled the swap, a moment after the new content shows."""
+    page.wait_for_function(f"() => {{ const a = document.activeElement; return !!a && a !== document.body && ({where}); }}")
+
+
 def _focused(page: Page) -> dict:
     """What has focus, once it is somewhere (focus.js moves it after htmx has settled the swap)."""
     page.wait_for_function("() => document.activeElement && document.activeElement !== document.body")
@@ -74,7 +80,7 @@ def test_saving_an_entry_in_place(page, live_server, librarian):
     _press(page.locator("article.entry .entry-actions a[href$='/edit']"))
     form = page.locator("#entry-form")
     expect(form).to_be_visible()
-    assert page.evaluate("() => document.activeElement.name") == "title"
+    _focus_lands(page, "a.name === 'title'")
     form.locator("input[name=title]").fill("План на четверть")
     _press(form.locator("button[type=submit]"))
     expect(page.locator("article.entry h1.entry-title")).to_have_text("План на четверть")
@@ -88,7 +94,7 @@ def test_editing_a_comment(page, live_server, librarian):
     sign_in(page, librarian)
     page.goto(f"/journal/{entry}")
     _press(page.locator(f"#comment-{comment} a", has_text=re.compile("Изменить|Edit")))
-    assert _focused(page)["tag"] == "TEXTAREA"  # the editor the link opened: its text, not one Tab away
+    _focus_lands(page, "a.tagName === 'TEXTAREA'")  # the editor the link opened: its text, not one Tab away
     page.locator(f"#comment-{comment} textarea").fill("Второй вариант")
     _press(page.locator(f"#comment-{comment} button[type=submit]"))
     expect(page.locator(f"#comment-{comment} .user-content")).to_have_text("Второй вариант")
@@ -103,7 +109,7 @@ def test_saving_the_plan_s_topic(page, live_server, librarian):
     sign_in(page, librarian)
     page.goto(f"/plans/{plan}")
     _press(page.locator("#plan-header .plan-actions a"))
-    assert page.evaluate("() => document.activeElement.name") == "topic"
+    _focus_lands(page, "a.name === 'topic'")
     page.locator("#plan-header input[name=topic]").fill("Новая тема")
     _press(page.locator("#plan-header button[type=submit]"))
     expect(page.locator("#plan-header h1.plan-topic")).to_have_text("Новая тема")
@@ -236,8 +242,7 @@ def test_a_refused_form_puts_focus_on_its_first_invalid_field(page, live_server,
     page.locator("#entry-form input[name=title]").evaluate("(el) => el.removeAttribute('required')")
     _press(page.locator("#entry-form button[type=submit]"))
     expect(page.locator("#entry-form .field.has-error")).to_have_count(1)
-    focused = _focused(page)
-    assert focused["tag"] == "INPUT" and page.evaluate("() => document.activeElement.name") == "title"
+    _focus_lands(page, "a.tagName === 'INPUT' && a.name === 'title'")
     described = page.evaluate("() => document.activeElement.getAttribute('aria-describedby')")
     assert page.locator(f"#{described.split()[0]}").inner_text().strip()  # read out with the field: its error
 
@@ -263,8 +268,7 @@ def test_a_quote_puts_the_caret_after_it_in_the_reply_box(page, live_server, lib
     _press(page.locator(".post a.quote-link").first)
     box = page.locator("#reply-form textarea")
     expect(box).to_have_value(re.compile("> Цитируемый текст"))
-    assert _focused(page)["tag"] == "TEXTAREA"
-    assert page.evaluate("() => document.activeElement.selectionStart === document.activeElement.value.length")
+    _focus_lands(page, "a.tagName === 'TEXTAREA' && a.selectionStart === a.value.length")
 
 
 def test_answering_an_awaiting_entry_goes_to_the_next_entry_s_title(page, live_server):
@@ -317,7 +321,7 @@ def test_a_thread_closed_and_reopened_while_replying_keeps_focus_in_the_reply_ar
     page.keyboard.type("Мой ответ")
     live_server.seed(_lock, thread, True)
     expect(page.locator("#reply-form.reply-locked")).to_have_count(1)
-    assert page.evaluate("() => document.activeElement.closest('#reply-form') !== null")
+    _focus_lands(page, "a.closest('#reply-form') !== null")
     live_server.seed(_lock, thread, False)
     expect(page.locator("#reply-form textarea")).to_have_value(re.compile("Мой ответ"))
     page.wait_for_function("() => document.activeElement.closest('#reply-form form, form#reply-form') !== null")
@@ -331,4 +335,4 @@ def test_a_switch_keeps_focus_when_its_words_change(page, live_server, librarian
     words = page.locator("#thread-head .pin-switch").inner_text()
     _press(page.locator("#thread-head .pin-switch"))
     expect(page.locator("#thread-head .pin-switch")).not_to_have_text(words)
-    assert page.evaluate("() => document.activeElement.classList.contains('pin-switch')")
+    _focus_lands(page, "a.classList.contains('pin-switch')")
