@@ -112,6 +112,11 @@ def login(client: FlaskClient, user_id: int) -> FlaskClient:
     return client
 
 
+def editor_base(html: str) -> str:
+    """The fingerprint an editor of a shared text opened on (webapp.text.saved_since_opened)."""
+    return re.search(r'name="base" value="([0-9a-f]+)"', html).group(1)
+
+
 def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(r'"X-CSRFToken": "([^"]+)"', html)
     assert match, "no CSRF token on the page"

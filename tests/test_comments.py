@@ -15,7 +15,7 @@ from webapp.mentoring.models import Comment, CommentDraft, Notification, Notific
 from webapp.models import JournalEntry, User, Visibility
 
 from . import factories
-from .conftest import FRAGMENT, csrf_token_from, login
+from .conftest import FRAGMENT, csrf_token_from, editor_base, login
 
 COMMENT_ID = re.compile(r'<article id="comment-(\d+)"')
 
@@ -587,13 +587,13 @@ def test_a_comment_edited_in_two_tabs_loses_neither_text(client, people, mentors
     login(client, people["methodist"])
     comment = factories.make_comment(mentors_entry, people["methodist"], body="Первый вариант")
     tabs = [client.get(f"/comments/{comment}/edit", headers=FRAGMENT).text for _ in range(2)]
-    bases = [re.search(r'name="base" value="([0-9a-f]+)"', tab).group(1) for tab in tabs]
+    bases = [editor_base(tab) for tab in tabs]
     assert client.post(f"/comments/{comment}", data={"body": "Из первой вкладки", "base": bases[0]},
                        headers=FRAGMENT).status_code == 200
     refused = client.post(f"/comments/{comment}", data={"body": "Из второй вкладки", "base": bases[1]}, headers=FRAGMENT)
     assert refused.status_code == 409
     assert "Из второй вкладки</textarea>" in refused.text and "Из первой вкладки</textarea>" in refused.text
     assert db.session.get(Comment, comment).body == "Из первой вкладки"
-    again = re.search(r'name="base" value="([0-9a-f]+)"', refused.text).group(1)
+    again = editor_base(refused.text)
     assert client.post(f"/comments/{comment}", data={"body": "Итог", "base": again}, headers=FRAGMENT).status_code == 200
     assert db.session.get(Comment, comment).body == "Итог"

@@ -14,7 +14,7 @@ from webapp.groups.models import Group, GroupMember, MemberRole, Post, Thread, T
 from webapp.models import User
 
 from . import factories
-from .conftest import FRAGMENT, login
+from .conftest import FRAGMENT, editor_base, login
 
 GROUP_ID = re.compile(r'<article id="group-(\d+)"')
 THREAD_ID = re.compile(r'<tr id="thread-(\d+)"')
@@ -462,8 +462,8 @@ def test_the_poll_interval_comes_from_config(tmp_path):
 def test_two_leaders_editing_the_description_at_once_lose_neither_text(app, world):
     first, second = (login(app.test_client(), person).get(f"/groups/{world['closed']}/edit").text
                      for person in (world["author"], world["admin"]))
-    base = re.search(r'name="base" value="([0-9a-f]+)"', first).group(1)
-    assert base == re.search(r'name="base" value="([0-9a-f]+)"', second).group(1)
+    base = editor_base(first)
+    assert base == editor_base(second)
     url = f"/groups/{world['closed']}/edit"
     author, admin = login(app.test_client(), world["author"]), login(app.test_client(), world["admin"])
     assert admin.post(url, data={"description": "План администратора", "base": base}).status_code == 303
@@ -472,6 +472,6 @@ def test_two_leaders_editing_the_description_at_once_lose_neither_text(app, worl
     assert "План руководителя</textarea>" in refused.text  # mine, in the editor
     assert "План администратора</textarea>" in refused.text  # theirs, to take from
     assert db.session.get(Group, world["closed"]).description == "План администратора"
-    again = re.search(r'name="base" value="([0-9a-f]+)"', refused.text).group(1)
+    again = editor_base(refused.text)
     assert author.post(url, data={"description": "Оба плана", "base": again}).status_code == 303
     assert db.session.get(Group, world["closed"]).description == "Оба плана"

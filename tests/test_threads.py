@@ -19,7 +19,7 @@ from webapp.models import User
 from webapp.threads.queries import POSTS_PER_PAGE
 
 from . import factories
-from .conftest import FRAGMENT, counted_queries, csrf_token_from, login
+from .conftest import FRAGMENT, counted_queries, csrf_token_from, editor_base, login
 
 POST_ID = re.compile(r'<article id="post-(\d+)"')
 
@@ -628,7 +628,7 @@ def test_a_signed_out_reply_stays_on_the_page(csrf_app):
 def test_a_post_edited_in_two_tabs_loses_neither_text(client, people, closed_thread):
     login(client, people["librarian"])
     post = factories.make_post(closed_thread, people["librarian"], body="Было")
-    bases = [re.search(r'name="base" value="([0-9a-f]+)"', client.get(f"/threads/posts/{post}/edit", headers=FRAGMENT).text).group(1)
+    bases = [editor_base(client.get(f"/threads/posts/{post}/edit", headers=FRAGMENT).text)
              for _ in range(2)]
     assert client.post(f"/threads/posts/{post}", data={"body": "Первая правка", "base": bases[0]},
                        headers=FRAGMENT).status_code == 200

@@ -36,13 +36,20 @@ def _translations():
     return kept[1]
 
 
+def _translated(string: str) -> str:
+    """The message in the locale in force, looked up once per catalogue and process."""
+    translations = _translations()
+    kept = translations.__dict__.setdefault("rost_messages", {})
+    found = kept.get(string)
+    if found is None:
+        found = kept[string] = translations.ugettext(string)
+    return found
+
+
 def _message(string: str, **variables) -> str:
     if not has_app_context():
         return babel_gettext(string, **variables)
-    kept = _translations().__dict__.setdefault("rost_messages", {})
-    found = kept.get(string)
-    if found is None:
-        found = kept[string] = _translations().ugettext(string)
+    found = _translated(string)
     return found % variables if variables else found
 
 
@@ -63,7 +70,7 @@ def template_gettext(context, string: str, **variables):
     kept = _translations().__dict__.setdefault("rost_template_messages", {})
     found = kept.get((string, escapes))
     if found is None:
-        translated = _translations().ugettext(string)
+        translated = _translated(string)
         found = kept[(string, escapes)] = [Markup(translated) if escapes else translated, None]
     if variables:
         return found[0] % variables

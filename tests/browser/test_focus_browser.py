@@ -48,6 +48,18 @@ def _focused(page: Page) -> dict:
     return page.evaluate(FOCUSED)
 
 
+def _saved_in_place(page: Page, opener: str, editor: str, field: str, text: str, heading: str) -> None:
+    """Open an editor with its link (focus lands in `field`), type `text`, save: focus lands on the
+    saved thing's heading, which reads `text`."""
+    _press(page.locator(opener))
+    _focus_lands(page, f"a.name === '{field}'")
+    page.locator(f"{editor} input[name={field}]").fill(text)
+    _press(page.locator(f"{editor} button[type=submit]"))
+    expect(page.locator(heading)).to_have_text(text)
+    focused = _focused(page)
+    assert focused["tag"] == "H1" and focused["text"] == text
+
+
 @pytest.fixture
 def live_server_config() -> dict:
     return {"GROUP_POLL_SECONDS": 1, "NOTIFICATION_POLL_SECONDS": 1, "THREAD_POLL_SECONDS": 1}
@@ -77,15 +89,8 @@ def test_saving_an_entry_in_place(page, live_server, librarian):
     entry = live_server.seed(factories.make_entry, librarian["id"], title="Черновик плана")
     sign_in(page, librarian)
     page.goto(f"/journal/{entry}")
-    _press(page.locator("article.entry .entry-actions a[href$='/edit']"))
-    form = page.locator("#entry-form")
-    expect(form).to_be_visible()
-    _focus_lands(page, "a.name === 'title'")
-    form.locator("input[name=title]").fill("План на четверть")
-    _press(form.locator("button[type=submit]"))
-    expect(page.locator("article.entry h1.entry-title")).to_have_text("План на четверть")
-    focused = _focused(page)
-    assert focused["tag"] == "H1" and focused["text"] == "План на четверть"
+    _saved_in_place(page, "article.entry .entry-actions a[href$='/edit']", "#entry-form", "title", "План на четверть",
+                    "article.entry h1.entry-title")
 
 
 def test_editing_a_comment(page, live_server, librarian):
@@ -108,13 +113,7 @@ def test_saving_the_plan_s_topic(page, live_server, librarian):
     plan = live_server.seed(lambda: factories.make_plan(librarian["id"], year=current_year(), topic="Старая тема"))
     sign_in(page, librarian)
     page.goto(f"/plans/{plan}")
-    _press(page.locator("#plan-header .plan-actions a"))
-    _focus_lands(page, "a.name === 'topic'")
-    page.locator("#plan-header input[name=topic]").fill("Новая тема")
-    _press(page.locator("#plan-header button[type=submit]"))
-    expect(page.locator("#plan-header h1.plan-topic")).to_have_text("Новая тема")
-    focused = _focused(page)
-    assert focused["tag"] == "H1" and focused["text"] == "Новая тема"
+    _saved_in_place(page, "#plan-header .plan-actions a", "#plan-header", "topic", "Новая тема", "#plan-header h1.plan-topic")
 
 
 def test_marking_a_notification_read(page, live_server, librarian):
@@ -142,12 +141,7 @@ def test_sending_a_reply(page, live_server, librarian):
 
 
 def test_adding_a_school(page, live_server):
-    admin = live_server.user(login="root", role="admin")
-    page.goto("/login")
-    page.locator("input[name=login]").fill(admin["login"])
-    page.locator("input[name=password]").fill(admin["password"])
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("main h1")).to_be_visible()
+    _sign_in_as(page, live_server.user(login="root", role="admin"))
     page.goto("/admin/schools")
     page.locator("#new-school input[name=name]").fill("Лицей №1")
     _press(page.locator("#new-school button[type=submit]"))

@@ -135,11 +135,11 @@ def reply_area(user: User, view: ThreadView, quote: Post | None = None) -> Reply
 
 
 def form_area(thread: Thread, text: str = "", *, form: PostForm | None = None, message: str | None = None,
-              page: int = 1) -> ReplyArea:
+              page: int = 1, quoted: bool = False) -> ReplyArea:
     form = form or new_reply_form(text)
     if message:
         form.form_errors.append(message)
-    return ReplyArea(thread_id=thread.id, group_id=thread.group_id, state="form", form=form, page=page)
+    return ReplyArea(thread_id=thread.id, group_id=thread.group_id, state="form", form=form, page=page, quoted=quoted)
 
 
 def locked_area(thread: Thread, kept: str, *, page: int = 1, message: str | None = None) -> ReplyArea:

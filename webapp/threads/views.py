@@ -240,9 +240,7 @@ def quote(post_id: int):
                                     _anchor="reply-form"))
     if thread.locked:
         return render("threads/_reply_area.html", reply_area=panel.locked_area(thread, text))
-    area = panel.form_area(thread, text)
-    area.quoted = True
-    return render("threads/_reply_area.html", reply_area=area)
+    return render("threads/_reply_area.html", reply_area=panel.form_area(thread, text, quoted=True))
 
 
 # The leader's switches, and muting -----------------------------------------------------------------
