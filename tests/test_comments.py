@@ -25,8 +25,8 @@ def comment_ids(html: str) -> list[int]:
 
 
 def poller_after(html: str) -> int:
-    match = re.search(r'id="comment-poller"[^>]*hx-get="[^"]*\?after=(\d+)"', html)
-    assert match, "no poller in the response"
+    match = re.search(r'<input type="hidden" id="comment-after" name="after" value="(\d+)">', html)
+    assert match, "no newest id in the response"
     return int(match.group(1))
 
 
@@ -329,6 +329,8 @@ def test_the_entry_page_polls_outside_the_form(client, people, colleagues_entry)
     page = client.get(f"/journal/{colleagues_entry}").text
     poller = re.search(r'<div id="comment-poller".*?</div>', page, re.S).group(0)
     assert 'hx-trigger="every 15s"' in poller and 'hx-swap="outerHTML"' in poller
+    # It asks with the newest id the page shows, which new comments move; never one fixed in its address.
+    assert 'hx-include="#comment-after"' in poller and re.search(r'hx-get="/comments/entry/\d+"', poller)
     thread = re.search(r'<div id="comment-thread".*?id="comment-poller"', page, re.S).group(0)
     assert "<form" not in thread and "<textarea" not in thread
 
