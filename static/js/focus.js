@@ -1,20 +1,20 @@
-/* Keyboard focus after an htmx swap. htmx keeps focus only where the same id comes back. When
-   the focused control is gone, focus goes into what took its place: a refused form's first
-   invalid field; the same control (kind, address, name, words, form, ids around it), or the one
-   in its place with other words; the first field of an editor a link opened; the heading; the
-   content. A deleted row hands it to a neighbour; out-of-band content never takes it. If one's
-   own action pushed it out of view, the window follows. data-caret="end": caret after the text. */
+/* Keyboard focus after an htmx swap. htmx keeps it where the same id comes back. When the
+   focused control is gone, focus goes into what took its place: a refused form's first invalid
+   field; the same control (key()), or the one in its place with other words; the first field of
+   an editor a link opened, and that link when a link (Cancel) closes it; the heading; the
+   content. A deleted row hands it to a neighbour. If one's own action pushed it out of view, the
+   window follows. data-caret="end": caret after the text. */
 (() => {
   "use strict";
   const CONTROLS = "a[href], button, input, select, textarea";
   const HEADINGS = "h1, h2, h3";
   const FIELDS = "textarea, select, input:not([type=hidden]):not([type=submit])";
-  // The control focused when a swap began; its key, and the same but a button's words (a
-  // switch: Pin, then Unpin); the elements it was in, nearest first, with their neighbours.
-  let lost = null, lostKey = "", lostPlace = "", around = [], since = 0;
+  // The control focused when a swap began; its key, and without a button's words (a switch:
+  // Pin, then Unpin); the elements it was in, nearest first, with their neighbours.
+  let lost = null, lostKey = "", lostPlace = "", around = [], since = 0, opener = "";
   let acting = false, following = 0;  // the swap answers the focused control, or its form
 
-  const visible = (el) => (el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0);
+  const visible = (el) => el.getClientRects().length > 0;
   const focusLost = () => !document.activeElement || document.activeElement === document.body;
   const headingOf = (el) => (el.matches(HEADINGS) ? el : el.querySelector(HEADINGS));
 
@@ -61,9 +61,10 @@
     const same = controls.filter((el) => key(el) === lostKey);
     const alike = controls.filter((el) => key(el, false) === lostPlace);
     const editor = content.matches("form") ? content : content.firstElementChild;
-    const field = lost.tagName === "A" && editor && editor.matches("form") && editor.querySelector(FIELDS);
-    same.some(focused) || (alike.length === 1 && focused(alike[0])) || focused(field) ||
-      focused(headingOf(content)) || focused(content);
+    const link = lost.tagName === "A";
+    const field = link && editor && editor.matches("form") && editor.querySelector(FIELDS);
+    same.some(focused) || (alike.length === 1 && focused(alike[0])) || (focused(field) && (opener = lostKey)) ||
+      (link && focused(controls.find((el) => key(el) === opener))) || focused(headingOf(content)) || focused(content);
   }
 
   htmx.onLoad((content) => {
@@ -102,8 +103,8 @@
 
   document.addEventListener("focusin", (event) => {
     const box = event.target;
-    if (box.getAttribute && box.getAttribute("data-caret") === "end") {
-      box.removeAttribute("data-caret");
+    if (box.dataset && box.dataset.caret === "end") {
+      delete box.dataset.caret;
       box.setSelectionRange(box.value.length, box.value.length);
     }
   });

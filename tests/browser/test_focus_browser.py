@@ -107,6 +107,27 @@ def test_editing_a_comment(page, live_server, librarian):
     assert focused["id"] == f"comment-{comment}" and "Второй вариант" in focused["text"]
 
 
+
+@pytest.mark.parametrize("editing", ["comment", "entry"])
+def test_cancel_returns_focus_to_the_link_that_opened_the_editor(page, live_server, librarian, editing):
+    entry = live_server.seed(factories.make_entry, librarian["id"], title="Запись")
+    comment = live_server.seed(factories.make_comment, entry, librarian["id"], body="Первый вариант")
+    sign_in(page, librarian)
+    page.goto(f"/journal/{entry}")
+    where = f"#comment-{comment}" if editing == "comment" else f"#entry-{entry} .entry-actions"
+    edit = page.locator(f"{where} a[href$='/edit']")
+    # Its name says which comment it edits; the words that say so are not seen.
+    name = re.compile("^Изменить комментарий от" if editing == "comment" else "^Изменить$")
+    expect(page.get_by_role("link", name=name)).to_have_count(1)
+    hidden = page.locator(f"{where} a[href$='/edit'] .visually-hidden")
+    assert hidden.count() == 0 or hidden.bounding_box()["width"] <= 1
+    _press(edit)
+    _focus_lands(page, "a.tagName === 'TEXTAREA' || a.name === 'title'")
+    _press(page.locator("main form a", has_text="Отмена"))
+    _focus_lands(page, "a.tagName === 'A' && a.getAttribute('href').endsWith('/edit')")
+    assert page.evaluate("() => document.activeElement.closest('article').id") == (
+        f"comment-{comment}" if editing == "comment" else f"entry-{entry}")
+
 def test_saving_the_plan_s_topic(page, live_server, librarian):
     from webapp.plans.progress import current_year
 
