@@ -280,6 +280,23 @@ def test_a_new_link_cancels_the_old_one(app, people):
     assert client.get(second.replace("http://localhost", "")).status_code == 200
 
 
+
+def test_a_link_issued_before_deactivation_opens_nothing(app, people):
+    from webapp import accounts
+
+    user = db.session.get(User, people["librarian"])
+    password_hash = user.password_hash
+    with app.test_request_context():
+        path = links.issue(user).replace("http://localhost", "")
+    accounts.deactivate(user)
+    db.session.commit()
+    client = app.test_client()
+    page = client.get(path)
+    assert page.status_code == 404 and "Ольга Петрова" not in page.text
+    refused = client.post(path, data={"password": "длинный-пароль", "repeat": "длинный-пароль"})
+    db.session.expire_all()
+    assert refused.status_code == 404 and db.session.get(User, people["librarian"]).password_hash == password_hash
+
 def test_language_can_be_switched_to_english(client, people):
     login(client, people["author"])
     client.post("/account/locale", data={"locale": "en"})

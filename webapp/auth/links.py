@@ -34,7 +34,10 @@ def issue(user: User) -> str:
 
 
 def find_valid(token: str) -> AccountLink | None:
-    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == _hash(token)))
+    """The link, if it is unused, unexpired and its account active: a link issued before the
+    account was deactivated opens nothing, not even the form that greets the person by name."""
+    link = db.session.scalar(select(AccountLink).join(User, User.id == AccountLink.user_id)
+                             .where(AccountLink.token_hash == _hash(token), User.active))
     if link is None or link.used_at is not None or link.expires_at < utcnow():
         return None
     return link
