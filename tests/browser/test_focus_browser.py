@@ -85,6 +85,20 @@ def test_the_journal_pager_and_filter(page, live_server, librarian):
     assert focused["tag"] == "BUTTON" and focused["id"] == "filter-show"  # the same button, to filter again
 
 
+
+def test_the_notifications_pager_lands_on_the_list_s_heading(page, live_server, librarian):
+    colleague = live_server.user(login="olga")
+    entry = live_server.seed(factories.make_entry, librarian["id"], title="Запись")
+    for _ in range(25):
+        live_server.seed(factories.make_notification, librarian["id"], NotificationKind.ENTRY_COMMENT,
+                         actor_id=colleague["id"], entry_id=entry)
+    sign_in(page, librarian)
+    page.goto("/notifications/")
+    _press(page.locator("#notification-list .pager a[rel=next]"))
+    expect(page).to_have_url(re.compile(r"page=2"))
+    focused = _focused(page)
+    assert focused["tag"] == "H1" and focused["id"] == "notification-list-title"
+
 def test_saving_an_entry_in_place(page, live_server, librarian):
     entry = live_server.seed(factories.make_entry, librarian["id"], title="Черновик плана")
     sign_in(page, librarian)
