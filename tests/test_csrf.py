@@ -132,6 +132,43 @@ def test_a_form_sent_after_the_session_ended_keeps_its_text(csrf_app, signed_in)
     assert "Войдите снова в другой вкладке" in kept.text and 'href="/login?next=' in kept.text
 
 
+
+def test_a_prefixed_field_s_text_is_kept_too(csrf_app, signed_in):
+    """A plan step's title is named step<id>-title: refused for its token, the row's form keeps it
+    and says why, rather than the page reloading over it."""
+    client = login(csrf_app.test_client(), signed_in["author"])
+    kept = client.post("/plans/steps/1", data={"step1-title": "Новое название шага", "csrf_token": "stale"},
+                       headers=FRAGMENT)
+    assert kept.status_code == 400 and "HX-Refresh" not in kept.headers
+    assert kept.headers["HX-Retarget"] == "find .form-alert" and "Ваш текст остался здесь" in kept.text
+
+
+def test_a_plain_form_refused_for_its_token_shows_the_description_to_copy(csrf_app, signed_in):
+    client = login(csrf_app.test_client(), signed_in["author"])
+    page = client.post("/groups/1/edit", data={"description": "Описание группы на полстраницы", "csrf_token": "stale"})
+    assert page.status_code == 400 and "Описание группы на полстраницы</textarea>" in page.text
+
+
+def test_a_plain_form_sent_after_the_session_ended_shows_the_text_and_says_so(csrf_app, signed_in):
+    """Not the sign-in page, which would drop the text, nor "the page was open too long": the
+    token went with the session, and that is what the person is told."""
+    client = login(csrf_app.test_client(), signed_in["author"])
+    token = csrf_token_from(client.get(f"/journal/{signed_in['entry']}").text)
+    client.delete_cookie("session")
+    page = client.post("/groups/1/edit", data={"description": "Описание, которое нельзя потерять", "csrf_token": token})
+    assert page.status_code == 401 and "Сеанс завершился" in page.text and "слишком долго" not in page.text
+    assert "Описание, которое нельзя потерять</textarea>" in page.text and 'href="/login?next=' in page.text
+
+
+def test_an_htmx_form_sent_after_the_session_ended_says_the_session_ended(csrf_app, signed_in):
+    client = login(csrf_app.test_client(), signed_in["author"])
+    token = csrf_token_from(client.get(f"/journal/{signed_in['entry']}").text)
+    client.delete_cookie("session")
+    kept = client.post("/plans/1/comments", data={"body": "Комментарий к плану", "csrf_token": token},
+                       headers={**FRAGMENT, "HX-Current-URL": "http://localhost/plans/1"})
+    assert kept.status_code == 401 and kept.headers["HX-Retarget"] == "find .form-alert"
+    assert "Войдите снова в другой вкладке" in kept.text and "слишком долго" not in kept.text
+
 def test_forged_cross_site_save_does_not_overwrite_a_draft(csrf_app, signed_in):
     """Without the token, a save can only add a draft under a key the page never had."""
     author = db.session.get(User, signed_in["author"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -11,6 +12,7 @@ from . import database
 from .database import storage_fault
 from .extensions import db, login_manager
 from .htmx import INTO_FORM_ALERT, is_fragment_request, is_htmx_request, render
+from .i18n import lazy_gettext as _l
 from .journal import drafts
 from .text import strip_controls
 from .urls import login_url
@@ -24,10 +26,9 @@ def init_app(app: Flask) -> None:
         rescued = drafts.rescue_if_text()
         if rescued is not None:
             return rescued
-        if is_fragment_request() and _typed_text():
-            return _kept_in_form(401, _("Your session has ended, so nothing was saved. Sign in again in another tab, "
-                                        "then press the button here once more: your text stays in this form."),
-                                 login_link=login_url(request.headers.get("HX-Current-URL")))
+        kept = _kept_while_signed_out()
+        if kept is not None:
+            return kept
         if is_htmx_request():
             return "", 401, {"HX-Redirect": login_url(request.headers.get("HX-Current-URL"))}
         flash(_("Please sign in."), "info")
@@ -38,6 +39,11 @@ def init_app(app: Flask) -> None:
         rescued = drafts.rescue_if_text()
         if rescued is not None:
             return rescued
+        if not current_user.is_authenticated:
+            # The token went with the session: what the person must hear is that it ended.
+            kept = _kept_while_signed_out()
+            if kept is not None:
+                return kept
         if is_fragment_request() and _typed_text():
             return _kept_in_form(400, _("The page had been open for a long time, so nothing was saved. "
                                         "Your text stays here: press the button once more."), fresh_token=generate_csrf())
@@ -80,24 +86,44 @@ def init_app(app: Flask) -> None:
             return "Ошибка на сервере. Попробуйте ещё раз через минуту.", 500, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-# The fields of the forms that hold what a person typed, shown back to be copied (never a password).
-TYPED_FIELDS = ("title", "topic", "aim", "tasks", "body", "feedback-body")
+# The fields that hold what a person typed, shown back to be copied (never a password): by name,
+# or by its last part after a form's prefix ("feedback-body", "step12-title").
+TYPED_FIELDS = {"title": _l("Title"), "topic": _l("Topic"), "aim": _l("Aim"), "tasks": _l("Tasks"), "body": _l("Text"),
+                "description": _l("Description"), "name": _l("Name"), "display_name": _l("Name")}
 # Autosaves among the requests that carry typed text: their answer goes into their own status line.
 AUTOSAVE_ENDPOINTS = frozenset(e for e in drafts.RESCUE_ENDPOINTS if e.partition(".")[2].startswith("autosave"))
 
 
 def _typed_text() -> list[tuple[str, str]]:
     """(label, text) of what the request carried that a person typed, to be copied from the page."""
-    labels = {"title": _("Title"), "topic": _("Topic"), "aim": _("Aim"), "tasks": _("Tasks"),
-              "body": _("Text"), "feedback-body": _("Text")}
     if request.method != "POST":
         return []
     try:
         form = request.form
     except RequestEntityTooLarge:  # too large to read: nothing of it is shown, the answer says why
         return []
-    typed = ((name, strip_controls(form.get(name, "")) or "") for name in TYPED_FIELDS)
-    return [(labels[name], text) for name, text in typed if text.strip()]
+    typed = []
+    for name, value in form.items():
+        label = TYPED_FIELDS.get(name.rpartition("-")[2])
+        text = strip_controls(value) or ""
+        if label is not None and text.strip():
+            typed.append((str(label), text))
+    return typed
+
+
+def _kept_while_signed_out():
+    """A form that holds typed text, sent after the session ended: the text stays, with how to go
+    on. To htmx, in the form's alert line; a plain form gets a page holding the text to copy, as
+    the sign-in page would drop it. None: nothing typed."""
+    if not _typed_text():
+        return None
+    if is_fragment_request():
+        return _kept_in_form(401, _("Your session has ended, so nothing was saved. Sign in again in another tab, "
+                                    "then press the button here once more: your text stays in this form."),
+                             login_link=login_url(request.headers.get("HX-Current-URL")))
+    if is_htmx_request():
+        return None
+    return render("errors/signed_out.html", status=401, typed=_typed_text(), login_link=login_url(request.url))
 
 
 def _kept_in_form(status: int, message: str, **context):

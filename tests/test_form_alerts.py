@@ -1,0 +1,43 @@
+"""A refused htmx form says why in its own alert line (webapp.htmx.INTO_FORM_ALERT: "find
+.form-alert" from the form that sent the request). A form holding typed text without that line
+would answer an expired session or a stale token with nothing visible: each press of its button
+would seem to do nothing, and a reload would lose the text."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from webapp.errors import TYPED_FIELDS
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+FORM = re.compile(r"<form\b(?P<attrs>[^>]*)>(?P<body>.*?)</form>", re.S)
+TYPED = re.compile(r"field\(\s*[\w.]+\.(?P<name>\w+)\b|<textarea\b")
+INCLUDE = re.compile(r'{%-?\s*include\s+"(?P<name>[^"]+)"')
+
+
+def _source(path: Path) -> str:
+    """The template with the partials it includes, as the form's markup would read."""
+    text = path.read_text(encoding="utf-8")
+    return INCLUDE.sub(lambda m: _source(TEMPLATES / m.group("name")) if (TEMPLATES / m.group("name")).exists() else "", text)
+
+
+def _typed(body: str) -> bool:
+    return any(m.group("name") is None or m.group("name") in TYPED_FIELDS for m in TYPED.finditer(body))
+
+
+def htmx_forms_with_typed_text():
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        for n, form in enumerate(FORM.finditer(_source(path))):
+            if "hx-post" in form.group("attrs") and _typed(form.group("body")):
+                yield pytest.param(form.group("body"), id=f"{path.relative_to(TEMPLATES)}#{n}")
+
+
+def test_forms_with_typed_text_are_found():
+    assert len(list(htmx_forms_with_typed_text())) >= 15  # the scan itself still sees the editors
+
+
+@pytest.mark.parametrize("body", list(htmx_forms_with_typed_text()))
+def test_an_htmx_form_with_typed_text_has_an_alert_line(body):
+    assert 'class="form-alert"' in body
