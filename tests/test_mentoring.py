@@ -583,8 +583,9 @@ def test_the_comment_begun_in_the_pane_is_kept_and_comes_back(client, people):
     assert draft.status_code == 200
     pane = client.get(f"/mentoring/awaiting/{entry}").text
     assert "Начинаю отвечать…" in pane and f"/comments/entry/{entry}/draft" in pane
+    seen = re.search(r'name="draft_seen" value="([0-9a-f]+)"', pane).group(1)  # the pane opened with the draft
     client.post(f"/mentoring/awaiting/{entry}",
-                data={"feedback-body": "Начинаю отвечать… и заканчиваю.", "feedback-status": "comment"})
+                data={"feedback-body": "Начинаю отвечать… и заканчиваю.", "feedback-status": "comment", "draft_seen": seen})
     assert db.session.get(CommentDraft, (people["methodist"], entry)) is None
 
 

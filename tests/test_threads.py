@@ -162,7 +162,10 @@ def test_the_new_thread_is_autosaved_and_comes_back(client, people, groups):
     refused = client.post("/threads/", data={"group_id": groups["closed"], "title": " ", "body": "Вся мысль целиком"})
     assert refused.status_code == 422 and textarea(refused.text, "thread-body") == "Вся мысль целиком"
     assert db.session.get(ThreadDraft, (people["librarian"], groups["closed"])).body == "Вся мысль целиком"
-    created = client.post("/threads/", data={"group_id": groups["closed"], "title": "Готово", "body": "Вся мысль целиком"})
+    # Sent from that form (it carries what it saved), the draft goes with the thread started.
+    seen = re.search(r'name="draft_seen" value="([0-9a-f]+)"', refused.text).group(1)
+    created = client.post("/threads/", data={"group_id": groups["closed"], "title": "Готово", "body": "Вся мысль целиком",
+                                             "draft_seen": seen})
     assert created.status_code == 303
     db.session.expire_all()
     assert db.session.get(ThreadDraft, (people["librarian"], groups["closed"])) is None

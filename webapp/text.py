@@ -44,6 +44,13 @@ def nothing_to_keep(text: str, kept, **params) -> bool:
     return row is not None and row.kept_for is None
 
 
+def sent_from_here(draft_text: str, sent: str, seen: str) -> bool:
+    """Whether a person's draft is this form's: the text it sends, or the one it last saved or was
+    opened with (`seen`, its fingerprint). Sending clears that draft. Any other text was saved
+    since by another tab of theirs, still unsent there, and stays to be brought back."""
+    return draft_text == sent or (bool(seen) and fingerprint(draft_text) == seen)
+
+
 def keep_typed(draft, create: Callable, text: str, last_sent: Callable[[], str | None], seen: str = "") -> str | None:
     """The one rule for a text typed under something (a comment under an entry, a reply in a thread).
 

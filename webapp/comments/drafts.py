@@ -7,7 +7,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Integer, and_, bindparam, delete, select
+from sqlalchemy import Integer, and_, bindparam, select
 
 from .. import access
 from ..extensions import db
@@ -15,7 +15,7 @@ from ..htmx import is_htmx_request, render
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, utcnow
 from ..polls import Poll
-from ..text import keep_typed, strip_controls
+from ..text import keep_typed, sent_from_here, strip_controls
 from ..urls import login_url
 from .forms import comment_form
 from .panel import NEW_COMMENT_FIELD, CommentSection
@@ -59,8 +59,12 @@ def save(user: User, entry_id: int, text: str, seen: str = "") -> str | None:
     return keep_typed(db.session.get(CommentDraft, (user.id, entry_id)), create, text, last_sent, seen)
 
 
-def clear(user: User, entry_id: int) -> None:
-    db.session.execute(delete(CommentDraft).where(CommentDraft.user_id == user.id, CommentDraft.entry_id == entry_id))
+def clear_sent(user: User, entry_id: int, sent: str, seen: str) -> None:
+    """`sent` was posted from a form that last saved `seen`: its draft goes, unless another tab
+    saved other text there since (webapp.text.sent_from_here)."""
+    draft = db.session.get(CommentDraft, (user.id, entry_id))
+    if draft is not None and sent_from_here(draft.body, clean(sent), seen):
+        db.session.delete(draft)
 
 
 def rescue() -> Response | None:

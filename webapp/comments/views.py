@@ -90,7 +90,7 @@ def create(entry_id: int):
     db.session.add(comment)
     db.session.flush()
     events.comment_added(comment, entry)
-    drafts.clear(current_user, entry.id)
+    drafts.clear_sent(current_user, entry.id, *drafts.typed())
     db.session.commit()
     if not is_htmx_request():
         return redirect_for(_entry_url(entry.id, f"comment-{comment.id}"))

@@ -43,15 +43,16 @@ def _set_status(entry: JournalEntry, methodist: User, status: FeedbackStatus, co
     return feedback, before != status.value
 
 
-def answer(entry: JournalEntry, methodist: User, *, status: FeedbackStatus | None, text: str) -> Answer:
-    """Save what the methodist sent and tell the author. Setting the status it already has tells nobody of it."""
+def answer(entry: JournalEntry, methodist: User, *, status: FeedbackStatus | None, text: str, seen: str = "") -> Answer:
+    """Save what the methodist sent and tell the author. Setting the status it already has tells nobody of it.
+    `seen`: the fingerprint of the text the form last saved as a draft (webapp.text.sent_from_here)."""
     result = Answer()
     if text.strip():
         result.comment = _add_comment(entry, methodist, text)
         # Imported here: the comments package imports the journal, which imports this one.
-        from ..comments.drafts import clear as clear_comment_draft
+        from ..comments.drafts import clear_sent
 
-        clear_comment_draft(methodist, entry.id)
+        clear_sent(methodist, entry.id, text, seen)
         events.comment_added(result.comment, entry)
     if status is not None:
         result.feedback, result.status_changed = _set_status(entry, methodist, status, result.comment)

@@ -119,7 +119,8 @@ def answer(entry_id: int):
     form = AnswerForm(comment_only=True)
     if not form.validate():
         return render("mentoring/awaiting.html", "reading_pane", status=422, **_reading_room(entry, form=form))
-    answers.answer(entry, current_user, status=form.chosen_status, text=form.text)
+    answers.answer(entry, current_user, status=form.chosen_status, text=form.text,
+                   seen=request.form.get("draft_seen", ""))
     db.session.commit()
     following = queries.next_awaiting(current_user, entry, _author_filter())
     if is_htmx_request():
@@ -139,7 +140,8 @@ def set_status(entry_id: int):
     if not form.validate():
         return render("mentoring/status.html", "feedback_panel", status=422,
                       entry=entry, feedback=panel.for_methodist(entry, current_user, form))
-    answers.answer(entry, current_user, status=form.chosen_status, text=form.text)
+    answers.answer(entry, current_user, status=form.chosen_status, text=form.text,
+                   seen=request.form.get("draft_seen", ""))
     db.session.commit()
     if is_htmx_request():
         return render("mentoring/status.html", "feedback_panel", entry=entry,

@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Integer, and_, bindparam, delete, select
+from sqlalchemy import Integer, and_, bindparam, select
 
 from .. import access
 from ..extensions import db
@@ -17,7 +17,7 @@ from ..htmx import INTO_FORM_ALERT, is_htmx_request, render
 from ..journal.drafts import number
 from ..models import User, utcnow
 from ..polls import Poll
-from ..text import keep_typed, strip_controls
+from ..text import fingerprint, keep_typed, sent_from_here, strip_controls
 from ..urls import login_url
 
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a message too long to post
@@ -62,8 +62,12 @@ def save_reply(user: User, thread_id: int, text: str, seen: str = "") -> str | N
     return keep_typed(db.session.get(PostDraft, (user.id, thread_id)), create, text, last_sent, seen)
 
 
-def clear_reply(user: User, thread_id: int) -> None:
-    db.session.execute(delete(PostDraft).where(PostDraft.user_id == user.id, PostDraft.thread_id == thread_id))
+def clear_sent_reply(user: User, thread_id: int, sent: str, seen: str) -> None:
+    """`sent` was posted from a form that last saved `seen`: its draft goes, unless another tab
+    saved other text there since (webapp.text.sent_from_here)."""
+    draft = db.session.get(PostDraft, (user.id, thread_id))
+    if draft is not None and sent_from_here(draft.body, sent, seen):
+        db.session.delete(draft)
 
 
 def quote_of(body: str) -> str:
@@ -82,10 +86,26 @@ def with_quote(text: str, body: str) -> str:
 
 # A new thread ------------------------------------------------------------------------------------
 
-def save_new_thread(user: User, group_id: int, title: str, body: str) -> str | None:
+def thread_text(title: str, body: str) -> str:
+    """A new thread's title and message as one text, for its fingerprint (`draft_seen`)."""
+    return f"{title}\n{body}"
+
+
+def typed_new_thread() -> tuple[str, str, str]:
+    """The new-thread form's title and message, and the fingerprint of what it last saved."""
+    return (clean(request.form.get("title"), TITLE_DRAFT_LIMIT), clean(request.form.get("body")),
+            request.form.get("draft_seen", ""))
+
+
+def save_new_thread(user: User, group_id: int, title: str, body: str, seen: str = "") -> str | None:
+    """As webapp.text.keep_typed, for a title and a message: a form with nothing new since it last
+    saved changes nothing, and only a form that saved a text (or opened with it) clears it, so an
+    idle tab, empty or not, never overwrites or clears what another tab saved since."""
+    if seen and seen == fingerprint(thread_text(title, body)):
+        return None
     draft = db.session.get(ThreadDraft, (user.id, group_id))
     if not (title.strip() or body.strip()):
-        if draft is None:
+        if draft is None or not seen:
             return None
         db.session.delete(draft)
         return "cleared"
@@ -98,12 +118,22 @@ def save_new_thread(user: User, group_id: int, title: str, body: str) -> str | N
     return "saved"
 
 
-def save_new_thread_from(user: User, group_id: int, form) -> str | None:
-    return save_new_thread(user, group_id, clean(form.get("title"), TITLE_DRAFT_LIMIT), clean(form.get("body")))
+def new_thread_seen() -> dict:
+    """For the autosave's answer: what the form now has saved, under the new-thread form's field."""
+    return {"text": thread_text(*typed_new_thread()[:2]), "seen_id": "thread-draft-seen"}
 
 
-def clear_new_thread(user: User, group_id: int) -> None:
-    db.session.execute(delete(ThreadDraft).where(ThreadDraft.user_id == user.id, ThreadDraft.group_id == group_id))
+def save_new_thread_from(user: User, group_id: int) -> str | None:
+    return save_new_thread(user, group_id, *typed_new_thread())
+
+
+def clear_sent_new_thread(user: User, group_id: int) -> None:
+    """The thread the form sent was started: its draft goes, unless another tab saved other text
+    there since (webapp.text.sent_from_here)."""
+    title, body, seen = typed_new_thread()
+    draft = db.session.get(ThreadDraft, (user.id, group_id))
+    if draft is not None and sent_from_here(thread_text(draft.title, draft.body), thread_text(title, body), seen):
+        db.session.delete(draft)
 
 
 # Rescue ------------------------------------------------------------------------------------------
@@ -166,16 +196,17 @@ def _rescue_new_thread() -> Response | None:
     group = db.session.scalar(access.visible_groups(current_user).where(Group.id == group_id)) if group_id else None
     if group is None or access.membership(current_user, group.id) is None:
         return None
-    state = save_new_thread_from(current_user, group.id, request.form)
+    state = save_new_thread_from(current_user, group.id)
     db.session.commit()
     if request.endpoint == "threads.autosave_new":
         return render("threads/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
-                      token_id="thread-csrf")
+                      token_id="thread-csrf", **new_thread_seen())
     message = _("The page had been open for a long time. Your thread is kept; press “Start the thread” once more.")
     if is_htmx_request():
         form = panel.new_thread_form(request.form.get("title"), request.form.get("body"))
         form.form_errors.append(message)
-        return render("threads/_thread_form.html", form=form, group=group)
+        return render("threads/_thread_form.html", form=form, group=group,
+                      draft_seen=fingerprint(thread_text(*typed_new_thread()[:2])))
     flash(message, "warning")
     return redirect(url_for("threads.new", group_id=group.id), 303)
 

@@ -18,7 +18,7 @@ from ..journal.drafts import number
 from ..models import utcnow
 from ..notifications import events
 from ..pagination import current_page_number
-from ..text import nothing_to_keep
+from ..text import fingerprint, nothing_to_keep
 from ..urls import login_url
 from . import bp, drafts, panel, queries
 from .forms import post_form, thread_form
@@ -44,7 +44,8 @@ def new():
     group = _group_to_post_in(number(request.args.get("group_id")))
     draft = db.session.get(ThreadDraft, (current_user.id, group.id))
     form = panel.new_thread_form(draft.title, draft.body) if draft else panel.new_thread_form()
-    return render("threads/new.html", "thread_form", group=group, form=form, restored=draft)
+    return render("threads/new.html", "thread_form", group=group, form=form, restored=draft,
+                  draft_seen=fingerprint(drafts.thread_text(draft.title, draft.body)) if draft else "")
 
 
 @bp.post("/")
@@ -53,12 +54,13 @@ def create():
     group = _group_to_post_in(number(request.form.get("group_id")))
     form = thread_form()
     if not form.validate():
-        drafts.save_new_thread_from(current_user, group.id, request.form)
+        drafts.save_new_thread_from(current_user, group.id)
         db.session.commit()
-        return render("threads/new.html", "thread_form", status=422, group=group, form=form, restored=None)
+        return render("threads/new.html", "thread_form", status=422, group=group, form=form, restored=None,
+                      draft_seen=fingerprint(drafts.new_thread_seen()["text"]))
     thread, post = queries.start_thread(group, current_user.id, form.title.data, form.body.data)
     events.thread_created(thread, post, group)
-    drafts.clear_new_thread(current_user, group.id)
+    drafts.clear_sent_new_thread(current_user, group.id)
     db.session.commit()
     return redirect_for(url_for("threads.show", thread_id=thread.id, page=1, _anchor=f"post-{post.id}"))
 
@@ -67,11 +69,11 @@ def create():
 @login_required
 def autosave_new():
     group = _group_to_post_in(number(request.form.get("group_id")))
-    state = drafts.save_new_thread_from(current_user, group.id, request.form)
+    state = drafts.save_new_thread_from(current_user, group.id)
     db.session.commit()
     if state is None:
         return polls.nothing_new()
-    return render("threads/_save_status.html", state=state, now=utcnow())
+    return render("threads/_save_status.html", state=state, now=utcnow(), **drafts.new_thread_seen())
 
 
 # Reading -----------------------------------------------------------------------------------------
@@ -190,7 +192,7 @@ def reply(thread_id: int):
     except queries.ThreadLocked:
         return _kept_because_locked(thread, text)
     events.post_added(post, thread, thread.group)
-    drafts.clear_reply(current_user, thread.id)
+    drafts.clear_sent_reply(current_user, thread.id, *drafts.typed_reply())
     queries.mark_read_up_to(current_user.id, thread.id, post.id)
     db.session.commit()
     shown = number(request.form.get("after"))
