@@ -57,21 +57,27 @@ def test_a_reply_sent_in_one_tab_leaves_the_other_tab_s_draft(client, people):
     assert kept(PostDraft, (people["author"], thread)) == "Ответ из второй вкладки"
 
 
+NEW_THREAD_DRAFT = "/threads/new/draft"
+
+
+def new_thread_autosave(client, group: int, title: str, body: str, seen: str | None = None):
+    data = {"group_id": group, "title": title, "body": body}
+    if seen is not None:
+        data["draft_seen"] = seen
+    return client.post(NEW_THREAD_DRAFT, data=data, headers=FRAGMENT)
+
+
 def test_a_new_thread_s_draft_survives_an_idle_empty_tab_and_the_other_tab_s_send(client, people):
     group = factories.make_group(members=(people["author"],))
     login(client, people["author"])
-    url = "/threads/new/draft"
-    seen_a = seen_after(client.post(url, data={"group_id": group, "title": "Тема А", "body": "Первая вкладка"},
-                                    headers=FRAGMENT))
+    seen_a = seen_after(new_thread_autosave(client, group, "Тема А", "Первая вкладка"))
     # A tab opened on the empty form before, idle: its autosave every 30 s sends nothing typed.
-    idle = client.post(url, data={"group_id": group, "title": "", "body": "", "draft_seen": ""}, headers=FRAGMENT)
+    idle = new_thread_autosave(client, group, "", "", seen="")
     assert idle.status_code == 204 and kept(ThreadDraft, (people["author"], group)) == "Первая вкладка"
     # The same tab again, with nothing new since it saved: nothing changes either.
-    again = client.post(url, data={"group_id": group, "title": "Тема А", "body": "Первая вкладка", "draft_seen": seen_a},
-                        headers=FRAGMENT)
-    assert again.status_code == 204
+    assert new_thread_autosave(client, group, "Тема А", "Первая вкладка", seen=seen_a).status_code == 204
 
-    client.post(url, data={"group_id": group, "title": "Тема Б", "body": "Вторая вкладка"}, headers=FRAGMENT)
+    new_thread_autosave(client, group, "Тема Б", "Вторая вкладка")
     started = client.post("/threads/", data={"group_id": group, "title": "Тема А", "body": "Первая вкладка",
                                              "draft_seen": seen_a})
     assert started.status_code == 303
@@ -81,7 +87,6 @@ def test_a_new_thread_s_draft_survives_an_idle_empty_tab_and_the_other_tab_s_sen
 def test_emptying_the_form_that_saved_a_new_thread_clears_its_draft(client, people):
     group = factories.make_group(members=(people["author"],))
     login(client, people["author"])
-    url = "/threads/new/draft"
-    seen = seen_after(client.post(url, data={"group_id": group, "title": "Тема", "body": "Текст"}, headers=FRAGMENT))
-    cleared = client.post(url, data={"group_id": group, "title": "", "body": "", "draft_seen": seen}, headers=FRAGMENT)
+    seen = seen_after(new_thread_autosave(client, group, "Тема", "Текст"))
+    cleared = new_thread_autosave(client, group, "", "", seen=seen)
     assert cleared.status_code == 200 and kept(ThreadDraft, (people["author"], group)) is None
