@@ -475,3 +475,21 @@ def test_two_leaders_editing_the_description_at_once_lose_neither_text(app, worl
     again = editor_base(refused.text)
     assert author.post(url, data={"description": "Оба плана", "base": again}).status_code == 303
     assert db.session.get(Group, world["closed"]).description == "Оба плана"
+
+
+def test_the_administrator_s_group_form_never_saves_over_a_description_saved_meanwhile(app, world):
+    group = world["open"]
+    admin = login(app.test_client(), world["admin"])
+    base = editor_base(admin.get(f"/admin/groups/{group}").text)
+    leader = login(app.test_client(), world["methodist"])
+    assert leader.post(f"/groups/{group}/edit", data={"description": "Описание руководителя", "base": base}).status_code == 303
+    sent = {"name": "Городское МО", "kind": "association", "is_open": "y", "leaders": [world["methodist"]],
+            "description": "Описание администратора"}
+    refused = admin.post(f"/admin/groups/{group}", data={**sent, "base": base})
+    assert refused.status_code == 409
+    assert "Описание администратора</textarea>" in refused.text and "Описание руководителя</textarea>" in refused.text
+    db.session.expire_all()
+    assert db.session.get(Group, group).description == "Описание руководителя"
+    assert admin.post(f"/admin/groups/{group}", data={**sent, "base": editor_base(refused.text)}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Group, group).description == "Описание администратора"

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import abort, flash, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import database
 from ..extensions import db
 from ..groups import queries as group_queries
 from ..groups.forms import KIND_LABELS, GroupForm, duplicate_name_message
 from ..groups.models import Group, GroupMember, MemberRole
 from ..htmx import redirect_for, render
 from ..models import User
+from ..text import fingerprint, saved_since_opened
 from . import bp
 
 
@@ -115,17 +117,25 @@ def _group_or_404(group_id: int) -> Group:
 @bp.get("/groups/<int:group_id>")
 def edit_group(group_id: int):
     group = _group_or_404(group_id)
-    return render("admin/group_form.html", "group_form", form=_group_form(group), group=group)
+    return render("admin/group_form.html", "group_form", form=_group_form(group), group=group,
+                  base=fingerprint(group.description))
 
 
 @bp.post("/groups/<int:group_id>")
 def update_group(group_id: int):
+    """As the leaders' description form: a description saved meanwhile (by a leader, another
+    administrator, another tab) is shown beside the one sent, not silently replaced."""
     group = _group_or_404(group_id)
+    database.read_for_update(group)
     form = _group_form(group, submitted=True)
+    base = request.form.get("base", "")
     if form.validate():
+        if saved_since_opened(group.description, form.description.data or "", base):
+            return render("admin/group_form.html", "group_form", status=409, form=form, group=group,
+                          base=fingerprint(group.description), other=group.description)
         _apply(group, form)
         if _saved(group, form):
             flash(_("The group “%(name)s” is saved.", name=group.name), "success")
             return redirect_for(url_for("admin.groups"))
         group = _group_or_404(group_id)
-    return render("admin/group_form.html", "group_form", status=422, form=form, group=group)
+    return render("admin/group_form.html", "group_form", status=422, form=form, group=group, base=base)
