@@ -102,6 +102,7 @@ def test_stale_token_on_an_htmx_action_reloads_the_page(csrf_app, signed_in):
     assert response.status_code == 400
     assert response.headers["HX-Refresh"] == "true"
     assert db.session.get(JournalEntry, signed_in["entry"]) is not None
+    assert "поэтому она обновлена" in client.get(f"/journal/{signed_in['entry']}").text  # said on the reloaded page
 
 
 FRAGMENT = {"HX-Request": "true", "HX-Request-Type": "partial"}

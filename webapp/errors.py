@@ -48,6 +48,9 @@ def init_app(app: Flask) -> None:
             return _kept_in_form(400, _("The page had been open for a long time, so nothing was saved. "
                                         "Your text stays here: press the button once more."), fresh_token=generate_csrf())
         if is_htmx_request():
+            # Nothing typed to keep (a button, a password): the page comes back with a fresh token.
+            flash(_("The page had been open for a long time, so it was reloaded and nothing was done. "
+                    "Repeat the action."), "warning")
             return "", 400, {"HX-Refresh": "true"}
         return render("errors/csrf.html", status=400, typed=_typed_text())
 
