@@ -170,6 +170,18 @@ def test_an_htmx_form_sent_after_the_session_ended_says_the_session_ended(csrf_a
     assert kept.status_code == 401 and kept.headers["HX-Retarget"] == "find .form-alert"
     assert "Войдите снова в другой вкладке" in kept.text and "слишком долго" not in kept.text
 
+
+def test_an_idle_editor_s_autosave_after_the_session_ended_flashes_nothing(csrf_app, signed_in):
+    """Nobody pressed anything: the sign-in page it is reloaded into must not say "repeat the action"."""
+    client = login(csrf_app.test_client(), signed_in["author"])
+    token = csrf_token_from(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    refused = client.post("/journal/drafts", data={"draft_key": "idlekey-0001", "title": "", "body": "",
+                                                   "csrf_token": token}, headers=FRAGMENT)
+    assert refused.status_code == 400 and refused.headers["HX-Refresh"] == "true"
+    assert "поэтому она обновлена" not in client.get("/login").text
+
+
 def test_forged_cross_site_save_does_not_overwrite_a_draft(csrf_app, signed_in):
     """Without the token, a save can only add a draft under a key the page never had."""
     author = db.session.get(User, signed_in["author"])

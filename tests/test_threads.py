@@ -625,7 +625,7 @@ def test_a_signed_out_reply_stays_on_the_page(csrf_app):
     assert response.status_code == 401 and "HX-Redirect" not in response.headers
     assert response.headers["HX-Retarget"] == "find .form-alert"  # only the form's message line changes
     autosaved = client.post(f"/threads/{thread}/draft", data={"body": "Не пропади", "csrf_token": token}, headers=FRAGMENT)
-    assert autosaved.status_code == 200 and 'href="/login?next=' in autosaved.text
+    assert autosaved.status_code == 401 and 'href="/login?next=' in autosaved.text
 
 
 def test_a_post_edited_in_two_tabs_loses_neither_text(client, people, closed_thread):

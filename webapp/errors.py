@@ -48,9 +48,12 @@ def init_app(app: Flask) -> None:
             return _kept_in_form(400, _("The page had been open for a long time, so nothing was saved. "
                                         "Your text stays here: press the button once more."), fresh_token=generate_csrf())
         if is_htmx_request():
-            # Nothing typed to keep (a button, a password): the page comes back with a fresh token.
-            flash(_("The page had been open for a long time, so it was reloaded and nothing was done. "
-                    "Repeat the action."), "warning")
+            # Nothing typed to keep (a button, a password): the page comes back with a fresh token,
+            # and says why to whoever pressed something (not to a background autosave, not to
+            # someone signed out, whom the reloaded page asks to sign in).
+            if current_user.is_authenticated and request.endpoint not in AUTOSAVE_ENDPOINTS:
+                flash(_("The page had been open for a long time, so it was reloaded and nothing was done. "
+                        "Repeat the action."), "warning")
             return "", 400, {"HX-Refresh": "true"}
         return render("errors/csrf.html", status=400, typed=_typed_text())
 

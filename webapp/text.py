@@ -44,11 +44,25 @@ def nothing_to_keep(text: str, kept, **params) -> bool:
     return row is not None and row.kept_for is None
 
 
+def same_text(a: str | None, b: str | None) -> bool:
+    """The same text as typed, whatever the line ends and the blank space around it (a form may
+    send it stripped, a draft keeps it as typed)."""
+    return (a or "").replace("\r\n", "\n").strip() == (b or "").replace("\r\n", "\n").strip()
+
+
+def seen_after_keeping(text: str, seen: str, state: str | None) -> str:
+    """What a refused form's draft_seen becomes once its text went through keep_typed (`state`):
+    the text's fingerprint if it is the draft now, as it was if nothing was stored."""
+    if state == "saved":
+        return fingerprint(text)
+    return "" if state == "cleared" else seen
+
+
 def sent_from_here(draft_text: str, sent: str, seen: str) -> bool:
     """Whether a person's draft is this form's: the text it sends, or the one it last saved or was
     opened with (`seen`, its fingerprint). Sending clears that draft. Any other text was saved
     since by another tab of theirs, still unsent there, and stays to be brought back."""
-    return draft_text == sent or (bool(seen) and fingerprint(draft_text) == seen)
+    return same_text(draft_text, sent) or (bool(seen) and fingerprint(draft_text) == seen)
 
 
 def keep_typed(draft, create: Callable, text: str, last_sent: Callable[[], str | None], seen: str = "") -> str | None:
@@ -62,18 +76,18 @@ def keep_typed(draft, create: Callable, text: str, last_sent: Callable[[], str |
 
     The draft is one per person and place, and every open tab autosaves into it, typed or not:
     a form whose text has not changed since it last saved changes nothing, and only a form that
-    saved a text (or was opened with it) clears it. An idle tab never overwrites or clears what
-    was typed in another one since."""
+    saved that very text (or was opened with it) clears it. An idle tab never overwrites or
+    clears what was typed in another one since."""
     if seen and seen == fingerprint(text):
         return None
     if not text.strip():
-        if draft is None or not seen:
+        if draft is None or fingerprint(draft.body) != seen:
             return None
         db.session.delete(draft)
         return "cleared"
     if draft is not None and draft.body == text:
         return "saved"
-    if draft is None and last_sent() == text:
+    if draft is None and same_text(last_sent(), text):
         return None  # an autosave that left before the message was sent arrives after it
     if draft is None:
         draft = create()

@@ -14,7 +14,7 @@
   let lost = null, lostKey = "", lostPlace = "", around = [], since = 0, opener = "";
   let acting = false, following = 0;  // the swap answers the focused control, or its form
 
-  const visible = (el) => el.getClientRects().length > 0;
+  const visible = (el) => (el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0);
   const focusLost = () => !document.activeElement || document.activeElement === document.body;
   const headingOf = (el) => (el.matches(HEADINGS) ? el : el.querySelector(HEADINGS));
 

@@ -1,25 +1,32 @@
-/* Text not saved yet. Leaving the page (reload, a link, closing the tab) while a form holds text
-   typed since its last save asks first. A form whose request could not reach the server says so
-   in its alert line; the text stays. Autosaves count as saves; the words come from <body>. */
+/* Text not saved yet: leaving the page with text typed into a form since its last save (or
+   autosave) asks first; a request that never reached the server says so in the form. */
 (() => {
   "use strict";
-  const TYPED = "textarea, input[name$=title], input[name=topic]";
-  const typedAt = new Map(), sentAt = new Map();  // by form: when text was last typed, sent
+  const TYPED = "textarea, input[name$=title], input[name=topic], input[name$=name]";
+  const typedAt = new Map();  // by form: when text was last typed into it
+  let refused = 0;  // when such a form was refused: it comes back holding the text
 
   document.addEventListener("input", (event) => {
     const form = event.target.matches(TYPED) && event.target.closest("form[method=post]");
     if (form) typedAt.set(form, Date.now());
   });
-  // A plain form leaves with its text; an htmx one waits for its answer.
+  // A plain form leaves with its text.
   document.addEventListener("submit", (event) => event.target.hasAttribute("hx-post") || typedAt.delete(event.target));
 
   document.addEventListener("htmx:before:request", (event) => {
-    const form = event.target.closest("form");
-    if (form) sentAt.set(form, Date.now());
+    event.detail.ctx.sentAt = Date.now();
   });
   document.addEventListener("htmx:after:request", (event) => {
-    const form = event.target.closest("form");
-    if (form && event.detail.ctx.response.status < 400 && typedAt.get(form) <= sentAt.get(form)) typedAt.delete(form);
+    const form = event.target.closest("form"), ctx = event.detail.ctx;
+    if (!typedAt.has(form)) return;
+    if (ctx.response.status >= 400) refused = Date.now();
+    else if (typedAt.get(form) <= ctx.sentAt) typedAt.delete(form);  // all typed was sent
+  });
+  htmx.onLoad((content) => {  // a refused form drawn again (422, 409): as unsaved as before
+    if (!(content instanceof Element) || Date.now() - refused > 2000) return;
+    for (const form of [content, ...content.querySelectorAll("form")]) {
+      if (form.matches("form[method=post]")) typedAt.set(form, Date.now());
+    }
   });
 
   addEventListener("beforeunload", (event) => {

@@ -84,3 +84,24 @@ def test_a_save_that_cannot_reach_the_server_says_so_and_keeps_the_text(page, co
     # What the cut network itself logs: the failed request, and htmx reporting it.
     browser_watch.console_errors[:] = [(text, url) for text, url in browser_watch.console_errors
                                        if "ERR_FAILED" not in text and "Failed to fetch" not in text]
+
+
+def test_a_refused_edit_is_still_unsaved(page, comment_page, browser_watch):
+    browser_watch.expect_status(422)
+    comment = comment_page["comment"]
+    page.locator(f"#comment-{comment} a[href$='/edit']").click()
+    box = page.locator(f"#comment-{comment} textarea")
+    box.fill("Слишком длинный комментарий. " * 800)  # over the 20,000 characters a comment may have
+    box.press("End")
+    box.press_sequentially("!")
+    page.locator(f"#comment-{comment} button[type=submit]").click()
+    expect(page.locator(f"#comment-{comment} .field.has-error")).to_be_visible()
+    assert _leaving_asks(page)
+
+
+def test_an_autosave_after_the_session_ended_is_no_save(page, comment_page, browser_watch):
+    browser_watch.expect_status(401)
+    page.context.clear_cookies()
+    page.locator("#comment-form textarea").press_sequentially("Комментарий после конца сеанса")
+    expect(page.locator("#comment-form .save-status")).to_contain_text("Сеанс завершился", timeout=10_000)
+    assert _leaving_asks(page)

@@ -1,6 +1,7 @@
 """The comment being typed: autosaved per person and entry, brought back into the form when the
-entry is opened again, cleared when the comment is posted, and rescued when a post is refused
-for an expired form token."""
+entry is opened again, cleared when the comment is posted from the form that saved it (not when
+another tab of the person's posts something else there), and rescued when a post is refused for
+an expired form token."""
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
@@ -15,7 +16,7 @@ from ..htmx import is_htmx_request, render
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, utcnow
 from ..polls import Poll
-from ..text import keep_typed, sent_from_here, strip_controls
+from ..text import keep_typed, seen_after_keeping, sent_from_here, strip_controls
 from ..urls import login_url
 from .forms import comment_form
 from .panel import NEW_COMMENT_FIELD, CommentSection
@@ -90,7 +91,7 @@ def rescue() -> Response | None:
     if is_htmx_request():
         # The form again, in place, rather than HX-Redirect: a redirect to the page one is on
         # (plus an #anchor) is only a scroll in the browser, and the stale token would stay.
-        return _form_again(entry.id, message, status=200)
+        return _form_again(entry.id, message, status=200, draft_seen=seen_after_keeping(text, seen, state))
     flash(message, "warning")
     return redirect(url_for("journal.show", entry_id=entry.id, _anchor="comment-form"), 303)
 
@@ -101,16 +102,19 @@ def _signed_out(entry_id: int) -> Response:
     in another tab, after which the next autosave or "Send" keeps it (the rescue above)."""
     login_link = login_url(url_for("journal.show", entry_id=entry_id, _anchor="comment-form"))
     if request.endpoint == "comments.autosave":
-        return render("comments/_save_status.html", state="signed_out", login_link=login_link)
+        # 401: nothing was kept (static/js/unsaved.js still counts the text as not saved).
+        return render("comments/_save_status.html", status=401, state="signed_out", login_link=login_link)
     message = _("Your session has ended, so the comment was not sent. Sign in again in another tab, "
                 "then press “Send” here: your text stays in this form.")
-    return _form_again(entry_id, message, status=401, login_link=login_link)
+    return _form_again(entry_id, message, status=401, draft_seen=request.form.get("draft_seen", ""), login_link=login_link)
 
 
-def _form_again(entry_id: int, message: str, status: int, **context) -> Response:
-    """The new-comment form holding the text that was sent, with `message` and a fresh token."""
+def _form_again(entry_id: int, message: str, status: int, draft_seen: str, **context) -> Response:
+    """The new-comment form holding the text that was sent, with `message` and a fresh token, and
+    `draft_seen` for what is kept of it as the person's draft."""
     form = comment_form(NEW_COMMENT_FIELD, formdata=None, data={"body": clean(request.form.get("body"))})
     form.form_errors.append(message)
     # Only the form is rendered: it needs the entry's id, nothing that shows the entry itself.
-    section = CommentSection(entry_id=entry_id, entry_author_id=0, comments=[], methodist_ids=set(), after=0, form=form)
+    section = CommentSection(entry_id=entry_id, entry_author_id=0, comments=[], methodist_ids=set(), after=0, form=form,
+                             draft_seen=draft_seen)
     return render("comments/_comment_form.html", status=status, comment_section=section, **context)

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, mentorships
 from ..polls import Poll
+from ..text import fingerprint
 from .forms import CommentForm, comment_form
 
 NEW_COMMENT_FIELD = "comment-body"
@@ -34,19 +35,22 @@ class CommentSection:
     poll_seconds: int = 15
     form: CommentForm | None = None
     restored: CommentDraft | None = None  # the unsent text brought back into the form
+    draft_seen: str = ""  # the fingerprint of the draft the form holds (webapp.text.keep_typed)
 
 
 def entry_context(entry: JournalEntry, viewer: User) -> dict:
     return {"comment_section": section_for(entry, viewer)}
 
 
-def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = None) -> CommentSection:
-    """The whole comment section of `entry` (which the caller has checked `viewer` may see)."""
+def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = None, draft_seen: str = "") -> CommentSection:
+    """The whole comment section of `entry` (which the caller has checked `viewer` may see); with a
+    refused `form`, `draft_seen` is the fingerprint of the draft its text was kept as."""
     comments = comments_of(viewer, entry.id)
     restored = None
     if form is None:
         restored = db.session.get(CommentDraft, (viewer.id, entry.id))
         form = new_comment_form(restored.body if restored else "")
+        draft_seen = fingerprint(restored.body) if restored else ""
     return CommentSection(
         entry_id=entry.id,
         entry_author_id=entry.author_id,
@@ -56,6 +60,7 @@ def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = No
         poll_seconds=poll_seconds(),
         form=form,
         restored=restored,
+        draft_seen=draft_seen,
     )
 
 

@@ -15,7 +15,7 @@ from ..htmx import is_htmx_request, redirect_for, render
 from ..mentoring.models import Comment
 from ..models import JournalEntry, utcnow
 from ..notifications import events
-from ..text import fingerprint, nothing_to_keep, saved_since_opened
+from ..text import fingerprint, nothing_to_keep, saved_since_opened, seen_after_keeping
 from ..urls import MAX_ID, login_url
 from . import bp, drafts, panel
 from .forms import CommentForm, comment_form
@@ -82,10 +82,11 @@ def create(entry_id: int):
     entry = _entry_to_comment_on(entry_id)
     form = comment_form(panel.NEW_COMMENT_FIELD)
     if not form.validate():
-        drafts.save(current_user, entry.id, *drafts.typed())
+        text, seen = drafts.typed()
+        seen = seen_after_keeping(text, seen, drafts.save(current_user, entry.id, text, seen))
         db.session.commit()
         return render("comments/index.html", "comment_form", status=422, entry=entry,
-                      comment_section=panel.section_for(entry, current_user, form=form))
+                      comment_section=panel.section_for(entry, current_user, form=form, draft_seen=seen))
     comment = Comment(entry_id=entry.id, author_id=current_user.id, body=form.body.data)
     db.session.add(comment)
     db.session.flush()

@@ -63,7 +63,8 @@ def _author_filter() -> int | None:
 
 def _reading_room(current: JournalEntry | None, *, form: AnswerForm | None = None, answered: JournalEntry | None = None) -> dict:
     author_id = _author_filter()
-    draft_seen = ""  # the fingerprint of the draft the form opens with (webapp.text.keep_typed)
+    # The fingerprint of the draft the form holds (webapp.text.keep_typed); a refused form keeps its own.
+    draft_seen = request.form.get("draft_seen", "")
     if form is None:
         typed = _typed_before(current)
         form = AnswerForm(formdata=None, comment_only=True, data=typed)

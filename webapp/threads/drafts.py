@@ -17,7 +17,7 @@ from ..htmx import INTO_FORM_ALERT, is_htmx_request, render
 from ..journal.drafts import number
 from ..models import User, utcnow
 from ..polls import Poll
-from ..text import fingerprint, keep_typed, sent_from_here, strip_controls
+from ..text import fingerprint, keep_typed, same_text, seen_after_keeping, sent_from_here, strip_controls
 from ..urls import login_url
 
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a message too long to post
@@ -99,23 +99,35 @@ def typed_new_thread() -> tuple[str, str, str]:
 
 def save_new_thread(user: User, group_id: int, title: str, body: str, seen: str = "") -> str | None:
     """As webapp.text.keep_typed, for a title and a message: a form with nothing new since it last
-    saved changes nothing, and only a form that saved a text (or opened with it) clears it, so an
-    idle tab, empty or not, never overwrites or clears what another tab saved since."""
+    saved changes nothing, and only a form that saved that very text (or opened with it) clears
+    it, so an idle tab, empty or not, never overwrites or clears what another tab saved since."""
     if seen and seen == fingerprint(thread_text(title, body)):
         return None
     draft = db.session.get(ThreadDraft, (user.id, group_id))
     if not (title.strip() or body.strip()):
-        if draft is None or not seen:
+        if draft is None or fingerprint(thread_text(draft.title, draft.body)) != seen:
             return None
         db.session.delete(draft)
         return "cleared"
     if draft is not None and (draft.title, draft.body) == (title, body):
         return "saved"
+    if draft is None and _started_already(user, group_id, title, body):
+        return None  # an autosave that left before the thread was started arrives after it
     if draft is None:
         draft = ThreadDraft(user_id=user.id, group_id=group_id)
         db.session.add(draft)
     draft.title, draft.body, draft.updated_at = title, body, utcnow()
     return "saved"
+
+
+def _started_already(user: User, group_id: int, title: str, body: str) -> bool:
+    """The person's latest thread in the group is this one: its title, and its first message."""
+    latest = db.session.execute(
+        select(Thread.title, Post.body).join(Post, Post.thread_id == Thread.id)
+        .where(Thread.group_id == group_id, Thread.author_id == user.id)
+        .order_by(Thread.id.desc(), Post.id).limit(1)
+    ).first()
+    return latest is not None and same_text(latest.title, title) and same_text(latest.body, body)
 
 
 def new_thread_seen() -> dict:
@@ -181,8 +193,9 @@ def _rescue_reply() -> Response | None:
                       token_id="reply-csrf", text=text)
     message = _("The page had been open for a long time. Your message is kept; press “Send” once more.")
     if is_htmx_request():
-        return render("threads/_reply_area.html",
-                      reply_area=panel.form_area(thread, text, message=message))
+        area = panel.form_area(thread, text, message=message)
+        area.draft_seen = seen_after_keeping(text, seen, state)
+        return render("threads/_reply_area.html", reply_area=area)
     flash(message, "warning")
     return redirect(url_for("threads.show", thread_id=thread.id, page=request.form.get("page", "1"), _anchor="reply-form"), 303)
 
@@ -217,7 +230,8 @@ def _signed_out(back_to: str) -> Response:
     another tab, after which the next autosave or "Send" keeps it (the rescue above)."""
     login_link = login_url(back_to)
     if request.endpoint in ("threads.autosave", "threads.autosave_new"):
-        return render("threads/_save_status.html", state="signed_out", login_link=login_link)
+        # 401: nothing was kept (static/js/unsaved.js still counts the text as not saved).
+        return render("threads/_save_status.html", status=401, state="signed_out", login_link=login_link)
     # Only the form's alert line changes, as for any form (webapp.errors): the text stays, as typed.
     message = _("Your session has ended, so nothing was saved. Sign in again in another tab, "
                 "then press the button here once more: your text stays in this form.")

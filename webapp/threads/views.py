@@ -18,7 +18,7 @@ from ..journal.drafts import number
 from ..models import utcnow
 from ..notifications import events
 from ..pagination import current_page_number
-from ..text import fingerprint, nothing_to_keep
+from ..text import fingerprint, nothing_to_keep, seen_after_keeping
 from ..urls import login_url
 from . import bp, drafts, panel, queries
 from .forms import post_form, thread_form
@@ -182,9 +182,12 @@ def reply(thread_id: int):
         return _kept_because_locked(thread, text)
     form = post_form()
     if not form.validate():
-        drafts.save_reply(current_user, thread.id, text)
+        seen = request.form.get("draft_seen", "")
+        seen = seen_after_keeping(text, seen, drafts.save_reply(current_user, thread.id, text, seen))
         db.session.commit()
-        return _reply_page(thread, panel.form_area(thread, form=form, page=number(request.form.get("page")) or 1), 422)
+        area = panel.form_area(thread, form=form, page=number(request.form.get("page")) or 1)
+        area.draft_seen = seen
+        return _reply_page(thread, area, 422)
     state = queries.read_state(current_user, thread.id)
     last_read = state.last_read_post_id if state else 0
     try:

@@ -1,7 +1,8 @@
-"""One person, two tabs typing in the same place (a comment under an entry, a reply in a thread,
-a new thread in a group): one draft is kept per person and place. Sending from one tab clears the
-draft only if it holds what that tab sent or last saved; an idle tab, empty or not, never clears
-what the other saved. Otherwise the other tab's unsent text would be gone at its next reload."""
+"""What sending does to the person's draft. One draft is kept per person and place (a comment under
+an entry, a reply in a thread, a new thread in a group), and every open tab autosaves into it.
+Sending clears it only if it holds what that form sent or last saved: another tab's unsent text
+stays, and an idle tab, empty or not, never clears it. A refused send keeps the text as the draft,
+and the form knows it, so the send that follows clears it."""
 from __future__ import annotations
 
 import re
@@ -38,6 +39,9 @@ def test_a_comment_sent_in_one_tab_leaves_the_other_tab_s_draft(client, people):
                        headers=FRAGMENT)
     assert sent.status_code == 201
     assert kept(CommentDraft, (people["librarian"], entry)) == "Текст второй вкладки"
+    # The first tab's form, emptied by the send, still knows what it had saved; idle, it clears nothing.
+    idle = client.post(url, data={"body": "", "draft_seen": seen_a}, headers=FRAGMENT)
+    assert idle.status_code == 204 and kept(CommentDraft, (people["librarian"], entry)) == "Текст второй вкладки"
     # Reopened, the entry brings the second tab's text back; sent from there, it goes.
     assert "Текст второй вкладки</textarea>" in client.get(f"/journal/{entry}").text
     client.post(f"/comments/entry/{entry}", data={"body": "Текст второй вкладки", "draft_seen": seen_b}, headers=FRAGMENT)
@@ -90,3 +94,44 @@ def test_emptying_the_form_that_saved_a_new_thread_clears_its_draft(client, peop
     seen = seen_after(new_thread_autosave(client, group, "Тема", "Текст"))
     cleared = new_thread_autosave(client, group, "", "", seen=seen)
     assert cleared.status_code == 200 and kept(ThreadDraft, (people["author"], group)) is None
+
+
+def test_a_refused_comment_is_kept_and_the_send_after_it_clears_it(client, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES)
+    login(client, people["librarian"])
+    too_long = "Очень длинный комментарий. " * 1000
+    refused = client.post(f"/comments/entry/{entry}", data={"body": too_long}, headers=FRAGMENT)
+    assert refused.status_code == 422 and kept(CommentDraft, (people["librarian"], entry)) == too_long
+    seen = re.search(r'name="draft_seen" value="([0-9a-f]+)"', refused.text).group(1)
+    sent = client.post(f"/comments/entry/{entry}", data={"body": "Короче", "draft_seen": seen}, headers=FRAGMENT)
+    assert sent.status_code == 201 and kept(CommentDraft, (people["librarian"], entry)) is None
+
+
+def test_a_refused_reply_is_kept_and_the_send_after_it_clears_it(client, people):
+    group = factories.make_group(members=(people["author"],))
+    thread = factories.make_thread(group, people["author"])
+    login(client, people["author"])
+    too_long = "Очень длинный ответ. " * 3000
+    refused = client.post(f"/threads/{thread}/posts", data={"body": too_long, "after": "0"}, headers=FRAGMENT)
+    assert refused.status_code == 422 and kept(PostDraft, (people["author"], thread)) == too_long
+    seen = re.search(r'name="draft_seen" value="([0-9a-f]+)"', refused.text).group(1)
+    client.post(f"/threads/{thread}/posts", data={"body": "Короче", "draft_seen": seen})
+    assert kept(PostDraft, (people["author"], thread)) is None
+
+
+def test_the_methodist_s_answer_clears_the_draft_it_was_typed_as(client, people):
+    """The answer is sent stripped; the draft holds it as typed, blank lines and all."""
+    entry = factories.make_entry(people["author"], title="Запись для ответа")
+    login(client, people["methodist"])
+    client.post(f"/comments/entry/{entry}/draft", data={"feedback-body": "Хорошая запись.\n\n"}, headers=FRAGMENT)
+    client.post(f"/mentoring/awaiting/{entry}", data={"feedback-body": "Хорошая запись.\n\n", "feedback-status": "comment"})
+    assert kept(CommentDraft, (people["methodist"], entry)) is None
+
+
+def test_an_autosave_that_arrives_after_the_thread_was_started_keeps_nothing(client, people):
+    group = factories.make_group(members=(people["author"],))
+    login(client, people["author"])
+    started = client.post("/threads/", data={"group_id": group, "title": "Тема", "body": "Первое сообщение"})
+    assert started.status_code == 303
+    late = new_thread_autosave(client, group, "Тема", "Первое сообщение")
+    assert late.status_code == 204 and kept(ThreadDraft, (people["author"], group)) is None
