@@ -121,7 +121,8 @@ def _kept_while_signed_out():
     """A form that holds typed text, sent after the session ended: the text stays, with how to go
     on. To htmx, in the form's alert line; a plain form gets a page holding the text to copy, as
     the sign-in page would drop it. None: nothing typed."""
-    if not _typed_text():
+    typed = _typed_text()
+    if not typed:
         return None
     if is_fragment_request():
         return _kept_in_form(401, _("Your session has ended, so nothing was saved. Sign in again in another tab, "
@@ -129,7 +130,7 @@ def _kept_while_signed_out():
                              login_link=login_url(request.headers.get("HX-Current-URL")))
     if is_htmx_request():
         return None
-    return render("errors/signed_out.html", status=401, typed=_typed_text(), login_link=login_url(request.url))
+    return render("errors/signed_out.html", status=401, typed=typed, login_link=login_url(request.url))
 
 
 def _kept_in_form(status: int, message: str, **context):

@@ -139,6 +139,13 @@ def save_new_thread_from(user: User, group_id: int) -> str | None:
     return save_new_thread(user, group_id, *typed_new_thread())
 
 
+def seen_after_saving_new_thread(state: str | None) -> str:
+    """The refused new-thread form's draft_seen once save_new_thread_from gave `state`
+    (webapp.text.seen_after_keeping)."""
+    title, body, seen = typed_new_thread()
+    return seen_after_keeping(thread_text(title, body), seen, state)
+
+
 def clear_sent_new_thread(user: User, group_id: int) -> None:
     """The thread the form sent was started: its draft goes, unless another tab saved other text
     there since (webapp.text.sent_from_here)."""
@@ -219,7 +226,7 @@ def _rescue_new_thread() -> Response | None:
         form = panel.new_thread_form(request.form.get("title"), request.form.get("body"))
         form.form_errors.append(message)
         return render("threads/_thread_form.html", form=form, group=group,
-                      draft_seen=fingerprint(thread_text(*typed_new_thread()[:2])))
+                      draft_seen=seen_after_saving_new_thread(state))
     flash(message, "warning")
     return redirect(url_for("threads.new", group_id=group.id), 303)
 

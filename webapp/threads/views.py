@@ -54,10 +54,10 @@ def create():
     group = _group_to_post_in(number(request.form.get("group_id")))
     form = thread_form()
     if not form.validate():
-        drafts.save_new_thread_from(current_user, group.id)
+        state = drafts.save_new_thread_from(current_user, group.id)
         db.session.commit()
         return render("threads/new.html", "thread_form", status=422, group=group, form=form, restored=None,
-                      draft_seen=fingerprint(drafts.new_thread_seen()["text"]))
+                      draft_seen=drafts.seen_after_saving_new_thread(state))
     thread, post = queries.start_thread(group, current_user.id, form.title.data, form.body.data)
     events.thread_created(thread, post, group)
     drafts.clear_sent_new_thread(current_user, group.id)
