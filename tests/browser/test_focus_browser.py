@@ -75,14 +75,13 @@ def test_the_journal_pager_and_filter(page, live_server, librarian):
         live_server.seed(factories.make_entry, librarian["id"], title=f"Запись {n}", tags=("чтение",) if n % 2 else ())
     sign_in(page, librarian)
     _press(page.locator("#entry-list .pager a[rel=next]"))
-    expect(page).to_have_url(re.compile(r"page=2"))
-    assert _focused(page)["id"] == "entry-list-title"  # the list's heading: the next Tab reads the new page
+    expect(page).to_have_url(re.compile(r"page=2"))  # pushed before the swap: wait for focus to land
+    _focus_lands(page, "a.id === 'entry-list-title'")  # the list's heading: the next Tab reads the new page
 
     page.locator("#filter-tag").select_option("чтение")
     _press(page.locator("#entry-list .filters button[type=submit]"))
     expect(page).to_have_url(re.compile(r"tag="))
-    focused = _focused(page)
-    assert focused["tag"] == "BUTTON" and focused["id"] == "filter-show"  # the same button, to filter again
+    _focus_lands(page, "a.tagName === 'BUTTON' && a.id === 'filter-show'")  # the same button, to filter again
 
 
 
@@ -96,8 +95,7 @@ def test_the_notifications_pager_lands_on_the_list_s_heading(page, live_server, 
     page.goto("/notifications/")
     _press(page.locator("#notification-list .pager a[rel=next]"))
     expect(page).to_have_url(re.compile(r"page=2"))
-    focused = _focused(page)
-    assert focused["tag"] == "H1" and focused["id"] == "notification-list-title"
+    _focus_lands(page, "a.tagName === 'H1' && a.id === 'notification-list-title'")
 
 def test_saving_an_entry_in_place(page, live_server, librarian):
     entry = live_server.seed(factories.make_entry, librarian["id"], title="Черновик плана")
