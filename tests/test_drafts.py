@@ -184,7 +184,7 @@ def test_a_request_over_the_size_limit_leaves_the_form_alone(csrf_app, author):
     body = "Ы" * (csrf_app.config["MAX_CONTENT_LENGTH"] // 2)
     response = client.post("/journal/", data={**form, "title": "Огромное", "body": body}, headers=FRAGMENT)
     assert response.status_code == 413
-    assert response.headers["HX-Retarget"] == ".form-alert"  # the message goes beside the text, not over it
+    assert response.headers["HX-Retarget"] == "find .form-alert"  # beside the text in its own form, not over it
     assert "<textarea" not in response.text
 
 

@@ -1,6 +1,6 @@
-"""A refused htmx form says why in its own alert line (webapp.htmx.INTO_FORM_ALERT: "find
-.form-alert" from the form that sent the request). A form holding typed text without that line
-would answer an expired session or a stale token with nothing visible: each press of its button
+"""A refused htmx form says why in its own alert line (webapp.htmx.into_form_alert: "find
+.form-alert" from the form that sent the request, or in the form a Quote link targets). A form
+holding typed text without that line would answer an expired session or a stale token with nothing visible: each press of its button
 would seem to do nothing, and a reload would lose the text."""
 from __future__ import annotations
 

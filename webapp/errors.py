@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import database
 from .database import storage_fault
 from .extensions import db, login_manager
-from .htmx import INTO_FORM_ALERT, is_fragment_request, is_htmx_request, render
+from .htmx import into_form_alert, is_fragment_request, is_htmx_request, render
 from .i18n import lazy_gettext as _l
 from .journal import drafts
 from .text import strip_controls
@@ -62,9 +62,8 @@ def init_app(app: Flask) -> None:
         message = _("The text is too large to send (more than %(mb)s MB). Nothing was erased: shorten it and save again.",
                     mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
         if is_htmx_request():
-            # Swap the message into the form's status line, never over the form itself.
-            return render("errors/_message.html", status=413, message=message,
-                          headers={"HX-Retarget": ".form-alert", "HX-Reswap": "innerHTML"})
+            # Into the alert line of the form that sent it, never over the form itself.
+            return render("errors/_message.html", status=413, message=message, headers=into_form_alert())
         return render("errors/error.html", status=413, message=message)
 
     @app.errorhandler(HTTPException)
@@ -138,7 +137,7 @@ def _kept_in_form(status: int, message: str, **context):
     message goes into the form's alert line and the text stays. With `fresh_token`, every token
     field of class form-token on the page takes the new one (the forms webapp.journal.drafts
     rescues carry their own, with an id, and get theirs from the rescue)."""
-    return render("errors/_kept_in_form.html", status=status, message=message, headers=INTO_FORM_ALERT, **context)
+    return render("errors/_kept_in_form.html", status=status, message=message, headers=into_form_alert(), **context)
 
 
 def _error_response(code: int):
@@ -149,7 +148,7 @@ def _error_response(code: int):
     if not is_fragment_request():
         return render("errors/error.html", status=code, message=message)
     into_form = request.endpoint not in AUTOSAVE_ENDPOINTS and _typed_text()
-    return render("errors/_message.html", status=code, headers=INTO_FORM_ALERT if into_form else None, message=message)
+    return render("errors/_message.html", status=code, headers=into_form_alert() if into_form else None, message=message)
 
 
 def _storage_fault_response(fault: str):
@@ -159,7 +158,7 @@ def _storage_fault_response(fault: str):
     headers = {"Retry-After": "300"}
     if is_htmx_request():
         if request.endpoint not in AUTOSAVE_ENDPOINTS:
-            headers.update(INTO_FORM_ALERT)
+            headers.update(into_form_alert())
         return render("errors/_storage_fault.html", status=503, headers=headers, fault=fault)
     context = {"fault": fault, "typed": _typed_text()}
     try:

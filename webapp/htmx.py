@@ -1,13 +1,27 @@
 """The only module that reads htmx's request headers: it decides page or fragment."""
 from __future__ import annotations
 
+import re
+
 from flask import Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 VARY = ("HX-Request", "HX-Request-Type")
 # An answer for the alert line of the form that sent the request, which leaves the form and the
 # text typed into it as they are.
-INTO_FORM_ALERT = {"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"}
+_INTO_FORM_ALERT = {"HX-Retarget": "find .form-alert", "HX-Reswap": "innerHTML"}
+_FORM_TARGET = re.compile(r"form#([A-Za-z][\w-]*)")  # htmx 4's HX-Target: the tag, then the id
+
+
+def into_form_alert() -> dict[str, str]:
+    """_INTO_FORM_ALERT for the form that holds the text. "find" looks inside the element that sent
+    the request: the form itself, or, for a control outside it that sends the form along and
+    swaps it («Цитировать»: hx-include and hx-target), the form it targets, found by its id."""
+    source = request.headers.get("HX-Source", "")
+    target = _FORM_TARGET.fullmatch(request.headers.get("HX-Target", ""))
+    if target is not None and not source.startswith("form"):
+        return {**_INTO_FORM_ALERT, "HX-Retarget": f"#{target.group(1)} .form-alert"}
+    return _INTO_FORM_ALERT
 
 
 def is_htmx_request() -> bool:

@@ -121,3 +121,46 @@ def test_a_form_left_open_past_its_token_keeps_the_text_and_saves_on_the_next_pr
     expect(page.locator(f"#comment-{comment} .user-content")).to_contain_text("Дети сами выбрали книги.")
     with live_server.app.app_context():
         assert db.session.get(Comment, comment).body.replace("\r\n", "\n") == BODY
+
+
+def _thread_with_a_reply_typed(page, live_server) -> tuple[int, object]:
+    """A member's thread page with a reply typed and not sent; (the post under it, the reply form)."""
+    from .. import factories
+
+    member = live_server.user(login="anna")
+    group = live_server.seed(factories.make_group, "Клуб", members=(member["id"],))
+    thread = live_server.seed(factories.make_thread, group, member["id"], title="Тема", body="Цитируемый текст")
+    post = live_server.seed(factories.make_post, thread, member["id"], body="Второе сообщение")
+    sign_in(page, member)
+    page.goto(f"/threads/{thread}")
+    form = page.locator("#reply-form")
+    form.locator("textarea[name=body]").fill(BODY)
+    return post, form
+
+
+def test_quoting_a_post_deleted_meanwhile_says_so_in_the_reply_form(page, live_server, browser_watch):
+    """«Цитировать» is a link outside the reply form that sends the form's text along: a refusal
+    goes into the reply form's alert line, not into the link, and the text stays as typed."""
+    from webapp.groups.models import Post
+    from webapp.models import utcnow
+
+    browser_watch.expect_status(404)
+    post, form = _thread_with_a_reply_typed(page, live_server)
+
+    def delete_post():
+        db.session.get(Post, post).deleted_at = utcnow()
+        db.session.commit()
+    live_server.seed(delete_post)
+    page.locator(f"#post-{post} a.quote-link").click()
+    expect(form.locator(".form-alert .error")).to_have_text("Такой страницы нет, или она вам недоступна.")
+    expect(form.locator("textarea[name=body]")).to_have_value(BODY)
+
+
+def test_quoting_after_the_session_ended_says_so_in_the_reply_form(page, live_server, browser_watch):
+    browser_watch.expect_status(401)
+    post, form = _thread_with_a_reply_typed(page, live_server)
+    page.context.clear_cookies()
+    page.locator(f"#post-{post} a.quote-link").click()
+    expect(form.locator(".form-alert .error")).to_contain_text("Сеанс завершился, поэтому ничего не сохранено.")
+    expect(form.locator(".form-alert a", has_text="Войти снова")).to_be_visible()
+    expect(form.locator("textarea[name=body]")).to_have_value(BODY)

@@ -13,7 +13,7 @@ from sqlalchemy import Integer, and_, bindparam, select
 from .. import access
 from ..extensions import db
 from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
-from ..htmx import INTO_FORM_ALERT, is_htmx_request, render
+from ..htmx import into_form_alert, is_htmx_request, render
 from ..journal.drafts import number
 from ..models import User, utcnow
 from ..polls import Poll
@@ -243,4 +243,4 @@ def _signed_out(back_to: str) -> Response:
     message = _("Your session has ended, so nothing was saved. Sign in again in another tab, "
                 "then press the button here once more: your text stays in this form.")
     return render("errors/_kept_in_form.html", status=401, message=message, login_link=login_link,
-                  headers=INTO_FORM_ALERT)
+                  headers=into_form_alert())
