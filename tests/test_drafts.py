@@ -7,12 +7,12 @@ import time
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp import create_app
 from webapp.config import ENTRY_BODY_LIMIT
 from webapp.extensions import db
-from webapp.models import EntryDraft, JournalEntry
+from webapp.models import EntryDraft, JournalEntry, User
 
 from . import factories
 from .conftest import FRAGMENT, csrf_token_from, login
@@ -30,6 +30,7 @@ def form_of(html: str) -> dict:
     return {
         "csrf_token": csrf_token_from(html),
         "draft_key": re.search(r'name="draft_key" value="([^"]+)"', html).group(1),
+        "draft_owner": re.search(r'name="draft_owner" value="([^"]+)"', html).group(1),
     }
 
 
@@ -136,16 +137,49 @@ def test_text_survives_a_login_in_another_tab(csrf_app, author):
     assert editor_text(client.get(response.location).text) == LONG_RUSSIAN
 
 
-def test_rescued_text_goes_only_to_whoever_signs_in_in_that_browser(csrf_app, author):
-    other = factories.make_user(login="olga")
+def test_rescued_text_goes_to_its_writer_not_to_whoever_signs_in_next_on_that_computer(csrf_app, author):
+    """A shared library computer: Anna's session ended while she wrote; she leaves, Olga signs in
+    in the same browser. Anna's text is Anna's draft, found when she signs in, anywhere."""
+    factories.make_user(login="olga")
     client = login(csrf_app.test_client(), author)
     form = form_of(client.get("/journal/new").text)
     client.delete_cookie("session")
     client.post("/journal/", data={**form, "title": "Личное", "body": "моё"})
-    stranger = csrf_app.test_client()
-    sign_in(stranger, "olga")
-    assert stranger.get(f"/journal/drafts/{form['draft_key']}").status_code == 404
-    assert db.session.scalar(select(EntryDraft.user_id).where(EntryDraft.key == form["draft_key"])) != other
+    sign_in(client, "olga")
+    assert client.get(f"/journal/drafts/{form['draft_key']}").status_code == 404
+    assert "моё" not in client.get("/journal/drafts").text
+    elsewhere = csrf_app.test_client()
+    sign_in(elsewhere)
+    assert editor_text(elsewhere.get(f"/journal/drafts/{form['draft_key']}").text) == "моё"
+
+
+def test_a_stale_editor_keeps_its_text_for_its_writer_while_someone_else_is_signed_in(csrf_app, author):
+    factories.make_user(login="olga")
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    sign_in(client, "olga")  # in another tab of the same browser, while Anna's editor is still open
+    client.post("/journal/drafts", data={**form, "title": "Личное", "body": "моё"}, headers=FRAGMENT)
+    client.post("/journal/", data={**form, "title": "Личное", "body": "моё, дописанное"})
+    assert "моё" not in client.get("/journal/drafts").text
+    assert db.session.scalars(select(EntryDraft.body).where(EntryDraft.user_id == author)).all() == ["моё, дописанное"]
+
+
+@pytest.mark.parametrize("owner", [None, "forged", "other"])
+def test_a_post_naming_no_editor_s_writer_stores_nothing(csrf_app, author, owner):
+    """Without a session or a form token, nothing is written for a form that does not carry its
+    writer's signed name: the text stays in the page (webapp.errors), never in an ownerless row."""
+    from webapp.journal.drafts import owner_token
+
+    with csrf_app.test_request_context():
+        names = {None: None, "forged": owner_token(db.session.get(User, author)) + "x", "other": "1"}
+    data = {"draft_key": "abcdefgh12345678", "title": "Чужое", "body": "Я" * 10_000}
+    if names[owner] is not None:
+        data["draft_owner"] = names[owner]
+    response = csrf_app.test_client().post("/journal/", data=data)
+    assert response.status_code == 401
+    assert "Я" * 100 in response.text  # the text is on the page, to be copied
+    assert db.session.scalar(select(func.count()).select_from(EntryDraft)) == 0
 
 
 def test_an_entry_of_83000_cyrillic_characters_is_saved(csrf_app, author):
@@ -303,8 +337,11 @@ class TestTextSentToAnEntryNotOneself:
         assert db.session.scalars(select(EntryDraft.entry_id).where(EntryDraft.user_id == author)).all() == [None, None]
 
     def test_signed_out_then_signing_in(self, csrf_app, author, secret):
-        client = csrf_app.test_client()
-        existing, missing = (client.post(f"/journal/{entry_id}", data=self.DATA) for entry_id in (secret, 999999))
+        client = login(csrf_app.test_client(), author)
+        owner = form_of(client.get("/journal/new").text)["draft_owner"]
+        client.delete_cookie("session")
+        existing, missing = (client.post(f"/journal/{entry_id}", data={**self.DATA, "draft_owner": owner})
+                             for entry_id in (secret, 999999))
         assert (existing.status_code, existing.location) == (missing.status_code, missing.location)
         sign_in(client)
         drafts = client.get("/journal/drafts").text

@@ -195,22 +195,21 @@ class EntryTag(db.Model):
 class EntryDraft(db.Model):
     """The unsaved text of a new or edited entry, autosaved while the person types.
 
-    `key` is a random id given to each open editor; it is what an autosave names.
-    A draft rescued while nobody was signed in has no user yet and a `claim_token`
-    kept in that browser's session; signing in there makes it the person's.
+    `key` is a random id given to each open editor; it is what an autosave names. A draft
+    rescued after the session ended is the person's the editor was shown to
+    (webapp.journal.drafts.owner_token).
     """
 
     __tablename__ = "entry_drafts"
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id", ondelete="SET NULL"))
     base_version: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.MENTORS)
     tags: Mapped[str] = mapped_column(Text, default="")
-    claim_token: Mapped[str | None] = mapped_column(String(64), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set when the entry was saved from this editor: a late autosave then changes nothing.
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from flask import Flask, current_app, url_for
 from flask_babel import get_locale
+from flask_login import current_user
 
 from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
 from .dates import format_moment
 from .i18n import LOCALES
 from .i18n import lazy_gettext as _l
+from .journal.drafts import owner_token
 from .markup import render_markdown_kept
 from .models import Role, Visibility
 from .text import fingerprint
@@ -42,6 +44,7 @@ def init_app(app: Flask) -> None:
         Visibility=Visibility,
         Role=Role,
         get_locale=get_locale,
+        entry_draft_owner=lambda: owner_token(current_user),
     )
 
     @app.context_processor

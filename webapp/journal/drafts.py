@@ -5,22 +5,23 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Response, flash, redirect, request, session, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from .. import access
 from ..extensions import db
 from ..htmx import is_htmx_request, render
-from ..models import EntryDraft, JournalEntry, User, Visibility, utcnow
+from ..models import EntryDraft, User, Visibility, utcnow
 from ..text import strip_controls
 from ..urls import DRAFT_KEY, login_url
 
 RESCUE_ENDPOINTS = frozenset({"journal.create", "journal.update", "journal.autosave", "comments.create", "comments.autosave",
                               "threads.reply", "threads.autosave", "threads.create", "threads.autosave_new"})
 _KEY = re.compile(DRAFT_KEY)
-CLAIM_SESSION_KEY = "draft_claim"
+_OWNER_SALT = "rost.entry-draft-owner"
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even an entry too long to publish
 
 
@@ -90,18 +91,28 @@ def close(user: User, key: str | None, saved=None) -> None:
         setattr(draft, name, value)
 
 
-def _claim_token() -> str:
-    token = session.get(CLAIM_SESSION_KEY)
-    if not token:
-        token = session[CLAIM_SESSION_KEY] = secrets.token_urlsafe(24)
-    return token
+def owner_token(user: User) -> str:
+    """Signed into each entry editor (draft_owner): whose text it is. A save refused because the
+    session ended keeps the text as that person's draft, and as nobody else's, whoever signs in
+    next on the same computer."""
+    return URLSafeSerializer(current_app.secret_key, salt=_OWNER_SALT).dumps(user.id)
+
+
+def _owner(form) -> User | None:
+    """The active person the editor was shown to, from its draft_owner; None if it names nobody."""
+    try:
+        user_id = URLSafeSerializer(current_app.secret_key, salt=_OWNER_SALT).loads(form.get("draft_owner", ""))
+    except BadSignature:
+        return None
+    user = db.session.get(User, user_id) if type(user_id) is int else None
+    return user if user is not None and user.active else None
 
 
 def rescue_if_text() -> Response | None:
     """Called when a request that carries an entry's text fails before its view ran.
 
-    The text is stored (for the signed-in person, or held for whoever signs in next in
-    this browser) and the person is told; None when the request carried no entry text.
+    The text is stored as a draft of the person the editor was shown to (owner_token) and the
+    person is told; None when the request carried no entry text, or none that can be kept so.
     """
     if request.endpoint not in RESCUE_ENDPOINTS or request.method != "POST":
         return None
@@ -117,29 +128,20 @@ def rescue_if_text() -> Response | None:
     if not _KEY.fullmatch(key):
         return None
     entry_id = request.view_args.get("entry_id") if request.view_args else None
-    if current_user.is_authenticated:
+    owner = _owner(request.form)
+    if current_user.is_authenticated and (owner is None or owner.id == current_user.id):
         # Text sent to an entry one may not edit (or one deleted since) is kept as a new entry's draft.
         entry_id = access.editable_entry_id(current_user, entry_id)
         save(current_user, request.form, entry_id)
         db.session.commit()
         return _stale_form_response(entry_id)
-    fields = _fields(request.form)
-    if not (fields["title"].strip() or fields["body"].strip()):
+    # Signed out, or someone else signed in since in this browser: the text is kept for the person
+    # the editor was shown to, found again when they sign in. Without that, nothing is stored here
+    # (webapp.errors keeps the text in the page).
+    if owner is None:
         return None
-    token = _claim_token()
-    draft = db.session.scalar(
-        select(EntryDraft).where(EntryDraft.user_id.is_(None), EntryDraft.claim_token == token, EntryDraft.key == key)
-    )
-    if draft is None:
-        if entry_id is not None and db.session.get(JournalEntry, entry_id) is None:
-            entry_id = None  # deleted meanwhile, or never there: a new entry's draft (claim checks the rest)
-        draft = EntryDraft(key=key, claim_token=token, entry_id=entry_id)
-        if entry_id is not None:
-            draft.base_version = number(request.form.get("version"))
-        db.session.add(draft)
-    for name, value in fields.items():
-        setattr(draft, name, value)
-    draft.updated_at = utcnow()
+    if save(owner, request.form, access.editable_entry_id(owner, entry_id)) is None:
+        return None
     db.session.commit()
     resume = url_for("journal.resume_draft", key=key)
     if request.endpoint == "journal.autosave":
@@ -163,25 +165,3 @@ def _stale_form_response(entry_id: int | None) -> Response:
     if is_htmx_request():
         return Response("", 200, {"HX-Redirect": url_for("journal.resume_draft", key=key)})
     return redirect(url_for("journal.resume_draft", key=key), 303)
-
-
-def claim(user: User, token: str | None) -> int:
-    """After sign-in: the drafts rescued in this browser become the person's."""
-    if not token:
-        return 0
-    rescued = db.session.scalars(
-        select(EntryDraft).where(EntryDraft.user_id.is_(None), EntryDraft.claim_token == token)
-    ).all()
-    for draft in rescued:
-        mine = db.session.scalar(select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.key == draft.key))
-        if mine is not None:
-            mine.title, mine.body, mine.visibility, mine.tags = draft.title, draft.body, draft.visibility, draft.tags
-            mine.updated_at, mine.closed_at = draft.updated_at, None
-            db.session.delete(draft)
-        else:
-            draft.user_id = user.id
-            draft.claim_token = None
-            if access.editable_entry_id(user, draft.entry_id) is None:
-                draft.entry_id = draft.base_version = None  # not theirs to edit: a new entry's draft
-    return len(rescued)
-
