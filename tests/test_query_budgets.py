@@ -217,7 +217,7 @@ ROWS: list[Row] = [
         200, 6, method="POST", headers=F, data=lambda w: {"body": "Начало отзыва"}),
     Row("threads.autosave#nothing", "threads.autosave", lambda w: f"/threads/{w['thread']}/draft", "author",
         204, 1, method="POST", headers=F, data=lambda w: {"body": ""}, poll=True),
-    Row("comments.create", "comments.create", lambda w: f"/comments/entry/{w['entry']}", "methodist", 201, 11,
+    Row("comments.create", "comments.create", lambda w: f"/comments/entry/{w['entry']}", "methodist", 201, 12,
         method="POST", headers={"HX-Request": "true"},
         data=lambda w: {"body": "Хорошая мысль.", "after": str(w["last_comment"])}),
     # … and the group's version and the author's: their own post is read.

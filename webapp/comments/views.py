@@ -12,7 +12,7 @@ from sqlalchemy import Row
 from .. import access, database, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
-from ..mentoring.models import Comment
+from ..mentoring.answers import add_comment
 from ..models import JournalEntry, utcnow
 from ..notifications import events
 from ..text import fingerprint, nothing_to_keep, saved_since_opened, seen_after_keeping
@@ -87,9 +87,7 @@ def create(entry_id: int):
         db.session.commit()
         return render("comments/index.html", "comment_form", status=422, entry=entry,
                       comment_section=panel.section_for(entry, current_user, form=form, draft_seen=seen))
-    comment = Comment(entry_id=entry.id, author_id=current_user.id, body=form.body.data)
-    db.session.add(comment)
-    db.session.flush()
+    comment = add_comment(entry, current_user, form.body.data)
     events.comment_added(comment, entry)
     drafts.clear_sent(current_user, entry.id, *drafts.typed())
     db.session.commit()

@@ -14,18 +14,23 @@ from ..notifications import events
 from .models import Comment, Feedback, FeedbackStatus
 
 
+def add_comment(entry: JournalEntry, author: User, text: str) -> Comment:
+    """A comment under `entry`, in the caller's transaction (a colleague's from the entry page, a
+    methodist's answer). The entry's row is held first (FOR UPDATE on PostgreSQL; SQLite's writers
+    are serialised already), so the comments of one entry are committed in the order of their ids,
+    and the poll ("anything after id N?") never skips one that was committed late."""
+    db.session.execute(select(JournalEntry.id).where(JournalEntry.id == entry.id).with_for_update())
+    comment = Comment(entry_id=entry.id, author_id=author.id, body=text)
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
 @dataclass
 class Answer:
     comment: Comment | None = None
     feedback: Feedback | None = None
     status_changed: bool = False
-
-
-def _add_comment(entry: JournalEntry, methodist: User, text: str) -> Comment:
-    comment = Comment(entry_id=entry.id, author_id=methodist.id, body=text)
-    db.session.add(comment)
-    db.session.flush()
-    return comment
 
 
 def _set_status(entry: JournalEntry, methodist: User, status: FeedbackStatus, comment: Comment | None) -> tuple[Feedback, bool]:
@@ -48,7 +53,7 @@ def answer(entry: JournalEntry, methodist: User, *, status: FeedbackStatus | Non
     `seen`: the fingerprint of the text the form last saved as a draft (webapp.text.sent_from_here)."""
     result = Answer()
     if text.strip():
-        result.comment = _add_comment(entry, methodist, text)
+        result.comment = add_comment(entry, methodist, text)
         # Imported here: the comments package imports the journal, which imports this one.
         from ..comments.drafts import clear_sent
 

@@ -6,7 +6,10 @@ in the transaction of the INSERT. The thread row is locked (SELECT … FOR UPDAT
 SQLite's writers are serialised by BEGIN IMMEDIATE) before the post gets its id, so the posts of
 one thread are committed in the order of their ids, and a poll asking "anything after id N?"
 never skips a post that was committed late. Each post also moves its group's version, and each
-read mark or mute moves the reader's (webapp.groups.versions), for the navigation's count.
+read mark or mute moves the reader's (webapp.groups.versions), for the navigation's count. The
+group's version moves before the post gets its id too: that UPDATE holds the group's row, so the
+posts of one group, in all its threads, are committed in the order of their ids, and the thread
+list's poll ("a post newer than N in this group?") skips none either.
 """
 from __future__ import annotations
 
@@ -137,6 +140,7 @@ POLL = Poll(lambda viewer: (
 
 def start_thread(group: Group, author_id: int, title: str, body: str) -> tuple[Thread, Post]:
     now = utcnow()
+    versions.group_posted(group.id)  # first: the group's row is held before the post gets its id
     thread = Thread(group_id=group.id, author_id=author_id, title=title, created_at=now, last_post_at=now, post_count=1)
     db.session.add(thread)
     db.session.flush()
@@ -146,7 +150,6 @@ def start_thread(group: Group, author_id: int, title: str, body: str) -> tuple[T
     thread.last_post_id = post.id
     db.session.flush()
     set_committed_value(thread, "group", group)
-    versions.group_posted(group.id)
     mark_read_up_to(author_id, thread.id, post.id)
     return thread, post
 
@@ -157,6 +160,7 @@ def add_post(thread: Thread, author_id: int, body: str) -> Post:
     locked = db.session.scalar(select(Thread.locked).where(Thread.id == thread.id).with_for_update())
     if locked is None or locked:
         raise ThreadLocked
+    versions.group_posted(thread.group_id)  # holds the group's row before the post gets its id
     post = Post(thread_id=thread.id, author_id=author_id, body=body, created_at=utcnow())
     db.session.add(post)
     db.session.flush()
@@ -170,7 +174,6 @@ def add_post(thread: Thread, author_id: int, body: str) -> Post:
     ).rowcount
     if counted != 1:  # cannot happen while the row lock is held; never save an uncounted post
         raise RuntimeError(f"thread {thread.id} changed under its row lock")
-    versions.group_posted(thread.group_id)
     return post
 
 

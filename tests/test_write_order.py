@@ -1,0 +1,76 @@
+"""Polls ask "anything after id N?", so what they look for must be committed in the order of its
+ids. A comment waits for its entry's row, and a post for its group's, before it takes its id; two
+at once then commit one after the other, in id order. Shown on PostgreSQL, where writers run side
+by side, by holding that row in another transaction: the write gives up at its lock timeout without
+having taken an id (the next row's id follows the last one saved)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
+from webapp.extensions import db
+from webapp.groups.models import Group, Thread
+from webapp.mentoring.answers import add_comment
+from webapp.models import JournalEntry, User, Visibility
+from webapp.threads import queries
+
+from . import factories
+
+pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                                reason="SQLite lets one writer at a time hold the whole database: ids are taken in commit order")
+
+
+@contextmanager
+def _held(statement) -> Iterator[None]:
+    """Another transaction holds the row `statement` selects FOR UPDATE while the block runs."""
+    with db.engine.connect() as other:
+        transaction = other.begin()
+        other.execute(statement.with_for_update())
+        try:
+            yield
+        finally:
+            transaction.rollback()
+
+
+def _gives_up_without_an_id(write: Callable[[], object]) -> None:
+    db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+    with pytest.raises(OperationalError, match="lock timeout"):
+        write()
+    db.session.rollback()
+
+
+def test_a_comment_waits_for_its_entry_before_it_takes_an_id(app):
+    author, reader = factories.make_user(login="anna"), factories.make_user(login="olga")
+    entry_id = factories.make_entry(author, visibility=Visibility.COLLEAGUES)
+    first = factories.make_comment(entry_id, reader)
+
+    def comment():
+        return add_comment(db.session.get(JournalEntry, entry_id), db.session.get(User, reader), "Жду очереди.")
+    with _held(select(JournalEntry.id).where(JournalEntry.id == entry_id)):
+        _gives_up_without_an_id(comment)
+    assert comment().id == first + 1
+    db.session.commit()
+
+
+def test_a_post_waits_for_its_group_before_it_takes_an_id(app):
+    author = factories.make_user(login="anna")
+    group_id = factories.make_group("Клуб", members=(author,))
+    replied, other = (factories.make_thread(group_id, author) for _ in range(2))
+    last = factories.make_post(other, author)
+
+    def reply():
+        return queries.add_post(db.session.get(Thread, replied), author, "Ответ в другой теме.")
+
+    def start():
+        return queries.start_thread(db.session.get(Group, group_id), author, "Новая тема", "Начало.")[1]
+    for write in (reply, start):
+        with _held(select(Group.id).where(Group.id == group_id)):
+            _gives_up_without_an_id(write)
+    assert reply().id == last + 1
+    assert start().id == last + 2
+    db.session.commit()
