@@ -111,6 +111,7 @@ def test_htmx_save_with_an_expired_session_redirects_to_login_after_keeping_the_
     response = client.post("/journal/", data={**form, "title": "Через htmx", "body": "мысль"}, headers=FRAGMENT)
     assert response.status_code == 401
     assert response.headers["HX-Redirect"].startswith("/login?next=")
+    assert "ваш текст сохранён как черновик" in client.get(response.headers["HX-Redirect"]).text  # says why
     sign_in(client)
     assert "мысль" in client.get(f"/journal/drafts/{form['draft_key']}").text
 

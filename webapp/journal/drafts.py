@@ -146,10 +146,10 @@ def rescue_if_text() -> Response | None:
     resume = url_for("journal.resume_draft", key=key)
     if request.endpoint == "journal.autosave":
         return render("journal/_save_status.html", status=200, state="signed_out", login_link=login_url(resume))
-    message = _("Your session has ended. Sign in again: your text has been kept as a draft.")
+    # Said on the sign-in page, which htmx's HX-Redirect loads as a plain form's redirect would.
+    flash(_("Your session has ended. Sign in again: your text has been kept as a draft."), "warning")
     if is_htmx_request():
         return Response("", 401, {"HX-Redirect": login_url(resume)})
-    flash(message, "warning")
     return redirect(login_url(resume))
 
 
