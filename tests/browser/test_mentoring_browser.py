@@ -121,6 +121,8 @@ def test_the_status_form_on_the_entry_page(page, live_server, round_trip, browse
     page.locator(f"#entry-feedback-{first} textarea[name=feedback-body]").fill("Нужен вывод в конце.")
     page.locator(f"#entry-feedback-{first} button[value=needs_work]").click()
     expect(page.locator(f"#entry-feedback-{first} .verdict-needs_work")).to_be_visible()
+    # The comment that came with it shows under the entry at once, not at the next poll (15 s).
+    expect(page.locator("#comment-list .comment", has_text="Нужен вывод в конце.")).to_have_count(1, timeout=3000)
     page.locator(f"#entry-feedback-{first} button[value=accepted]").click()
     expect(page.locator(f"#entry-feedback-{first} .verdict-accepted")).to_be_visible()
     assert page.evaluate("() => window.__noReload") == 1

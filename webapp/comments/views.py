@@ -20,8 +20,6 @@ from ..urls import MAX_ID, login_url
 from . import bp, drafts, panel
 from .forms import CommentForm, comment_form
 
-ADDED = "comment-added"  # htmx event after a comment is posted (e.g. for a desk that moves on)
-
 
 def _entry_to_comment_on(entry_id: int) -> JournalEntry:
     entry = access.entry_for_viewing(current_user, entry_id)
@@ -98,7 +96,7 @@ def create(entry_id: int):
     shown = _id_arg(request.form.get("after"))
     after = comment.id - 1 if shown is None else min(shown, comment.id - 1)
     section = panel.news_section(current_user, entry.id, entry.author_id, after, form=panel.new_comment_form())
-    return render("comments/_created.html", status=201, headers={"HX-Trigger": ADDED}, comment_section=section)
+    return render("comments/_created.html", status=201, comment_section=section)
 
 
 @bp.post("/entry/<int:entry_id>/draft")

@@ -25,6 +25,7 @@ FEEDBACK_LABELS = {FeedbackStatus.ACCEPTED: _l("Accepted"), FeedbackStatus.NEEDS
 bp.add_app_template_global(FEEDBACK_LABELS, "FEEDBACK_LABELS")
 
 AWAITING_PER_PAGE = 50
+COMMENT_ADDED = "comment-added"  # htmx event: the entry page's comment poller asks at once (comments/_poller.html)
 
 
 def _methodists_only() -> None:
@@ -141,11 +142,13 @@ def set_status(entry_id: int):
     if not form.validate():
         return render("mentoring/status.html", "feedback_panel", status=422,
                       entry=entry, feedback=panel.for_methodist(entry, current_user, form))
-    answers.answer(entry, current_user, status=form.chosen_status, text=form.text,
-                   seen=request.form.get("draft_seen", ""))
+    answer = answers.answer(entry, current_user, status=form.chosen_status, text=form.text,
+                            seen=request.form.get("draft_seen", ""))
     db.session.commit()
     if is_htmx_request():
-        return render("mentoring/status.html", "feedback_panel", entry=entry,
-                      feedback=panel.for_methodist(entry, current_user), saved=True)
+        # A comment came with the status: the page's comment list asks for it at once.
+        return render("mentoring/status.html", "feedback_panel", entry=entry, saved=True,
+                      feedback=panel.for_methodist(entry, current_user),
+                      headers={"HX-Trigger": COMMENT_ADDED} if answer.comment is not None else None)
     flash(_("The status of “%(title)s” is saved.", title=entry.title), "success")
     return redirect_for(url_for("journal.show", entry_id=entry.id))
