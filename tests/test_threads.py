@@ -262,6 +262,12 @@ def test_a_member_replies_without_javascript(client, people, closed_thread):
     assert db.session.get(ThreadState, (people["librarian"], closed_thread)).last_read_post_id == posts[-1].id
 
 
+def header_count(html: str) -> int | None:
+    """The post count a fragment hands the thread's header, or None."""
+    match = re.search(r'<hx-partial hx-target="#thread-head \.post-count"[^>]*>\s*<span class="post-count">(\d+)', html)
+    return int(match.group(1)) if match else None
+
+
 def test_a_reply_with_htmx_appends_what_is_new_and_clears_the_form(app, people, closed_thread):
     librarian = login(app.test_client(), people["librarian"])
     after = poller_after(page(librarian, closed_thread))
@@ -274,6 +280,7 @@ def test_a_reply_with_htmx_appends_what_is_new_and_clears_the_form(app, people, 
     assert post_ids(response.text) == [other, mine]  # what the page lacked, in order
     assert "post-unread" in article(response.text, other) and "post-unread" not in article(response.text, mine)
     assert poller_after(response.text) == mine
+    assert header_count(response.text) == len(post_rows(closed_thread))  # the header counts them too
     assert has_reply_form(response.text) and textarea(response.text) == ""
     db.session.expire_all()
     assert db.session.get(PostDraft, (people["librarian"], closed_thread)) is None
@@ -527,6 +534,7 @@ def test_a_poll_brings_another_persons_post_with_the_unread_marker(app, people, 
     assert '<hx-partial hx-target="#post-list" hx-swap="beforeend">' in response.text
     assert post_ids(response.text) == [new] and "post-unread" in article(response.text, new)
     assert poller_after(response.text) == new
+    assert header_count(response.text) == len(post_rows(closed_thread))
     assert not has_reply_form(response.text)  # the form being typed in is never touched by a poll
     assert librarian.get(f"/threads/{closed_thread}/poll?after={new}&locked=0", headers=FRAGMENT).status_code == 204
 

@@ -111,6 +111,7 @@ def test_a_reply_appears_for_the_other_and_closing_keeps_the_unsent_reply(new_pa
     expect(_posts(leader).last).to_have_id(f"post-{reply_id}")
     expect(_posts(leader).last).not_to_have_class(re.compile(r"\bpost-unread\b"))
     expect(leader.locator(f"#post-{reply_id} .user-content em")).to_have_text("выставки")
+    expect(leader.locator("#thread-head .post-count")).to_have_text("2 сообщения")
 
     #    Without a reload, the member sees it appear at the end within one poll, with the unread marker.
     expect(_posts(member)).to_have_count(2, timeout=_left_of_one_poll(sent_at))
@@ -121,6 +122,7 @@ def test_a_reply_appears_for_the_other_and_closing_keeps_the_unsent_reply(new_pa
     expect(appended.locator(".badge-unread")).to_have_count(1)
     expect(appended.locator(".user-content")).to_contain_text("Предлагаю начать с выставки новинок.")
     expect(member.locator("#reply-body")).to_have_value(MEMBER_TYPES)
+    expect(member.locator("#thread-head .post-count")).to_have_text("2 сообщения")
     assert _not_reloaded(member), "the member's page was reloaded"
     assert _not_reloaded(leader), "the leader's page was reloaded"
 
