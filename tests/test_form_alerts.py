@@ -41,3 +41,12 @@ def test_forms_with_typed_text_are_found():
 @pytest.mark.parametrize("body", list(htmx_forms_with_typed_text()))
 def test_an_htmx_form_with_typed_text_has_an_alert_line(body):
     assert 'class="form-alert"' in body
+
+
+def test_a_form_s_messages_are_one_alert_not_one_inside_another():
+    """form_errors inside the alert line drops its own role="alert": nested, screen readers say it twice."""
+    nested = re.compile(r'role="alert">\{\{\s*form_errors\((?![^)]*nested=true)')
+    found = [str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html") if nested.search(path.read_text(encoding="utf-8"))]
+    assert found == []
+    uses = sum(path.read_text(encoding="utf-8").count("nested=true") for path in TEMPLATES.rglob("*.html"))
+    assert uses >= 7  # the scan still sees the alert lines that hold form_errors
