@@ -223,6 +223,25 @@ def test_a_request_over_the_size_limit_leaves_the_form_alone(csrf_app, author):
     assert "<textarea" not in response.text
 
 
+def test_an_autosave_over_the_size_limit_says_so_in_its_own_status_line(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    body = "Ы" * (csrf_app.config["MAX_CONTENT_LENGTH"] // 2)
+    response = client.post("/journal/drafts", data={**form, "title": "Огромное", "body": body}, headers=FRAGMENT)
+    assert response.status_code == 413
+    assert "HX-Retarget" not in response.headers  # the autosave targets its status line itself
+    assert "слишком большой" in response.text
+
+
+def test_a_plain_form_over_the_size_limit_says_how_to_get_back_to_the_text(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    body = "Ы" * (csrf_app.config["MAX_CONTENT_LENGTH"] // 2)
+    response = client.post("/journal/", data={**form, "title": "Огромное", "body": body})
+    assert response.status_code == 413
+    assert "кнопкой «Назад»" in response.text and "Ничего не стёрто" not in response.text
+
+
 def test_a_draft_survives_a_server_restart(csrf_app, author, tmp_path):
     client = login(csrf_app.test_client(), author)
     form = form_of(client.get("/journal/new").text)

@@ -7,10 +7,12 @@ would not stop a write. SQLite: `PRAGMA query_only` (SQLITE_READONLY) and `PRAGM
 at the current size (SQLITE_FULL); PostgreSQL: `default_transaction_read_only` (ReadOnlySqlTransaction)."""
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import unescape
 
 import pytest
 from sqlalchemy import event, func, select
@@ -234,7 +236,25 @@ def test_any_other_database_error_is_still_the_server_error_page(app, client, sc
     with failing_disk(message="no such table: comments", code=sqlite3.SQLITE_ERROR):
         response = _post(client, scene, "comment", htmx=False)
     assert response.status_code == 500
-    assert "data-fault" not in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "data-fault" not in html
+    # Nothing was kept, and the page says so, holding the text to copy.
+    assert "ничего не сохранено" in html and "Скопируйте" in html
+    assert unescape(re.search(r'<textarea[^>]*class="kept-text"[^>]*>\n?(.*?)</textarea>', html, re.S).group(1)) == TYPED
+    assert _saved("comment") == 0
+
+
+@pytest.mark.parametrize("kind", ["comment", "reply"])
+def test_a_plain_form_sent_where_it_no_longer_may_be_gets_its_text_back(app, client, scene, kind):
+    """The entry was made private, or the person left the group, while the text was being typed: the
+    404 page holds the text to copy (with htmx it stays in the form, webapp.errors)."""
+    reader = factories.make_user(login="olga")
+    login(client, reader)
+    response = _post(client, scene, kind, htmx=False)
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Скопируйте" in html
+    assert unescape(re.search(r'<textarea[^>]*class="kept-text"[^>]*>\n?(.*?)</textarea>', html, re.S).group(1)) == TYPED
 
 
 @pytest.mark.parametrize(("message", "code", "fault"), [

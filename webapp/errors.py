@@ -59,11 +59,16 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error):
-        message = _("The text is too large to send (more than %(mb)s MB). Nothing was erased: shorten it and save again.",
-                    mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+        mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
         if is_htmx_request():
-            # Into the alert line of the form that sent it, never over the form itself.
-            return render("errors/_message.html", status=413, message=message, headers=into_form_alert())
+            # Into the alert line of the form that sent it, never over the form itself; an
+            # autosave's into its own status line, which it targets.
+            message = _("The text is too large to send (more than %(mb)s MB). Nothing was erased: shorten it and save again.", mb=mb)
+            return render("errors/_message.html", status=413, message=message,
+                          headers=None if request.endpoint in AUTOSAVE_ENDPOINTS else into_form_alert())
+        # Too large to read, so it cannot be shown here: the browser's form still holds it.
+        message = _("The text is too large to send (more than %(mb)s MB), so nothing was saved. Go back to the form "
+                    "with the browser's Back button, shorten the text and save again.", mb=mb)
         return render("errors/error.html", status=413, message=message)
 
     @app.errorhandler(HTTPException)
@@ -146,7 +151,7 @@ def _error_response(code: int):
     the form's alert and the text stays to be copied; an autosave's goes into its status line."""
     message = _message_for(code)
     if not is_fragment_request():
-        return render("errors/error.html", status=code, message=message)
+        return render("errors/error.html", status=code, message=message, typed=_typed_text())
     into_form = request.endpoint not in AUTOSAVE_ENDPOINTS and _typed_text()
     return render("errors/_message.html", status=code, headers=into_form_alert() if into_form else None, message=message)
 
@@ -174,7 +179,8 @@ def _message_for(code: int) -> str:
         404: _("There is no such page, or it is not available to you."),
         405: _("This action is not possible here."),
         429: _("Too many requests. Wait a minute and try again."),
-        500: _("Something went wrong on the server. What you wrote has been kept; try again in a minute."),
+        500: (_("Something went wrong on the server, so nothing was saved. Try again in a minute.") if request.method == "POST"
+              else _("Something went wrong on the server. Try again in a minute.")),
     }
     return messages.get(code, _("The request could not be completed."))
 
