@@ -220,7 +220,7 @@ def test_adding_through_htmx_swaps_the_members_panel(app, world):
     leader = login(app.test_client(), world["author"])
     response = leader.post(f"/groups/{world['closed']}/members", data={"user_id": world["other_methodist"]},
                            headers=FRAGMENT)
-    assert response.status_code == 200 and response.headers["HX-Trigger"] == "group-updated"
+    assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="members-panel"')
     assert f'id="member-{world["other_methodist"]}"' in response.text
 

@@ -1,6 +1,8 @@
-"""Who may see what. Every query for journal content goes through here.
+"""Who may see what: the rules every query of entries, comments, plans, groups, threads and posts
+starts from (a caller narrows them further). A notification is its recipient's alone; its queries
+(webapp.notifications.inbox) name the recipient themselves.
 
-The rule (PRODUCT.md):
+The rule for entries (PRODUCT.md):
 - private entries: the author only, never an administrator;
 - mentors entries: the author and the methodists assigned to the author;
 - colleagues entries: every active signed-in person.
@@ -13,11 +15,12 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from .extensions import db
 from .groups.models import Group, GroupMember, MemberRole, Post, Thread
-from .mentoring.models import Comment, Notification, Plan
+from .mentoring.models import Comment, Plan
 from .models import EntryDraft, JournalEntry, User, Visibility, mentorships
 
 
-def _mentee_ids(user: User) -> Select:
+def mentee_ids(user: User) -> Select:
+    """Ids of the librarians `user` mentors (empty for anyone else)."""
     return select(mentorships.c.librarian_id).where(mentorships.c.methodist_id == user.id)
 
 
@@ -27,7 +30,7 @@ def entry_visible_clause(user: User) -> ColumnElement[bool]:
     return or_(
         JournalEntry.author_id == user.id,
         JournalEntry.visibility == Visibility.COLLEAGUES,
-        and_(JournalEntry.visibility == Visibility.MENTORS, JournalEntry.author_id.in_(_mentee_ids(user))),
+        and_(JournalEntry.visibility == Visibility.MENTORS, JournalEntry.author_id.in_(mentee_ids(user))),
     )
 
 
@@ -95,13 +98,6 @@ def own_closed_drafts(user: User) -> Select[tuple[EntryDraft]]:
     return select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.closed_at.is_not(None))
 
 
-def draft_for_user(user: User, draft_id: int) -> EntryDraft:
-    draft = db.session.scalar(own_drafts(user).where(EntryDraft.id == draft_id))
-    if draft is None:
-        abort(404)
-    return draft
-
-
 def require_admin(user: User) -> None:
     """Administration pages answer 404 to everyone else, as if they were not there."""
     if not (user.is_authenticated and user.is_admin):
@@ -137,7 +133,7 @@ def comment_for_editing(user: User, comment_id: int):
 def plan_audience_clause(user: User) -> ColumnElement[bool]:
     if not user.is_authenticated or not user.active:
         return Plan.id.is_(None)
-    return or_(Plan.author_id == user.id, Plan.author_id.in_(_mentee_ids(user)))
+    return or_(Plan.author_id == user.id, Plan.author_id.in_(mentee_ids(user)))
 
 
 def visible_plans(user: User) -> Select:
@@ -157,15 +153,6 @@ def plan_for_editing(user: User, plan_id: int):
     if plan is None or plan.author_id != user.id or not user.active:
         abort(404)
     return plan
-
-
-def own_notifications(user: User) -> Select:
-    return select(Notification).where(Notification.recipient_id == user.id)
-
-
-def mentee_ids(user: User) -> Select:
-    """Ids of the librarians `user` mentors (empty for anyone else)."""
-    return _mentee_ids(user)
 
 
 # Groups and discussions --------------------------------------------------------------------------
@@ -227,13 +214,6 @@ def threads_in_visible_groups(user: User) -> Select:
     return select(Thread).where(Thread.group_id.in_(select(Group.id).where(group_visible_clause(user))))
 
 
-def thread_for_viewing(user: User, thread_id: int) -> Thread:
-    thread = db.session.scalar(visible_threads(user).where(Thread.id == thread_id))
-    if thread is None:
-        abort(404)
-    return thread
-
-
 def can_post(user: User, thread: Thread) -> bool:
     """Members post in threads that are not locked."""
     return not thread.locked and membership(user, thread.group_id) is not None
@@ -242,10 +222,3 @@ def can_post(user: User, thread: Thread) -> bool:
 def visible_posts(user: User) -> Select:
     return (select(Post).join(Thread, Thread.id == Post.thread_id).join(Group, Group.id == Thread.group_id)
             .where(group_visible_clause(user)))
-
-
-def post_for_viewing(user: User, post_id: int) -> Post:
-    post = db.session.scalar(visible_posts(user).where(Post.id == post_id))
-    if post is None:
-        abort(404)
-    return post

@@ -18,8 +18,6 @@ from . import bp, queries
 from .forms import KIND_LABELS, DescriptionForm, MemberForm
 from .models import Group, MemberRole
 
-UPDATED = "group-updated"  # htmx event after a change of membership or description
-
 
 def poll_seconds() -> int:
     return int(current_app.config["GROUP_POLL_SECONDS"])
@@ -123,8 +121,7 @@ def members(group_id: int):
 
 def _membership_changed(group: Group, message: str):
     if is_htmx_request():
-        return render("groups/members.html", "members_panel", headers={"HX-Trigger": UPDATED},
-                      **_members_page(group, True, notice=message))
+        return render("groups/members.html", "members_panel", **_members_page(group, True, notice=message))
     flash(message, "success")
     return redirect_for(url_for("groups.members", group_id=group.id))
 
