@@ -111,6 +111,29 @@ def test_create_user_reports_a_broken_rule(app, runner, args):
     assert count(User) == 0
 
 
+# Bytes that are not UTF-8 (a terminal in another encoding) reach the command as lone surrogates.
+@pytest.mark.parametrize(("args", "named"), [
+    (["create-user", "ivanov", "--name", "\udcff\udcfe Иванов", "--role", "librarian"], "Имя (--name)"),
+    (["create-user", "ivanov", "--name", "Иванов", "--role", "librarian", "--school", "\udcff"], "Школа (--school)"),
+    (["create-user", "\udcff", "--name", "Иванов", "--role", "librarian"], "Логин"),
+    (["issue-link", "\udcff"], "Логин"),
+    (["issue-link", "ivanov", "--base-url", "http://\udcff"], "Адрес сайта (--base-url)"),
+], ids=["name", "school", "login", "issue-link", "base-url"])
+def test_text_not_in_utf8_is_refused_with_a_message(app, runner, args, named):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert f"{named}: текст не в кодировке UTF-8" in result.output
+    assert count(User) == count(School) == 0
+
+
+def test_a_password_not_in_utf8_is_refused_with_a_message(app, runner):
+    result = runner.invoke(args=["create-user", "ivanov", "--name", "Иванов", "--role", "librarian", "--password-stdin"],
+                           input="пароль-длинный".encode() + b"\xff\n")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Пароль не в кодировке UTF-8" in result.output
+    assert user("ivanov") is None
+
+
 def test_issue_link_replaces_the_earlier_link(app, runner):
     first = LINK.search(runner.invoke(args=["create-user", "orlov", "--name", "Орлов", "--role", "librarian"]).output)
     result = runner.invoke(args=["issue-link", "orlov"])

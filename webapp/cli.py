@@ -46,12 +46,34 @@ def init_app(app: Flask) -> None:
 def fail(message: str) -> NoReturn:
     """Undo what this command wrote, say why on stderr, exit with status 1."""
     db.session.rollback()
+    refuse(message)
+
+
+def refuse(message: str) -> NoReturn:
+    """Say why on stderr and exit with status 1 (also while the arguments are read, before any app context)."""
     click.secho(message, err=True, fg="red")
     raise click.exceptions.Exit(1)
 
 
+PARAMETER_NAMES = {"login": "Логин", "display_name": "Имя (--name)", "school": "Школа (--school)",
+                   "base_url": "Адрес сайта (--base-url)"}
+
+
+def utf8_text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates, which can be neither stored nor printed:
+    the value is refused before anything is looked up or written."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            what = PARAMETER_NAMES.get(param.name or "", param.human_readable_name)
+            refuse(f"{what}: текст не в кодировке UTF-8. Проверьте кодировку терминала (переменные LANG, LC_ALL) "
+                   "и наберите значение заново.")
+    return value
+
+
 base_url_option = click.option(
-    "--base-url", metavar="URL",
+    "--base-url", metavar="URL", callback=utf8_text,
     help=f"Адрес сайта для ссылок-приглашений (по умолчанию SERVER_NAME из настроек или {DEFAULT_BASE_URL}).",
 )
 
@@ -84,21 +106,25 @@ def link_note(many: bool = False) -> str:
 # ---------------------------------------------------------------- create-user, issue-link
 
 def read_password() -> str:
-    if sys.stdin.isatty():
-        password = click.prompt("Пароль", hide_input=True, confirmation_prompt="Повторите пароль")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        if sys.stdin.isatty():
+            password = click.prompt("Пароль", hide_input=True, confirmation_prompt="Повторите пароль")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        password.encode("utf-8")
+    except UnicodeError:
+        fail("Пароль не в кодировке UTF-8. Проверьте кодировку терминала (переменные LANG, LC_ALL).")
     if len(password) < PASSWORD_MIN:
         fail(f"Пароль слишком короткий: нужно не меньше {PASSWORD_MIN} символов.")
     return password
 
 
 @click.command("create-user")
-@click.argument("login")
-@click.option("--name", "display_name", required=True, help="Фамилия, имя, отчество.")
+@click.argument("login", callback=utf8_text)
+@click.option("--name", "display_name", required=True, callback=utf8_text, help="Фамилия, имя, отчество.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role], case_sensitive=False),
               help="Роль: librarian (библиотекарь), methodist (методист) или admin (администратор).")
-@click.option("--school", help="Название школы; если такой ещё нет, она будет создана.")
+@click.option("--school", callback=utf8_text, help="Название школы; если такой ещё нет, она будет создана.")
 @click.option("--password-stdin", is_flag=True, help="Прочитать пароль из стандартного ввода вместо ссылки-приглашения.")
 @base_url_option
 @with_appcontext
@@ -129,7 +155,7 @@ def create_user_command(login: str, display_name: str, role: str, school: str | 
 
 
 @click.command("issue-link")
-@click.argument("login")
+@click.argument("login", callback=utf8_text)
 @base_url_option
 @with_appcontext
 def issue_link_command(login: str, base_url: str | None) -> None:
@@ -322,7 +348,7 @@ def import_users_command(csv_file: Path, links_out: Path | None, base_url: str |
     try:
         out = open_private(links_out) if links_out else None
     except OSError as error:
-        fail(f"Не удаётся записать файл {links_out}: {error.strerror}.")
+        fail(f"Не удаётся записать файл {click.format_filename(links_out)}: {error.strerror}.")
     try:
         users, school_count = create_imported(rows)
         issued = issue_links(users, base_url)
@@ -338,7 +364,7 @@ def import_users_command(csv_file: Path, links_out: Path | None, base_url: str |
             writer = csv.writer(out, delimiter=";")
             writer.writerow(("login", "display_name", "link"))
             writer.writerows((user.login, user.display_name, issued[user.login]) for user in users)
-        click.echo(f"Ссылки-приглашения ({link_note(many=True)}) записаны в {links_out}.")
+        click.echo(f"Ссылки-приглашения ({link_note(many=True)}) записаны в {click.format_filename(links_out)}.")
         return
     click.echo(f"Ссылки-приглашения ({link_note(many=True)}):")
     for user in users:
