@@ -249,6 +249,23 @@ def test_import_refuses_a_file_not_in_utf8(app, runner, tmp_path):
     assert "UTF-8" in result.output
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    ('login,display_name,role\nivanova,"Иванова,librarian\npetrova,Петрова,librarian\n',
+     "Строка 2: кавычка «\"» открыта и не закрыта до конца файла"),
+    ("login,display_name,role\nivanova,Иванова,librarian\npetrova," + "П" * 131_073 + ",librarian\n",
+     "Строка 3: значение длиннее 131 072 символов"),
+    ('login,display_name,role\nivanova,"Иванова" Наталья,librarian\n',
+     "Строка 2: после закрывающей кавычки нужен разделитель «,»"),
+    ('login,"display_name,role\nivanova,Иванова,librarian\n', "Строка 1: кавычка «\"» открыта и не закрыта"),
+], ids=["unclosed quote", "overlong value", "text after a quote", "header"])
+def test_import_names_a_broken_quote_or_an_overlong_value(app, runner, tmp_path, text, reason):
+    result = runner.invoke(args=["import-users", str(write_csv(tmp_path, text))])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert reason in result.output
+    assert "не указана роль" not in result.output
+    assert count(User) == 0
+
+
 def test_import_writes_links_to_a_file(app, runner, tmp_path):
     out = tmp_path / "links.csv"
     text = "login,display_name,role\nivanova,Иванова,librarian\npetrova,Петрова,librarian\n"

@@ -10,6 +10,7 @@ import io
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -206,6 +207,34 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read: encoding, header."""
 
 
+def csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Each row with the line it starts on (a quoted value may span lines). A broken quote or an
+    overlong value stops the reading with an ImportFileError naming that line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    line = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ImportFileError(f"Строка {line}: {broken_csv_reason(str(error), delimiter)}. Ничего не импортировано.") from error
+        yield line, cells
+        line = reader.line_num + 1
+
+
+def broken_csv_reason(error: str, delimiter: str) -> str:
+    if error.startswith("unexpected end of data"):
+        return "кавычка «\"» открыта и не закрыта до конца файла — закройте её или уберите"
+    if error.startswith("field larger than field limit"):
+        limit = f"{csv.field_size_limit():,}".replace(",", " ")
+        return f"значение длиннее {limit} символов — проверьте, закрыта ли кавычка «\"» перед ним"
+    if error.startswith(f"'{delimiter}' expected after '\"'"):
+        return (f"после закрывающей кавычки нужен разделитель «{delimiter}» — значение в кавычках заключают "
+                "в кавычки целиком, а кавычку внутри него пишут дважды (\"\")")
+    return "строка не читается как CSV (проверьте кавычки и разделители)"
+
+
 def read_import_file(path: Path) -> list[ImportRow]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -213,8 +242,8 @@ def read_import_file(path: Path) -> list[ImportRow]:
         raise ImportFileError("Файл не в кодировке UTF-8. Сохраните его как «CSV UTF-8 (разделитель — запятая)».") from error
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
+    rows_read = csv_rows(text, delimiter)
+    header = next(rows_read, (1, None))[1]
     if not header or not any(cell.strip() for cell in header):
         raise ImportFileError("Файл пуст: нужна строка заголовка (login, display_name, role, …).")
     columns = [COLUMN_ALIASES.get(name.strip().lower(), name.strip().lower()) for name in header]
@@ -228,9 +257,7 @@ def read_import_file(path: Path) -> list[ImportRow]:
         raise ImportFileError(f"Строка 1 (заголовок): {'; '.join(problems)}. Допустимые столбцы: {', '.join(COLUMNS)}.")
 
     rows: list[ImportRow] = []
-    line = reader.line_num + 1  # a quoted value may span lines: a row is named by the line it starts on
-    for cells in reader:
-        start, line = line, reader.line_num + 1
+    for start, cells in rows_read:
         if not any(cell.strip() for cell in cells):
             continue
         extra = [cell for cell in cells[len(columns):] if cell.strip()]
