@@ -111,6 +111,18 @@ def test_create_user_reports_a_broken_rule(app, runner, args):
     assert count(User) == 0
 
 
+def test_create_user_refuses_a_name_over_120_characters_and_keeps_one_of_120(app, runner):
+    long_name, full_name = "Иванова " + "Н" * 113, "Иванова " + "Н" * 112
+    result = runner.invoke(args=["create-user", "ivanova", "--name", long_name, "--role", "librarian"])
+    assert result.exit_code == 1
+    assert "Имя (--name) длиннее 120 символов (121)" in result.output
+    assert user("ivanova") is None
+
+    result = runner.invoke(args=["create-user", "ivanova", "--name", full_name, "--role", "librarian"])
+    assert result.exit_code == 0, result.output
+    assert user("ivanova").display_name == full_name
+
+
 # Bytes that are not UTF-8 (a terminal in another encoding) reach the command as lone surrogates.
 @pytest.mark.parametrize(("args", "named"), [
     (["create-user", "ivanov", "--name", "\udcff\udcfe Иванов", "--role", "librarian"], "Имя (--name)"),
@@ -225,6 +237,15 @@ def test_import_names_the_reason(app, runner, tmp_path, row, reason):
     assert result.exit_code == 1
     assert f"Строка 2: {reason}" in result.output
     assert count(User) == 1
+
+
+def test_import_refuses_a_name_over_120_characters_and_imports_nothing(app, runner, tmp_path):
+    text = f"login,display_name,role\nivanova,Иванова,librarian\npetrova,Петрова {'Е' * 113},librarian\n"
+    result = runner.invoke(args=["import-users", str(write_csv(tmp_path, text))])
+    assert result.exit_code == 1
+    assert "Строка 3: имя длиннее 120 символов (121)" in result.output
+    assert "Строка 2" not in result.output
+    assert count(User) == 0
 
 
 def test_import_catches_a_login_repeated_in_the_file(app, runner, tmp_path):

@@ -10,6 +10,8 @@ from .extensions import db
 from .models import Role, School, User, mentorships
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+NAME_LIMIT = 120  # characters in a person's display name (the column holds 120)
+SCHOOL_NAME_LIMIT = 200
 
 
 class AccountError(ValueError):
@@ -36,8 +38,13 @@ def check_role(role: str) -> str:
     return role
 
 
+def tidy_name(name: str | None) -> str:
+    """A person's or a school's name as stored: single spaces, none around."""
+    return " ".join((name or "").split())
+
+
 def school_by_name(name: str, *, create: bool = False) -> School | None:
-    name = " ".join((name or "").split())
+    name = tidy_name(name)
     if not name:
         return None
     school = db.session.scalar(select(School).where(School.name == name))
@@ -51,10 +58,12 @@ def school_by_name(name: str, *, create: bool = False) -> School | None:
 def create_user(*, login: str, display_name: str, role: str = Role.LIBRARIAN, school_id: int | None = None,
                 locale: str = "ru", password: str | None = None) -> User:
     """Add a user to the session (the caller commits). Raises AccountError on a broken rule."""
-    display_name = " ".join((display_name or "").split())
+    display_name = tidy_name(display_name)
     if not display_name:
         raise AccountError(_("Enter the person's name."))
-    user = User(login=check_login(login), display_name=display_name[:120], role=check_role(role),
+    if len(display_name) > NAME_LIMIT:
+        raise AccountError(_("The name is longer than %(max)d characters.", max=NAME_LIMIT))
+    user = User(login=check_login(login), display_name=display_name, role=check_role(role),
                 school_id=school_id, locale=locale if locale in ("ru", "en") else "ru", active=True)
     if password:
         user.set_password(password)

@@ -22,7 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import backup, demo, deploy_check, rendered
-from .accounts import AccountError, check_login, create_user, normalise_login, school_by_name, set_methodists
+from .accounts import (
+    NAME_LIMIT,
+    SCHOOL_NAME_LIMIT,
+    AccountError,
+    check_login,
+    create_user,
+    normalise_login,
+    school_by_name,
+    set_methodists,
+    tidy_name,
+)
 from .auth import links
 from .auth.forms import PASSWORD_MIN
 from .extensions import db
@@ -137,8 +147,10 @@ def create_user_command(login: str, display_name: str, role: str, school: str | 
     """
     base_url = resolve_base_url(base_url)
     password = read_password() if password_stdin else None
-    if school and len(" ".join(school.split())) > 200:
-        fail("Название школы длиннее 200 символов.")
+    if len(name := tidy_name(display_name)) > NAME_LIMIT:
+        fail(f"Имя (--name) длиннее {NAME_LIMIT} символов ({len(name)}): сократите его, учётная запись не создана.")
+    if len(tidy_name(school)) > SCHOOL_NAME_LIMIT:
+        fail(f"Название школы длиннее {SCHOOL_NAME_LIMIT} символов.")
     try:
         found = school_by_name(school or "", create=True)
         user = create_user(login=login, display_name=display_name, role=role.lower(),
@@ -265,9 +277,9 @@ def read_import_file(path: Path) -> list[ImportRow]:
         row = ImportRow(
             line=start,
             login=normalise_login(values.get("login", "")),
-            display_name=" ".join(values.get("display_name", "").split()),
+            display_name=tidy_name(values.get("display_name")),
             role=values.get("role", "").lower(),
-            school=" ".join(values.get("school", "").split()),
+            school=tidy_name(values.get("school")),
             methodists=list(dict.fromkeys(normalise_login(m) for m in re.split(r"[\s|]+", values.get("methodists", "")) if m)),
             locale=values.get("locale", "").lower() or "ru",
         )
@@ -305,11 +317,13 @@ def validate_rows(rows: list[ImportRow]) -> None:
                 errors.append(f"логин «{row.login}»: {str(error).rstrip('.')}")
         if not row.display_name:
             errors.append("не указано имя (display_name)")
+        elif len(row.display_name) > NAME_LIMIT:
+            errors.append(f"имя длиннее {NAME_LIMIT} символов ({len(row.display_name)})")
         if row.role not in set(Role):
             what = f"неизвестная роль «{row.role}»" if row.role else "не указана роль"
             errors.append(f"{what} (допустимо: librarian, methodist, admin)")
-        if len(row.school) > 200:
-            errors.append("название школы длиннее 200 символов")
+        if len(row.school) > SCHOOL_NAME_LIMIT:
+            errors.append(f"название школы длиннее {SCHOOL_NAME_LIMIT} символов")
         if row.locale not in LOCALES:
             errors.append(f"неизвестный язык «{row.locale}» (допустимо: ru, en)")
         if row.methodists and row.role in set(Role) and row.role != Role.LIBRARIAN:

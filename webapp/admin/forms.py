@@ -12,14 +12,12 @@ from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import accounts
+from ..accounts import NAME_LIMIT, SCHOOL_NAME_LIMIT
 from ..extensions import db
 from ..forms import Form
 from ..i18n import LOCALES
 from ..i18n import lazy_gettext as _l
 from ..models import Role, School, User
-
-NAME_LIMIT = 120
-SCHOOL_NAME_LIMIT = 200
 
 
 def squash_spaces(value: str | None) -> str | None:
