@@ -41,6 +41,10 @@ def signs_in(app, login: str, password: str) -> bool:
     return response.status_code == 303
 
 
+def has_controls(text: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7f for c in text)
+
+
 def write_csv(tmp_path, text: str, *, encoding: str = "utf-8", name: str = "users.csv"):
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))
@@ -121,6 +125,15 @@ def test_create_user_refuses_a_name_over_120_characters_and_keeps_one_of_120(app
     result = runner.invoke(args=["create-user", "ivanova", "--name", full_name, "--role", "librarian"])
     assert result.exit_code == 0, result.output
     assert user("ivanova").display_name == full_name
+
+
+def test_create_user_stores_no_control_characters(app, runner):
+    result = runner.invoke(args=["create-user", "ivanova", "--name", "И\x00И \x1b[31mИванова\x07", "--role", "librarian",
+                                 "--school", "МОУ\x00 СОШ\x1b № 16"])
+    assert result.exit_code == 0, result.output
+    assert user("ivanova").display_name == "ИИ [31mИванова"
+    assert school_name("ivanova") == "МОУ СОШ № 16"
+    assert not has_controls(result.output.replace("\n", ""))
 
 
 # Bytes that are not UTF-8 (a terminal in another encoding) reach the command as lone surrogates.
@@ -246,6 +259,17 @@ def test_import_refuses_a_name_over_120_characters_and_imports_nothing(app, runn
     assert "Строка 3: имя длиннее 120 символов (121)" in result.output
     assert "Строка 2" not in result.output
     assert count(User) == 0
+
+
+def test_import_stores_no_control_characters(app, runner, tmp_path):
+    text = ("login,display_name,role,school\n"
+            "ivanova,И\x00И \x1b[1mИванова,librarian,МОУ\x00 СОШ № 16\n"
+            "petrova,Петрова\x7f,librarian\x00,\x1bМОУ СОШ № 16\n")
+    result = runner.invoke(args=["import-users", str(write_csv(tmp_path, text))])
+    assert result.exit_code == 0, result.output
+    assert user("ivanova").display_name == "ИИ [1mИванова" and user("petrova").display_name == "Петрова"
+    assert school_name("ivanova") == school_name("petrova") == "МОУ СОШ № 16"
+    assert count(School) == 1
 
 
 def test_import_catches_a_login_repeated_in_the_file(app, runner, tmp_path):

@@ -8,6 +8,7 @@ from sqlalchemy import delete, insert, select
 
 from .extensions import db
 from .models import Role, School, User, mentorships
+from .text import strip_controls
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 NAME_LIMIT = 120  # characters in a person's display name (the column holds 120)
@@ -39,8 +40,9 @@ def check_role(role: str) -> str:
 
 
 def tidy_name(name: str | None) -> str:
-    """A person's or a school's name as stored: single spaces, none around."""
-    return " ".join((name or "").split())
+    """A person's or a school's name as stored: cleaned as every form field is (webapp.text), single
+    spaces, none around."""
+    return " ".join((strip_controls(name) or "").split())
 
 
 def school_by_name(name: str, *, create: bool = False) -> School | None:

@@ -38,6 +38,7 @@ from .auth.forms import PASSWORD_MIN
 from .extensions import db
 from .models import Role, User
 from .notifications.digest import send_digest_command
+from .text import strip_controls
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 ROLE_NAMES = {Role.LIBRARIAN: "педагог-библиотекарь", Role.METHODIST: "методист", Role.ADMIN: "администратор"}
@@ -70,9 +71,10 @@ PARAMETER_NAMES = {"login": "Логин", "display_name": "Имя (--name)", "sc
                    "base_url": "Адрес сайта (--base-url)"}
 
 
-def utf8_text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Bytes that are not UTF-8 reach Python as lone surrogates, which can be neither stored nor printed:
-    the value is refused before anything is looked up or written."""
+def typed_text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A text argument as the web forms take it: without control characters (webapp.text.strip_controls).
+    Bytes that are not UTF-8 reach Python as lone surrogates, which can be neither stored nor printed:
+    such a value is refused before anything is looked up or written."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -80,11 +82,11 @@ def utf8_text(ctx: click.Context, param: click.Parameter, value: str | None) -> 
             what = PARAMETER_NAMES.get(param.name or "", param.human_readable_name)
             refuse(f"{what}: текст не в кодировке UTF-8. Проверьте кодировку терминала (переменные LANG, LC_ALL) "
                    "и наберите значение заново.")
-    return value
+    return strip_controls(value)
 
 
 base_url_option = click.option(
-    "--base-url", metavar="URL", callback=utf8_text,
+    "--base-url", metavar="URL", callback=typed_text,
     help=f"Адрес сайта для ссылок-приглашений (по умолчанию SERVER_NAME из настроек или {DEFAULT_BASE_URL}).",
 )
 
@@ -131,11 +133,11 @@ def read_password() -> str:
 
 
 @click.command("create-user")
-@click.argument("login", callback=utf8_text)
-@click.option("--name", "display_name", required=True, callback=utf8_text, help="Фамилия, имя, отчество.")
+@click.argument("login", callback=typed_text)
+@click.option("--name", "display_name", required=True, callback=typed_text, help="Фамилия, имя, отчество.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role], case_sensitive=False),
               help="Роль: librarian (библиотекарь), methodist (методист) или admin (администратор).")
-@click.option("--school", callback=utf8_text, help="Название школы; если такой ещё нет, она будет создана.")
+@click.option("--school", callback=typed_text, help="Название школы; если такой ещё нет, она будет создана.")
 @click.option("--password-stdin", is_flag=True, help="Прочитать пароль из стандартного ввода вместо ссылки-приглашения.")
 @base_url_option
 @with_appcontext
@@ -168,7 +170,7 @@ def create_user_command(login: str, display_name: str, role: str, school: str | 
 
 
 @click.command("issue-link")
-@click.argument("login", callback=utf8_text)
+@click.argument("login", callback=typed_text)
 @base_url_option
 @with_appcontext
 def issue_link_command(login: str, base_url: str | None) -> None:
@@ -273,7 +275,7 @@ def read_import_file(path: Path) -> list[ImportRow]:
         if not any(cell.strip() for cell in cells):
             continue
         extra = [cell for cell in cells[len(columns):] if cell.strip()]
-        values = dict(zip(columns, [cell.strip() for cell in cells], strict=False))
+        values = dict(zip(columns, [strip_controls(cell).strip() for cell in cells], strict=False))
         row = ImportRow(
             line=start,
             login=normalise_login(values.get("login", "")),
