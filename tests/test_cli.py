@@ -78,6 +78,15 @@ def test_create_user_with_a_school_and_a_base_url(app, runner):
     assert school_name("ivanova") == "МОУ СОШ № 16"
 
 
+def test_create_user_finds_the_school_whatever_the_case(app, runner):
+    factories.make_school("МОУ СОШ № 16")
+    result = runner.invoke(args=["create-user", "ivanova", "--name", "Иванова", "--role", "librarian",
+                                 "--school", "моу  сош № 16"])
+    assert result.exit_code == 0, result.output
+    assert school_name("ivanova") == "МОУ СОШ № 16"
+    assert count(School) == 1
+
+
 def test_create_user_with_a_password_from_stdin(app, runner):
     result = runner.invoke(args=["create-user", "petrova", "--name", "Петрова Елена", "--role", "methodist",
                                  "--password-stdin"], input="пароль-из-stdin\n")
@@ -270,6 +279,20 @@ def test_import_stores_no_control_characters(app, runner, tmp_path):
     assert user("ivanova").display_name == "ИИ [1mИванова" and user("petrova").display_name == "Петрова"
     assert school_name("ivanova") == school_name("petrova") == "МОУ СОШ № 16"
     assert count(School) == 1
+
+
+def test_import_puts_school_names_differing_by_case_into_one_school(app, runner, tmp_path):
+    factories.make_school("МОУ СОШ № 16")
+    text = ("login,display_name,role,school\n"
+            "ivanova,Иванова,librarian,МОУ ГИМНАЗИЯ № 9\n"
+            "petrova,Петрова,librarian,Моу Гимназия № 9\n"
+            "orlova,Орлова,librarian,моу сош № 16\n")
+    result = runner.invoke(args=["import-users", str(write_csv(tmp_path, text))])
+    assert result.exit_code == 0, result.output
+    assert "Создано учётных записей: 3; новых школ: 1." in result.output
+    assert school_name("ivanova") == school_name("petrova") == "МОУ ГИМНАЗИЯ № 9"
+    assert school_name("orlova") == "МОУ СОШ № 16"
+    assert count(School) == 2
 
 
 def test_import_catches_a_login_repeated_in_the_file(app, runner, tmp_path):

@@ -45,11 +45,20 @@ def tidy_name(name: str | None) -> str:
     return " ".join((strip_controls(name) or "").split())
 
 
+def school_named(name: str, *, except_id: int | None = None) -> School | None:
+    """The school whose name differs from `name` at most by case: «МОУ СОШ № 16» and «моу сош № 16»
+    are one school to the people who type them. The one rule for the admin page and the command line."""
+    wanted = tidy_name(name).casefold()
+    schools = db.session.scalars(select(School).where(School.id != except_id) if except_id else select(School))
+    return next((school for school in schools if tidy_name(school.name).casefold() == wanted), None)
+
+
 def school_by_name(name: str, *, create: bool = False) -> School | None:
+    """The school of this name, whatever the case of its letters (`create`: a new one if there is none)."""
     name = tidy_name(name)
     if not name:
         return None
-    school = db.session.scalar(select(School).where(School.name == name))
+    school = school_named(name)
     if school is None and create:
         school = School(name=name)
         db.session.add(school)

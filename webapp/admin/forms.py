@@ -6,14 +6,12 @@ safe HTML and would not escape the quoted text."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import accounts
 from ..accounts import NAME_LIMIT, SCHOOL_NAME_LIMIT
-from ..extensions import db
 from ..forms import Form
 from ..i18n import LOCALES
 from ..i18n import lazy_gettext as _l
@@ -118,10 +116,9 @@ class SchoolForm(Form):
         self.school = school  # None for a new school
 
     def validate_name(self, field):
-        wanted = field.data.casefold()
-        for school_id, name in db.session.execute(select(School.id, School.name)):
-            if name.casefold() == wanted and (self.school is None or school_id != self.school.id):
-                raise ValidationError(duplicate_school_message(name))
+        same = accounts.school_named(field.data, except_id=self.school.id if self.school else None)
+        if same is not None:
+            raise ValidationError(duplicate_school_message(same.name))
 
 
 def duplicate_school_message(name: str) -> str:
