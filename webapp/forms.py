@@ -1,16 +1,17 @@
 """The base of every form: Flask-WTF's, with WTForms' own messages (a required field, a number
 that is not one) in the person's language, from a catalogue read once per language (Flask-WTF
-reads and parses that catalogue again on every request that builds a form), and no control
-character (NUL above all: PostgreSQL refuses it) in any field's value."""
+reads and parses that catalogue again on every request that builds a form), and every field's
+value cleaned as webapp.text.strip_controls says (a password only of control characters)."""
 from __future__ import annotations
 
 from functools import cache
 
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from wtforms import PasswordField
 from wtforms.i18n import get_translations
 
-from .text import strip_controls
+from .text import strip_controls, without_controls
 
 
 @cache
@@ -26,5 +27,6 @@ class Form(FlaskForm):
 
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
-            field.filters = (strip_controls, *field.filters)
+            clean = without_controls if isinstance(field, PasswordField) else strip_controls
+            field.filters = (clean, *field.filters)
             return field

@@ -5,16 +5,32 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable
 
 from .extensions import db
 from .models import utcnow
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line ends stay
+# ZERO WIDTH SPACE, WORD JOINER and BOM; ZERO WIDTH (NON-)JOINER stay: Persian, Indic scripts and
+# emoji sequences need them.
+_INVISIBLE = re.compile(r"[\u200b\u2060\ufeff]")
 
 
 def strip_controls(value: str | None) -> str | None:
-    """NUL and other control characters never reach the database (PostgreSQL rejects NUL)."""
+    """Every typed text as it is kept: NUL and other control characters never reach the database
+    (PostgreSQL rejects NUL); nor do the invisible characters that would let a blank-looking value
+    pass as a title, a name or a tag; and a letter typed two ways (Й as one code point, or И and a
+    combining breve) is one letter (NFC), so one name and one tag. Line breaks and everything else
+    stay as typed."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFC", _INVISIBLE.sub("", without_controls(value)))
+
+
+def without_controls(value: str | None) -> str | None:
+    """Only the control characters dropped: for a password, whose every other code point counts
+    (a hash made from the text as typed must go on matching it)."""
     return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 

@@ -10,6 +10,7 @@ from ..config import ENTRY_BODY_LIMIT
 from ..forms import Form
 from ..i18n import lazy_gettext as _l
 from ..models import Visibility
+from ..text import strip_controls
 
 MAX_TAGS = 10
 TAG_LENGTH = 40
@@ -18,7 +19,7 @@ TAG_LENGTH = 40
 def parse_tags(raw: str | None) -> list[str]:
     seen: dict[str, None] = {}
     for part in (raw or "").replace(";", ",").split(","):
-        tag = " ".join(part.split()).lower().lstrip("#")
+        tag = " ".join((strip_controls(part) or "").split()).lower().lstrip("#")
         if tag:
             seen.setdefault(tag, None)
     return list(seen)
