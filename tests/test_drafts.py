@@ -396,3 +396,22 @@ def test_two_tabs_resuming_one_draft_lose_neither_text(csrf_app, author, monkeyp
     assert response.status_code == 303
     assert editor_text(tab2.get(response.location).text) == "дописанное во второй, до конца"
     assert db.session.get(JournalEntry, entry).body == "дописанное в первой"
+
+
+def test_a_mangled_draft_key_is_explained_in_russian_and_the_text_is_kept(client, people):
+    login(client, people["author"])
+    response = client.post("/journal/", data={"title": "Неделя чтения", "body": "Набранный текст записи",
+                                              "visibility": "mentors", "draft_key": "испорченный ключ"})
+    assert response.status_code == 422
+    assert "Форма устарела. Скопируйте свой текст (он остался в форме ниже), обновите страницу" in response.text
+    assert "bad draft key" not in response.text
+    assert "Неделя чтения" in response.text and "Набранный текст записи" in response.text
+
+
+def test_a_mangled_draft_key_on_an_edited_entry_is_explained_too(client, people):
+    entry = factories.make_entry(people["author"])
+    login(client, people["author"])
+    response = client.post(f"/journal/{entry}", data={"title": "Новый заголовок", "body": "Новый текст",
+                                                      "visibility": "mentors", "draft_key": "x"}, headers=FRAGMENT)
+    assert response.status_code == 422
+    assert "Форма устарела." in response.text and "Новый текст" in response.text

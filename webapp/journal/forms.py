@@ -79,6 +79,14 @@ class EntryForm(Form):
         if any(len(t) > TAG_LENGTH for t in tags):
             raise ValidationError(_l("A tag may have at most %(n)d characters.", n=TAG_LENGTH))
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # A hidden field has no place of its own on the page: its message goes above the form.
+        self.form_errors.extend(e for e in self.draft_key.errors if e not in self.form_errors)
+        return valid
+
     def validate_draft_key(self, field):
         if field.data and not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", field.data):
-            raise ValidationError("bad draft key")
+            # Only a tampered or mangled page sends such a key; no draft can be kept under it.
+            raise ValidationError(_l("This form is out of date. Copy your text (it is still in the form below), "
+                                     "reload the page and paste the text in again."))
