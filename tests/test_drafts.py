@@ -27,11 +27,17 @@ def editor_text(html: str) -> str:
 
 
 def form_of(html: str) -> dict:
-    return {
+    """The hidden fields of the entry editor on the page, as the browser sends them (an edit's
+    version too: the conflict check must be fed what the page holds, not a number the test picks)."""
+    form = {
         "csrf_token": csrf_token_from(html),
         "draft_key": re.search(r'name="draft_key" value="([^"]+)"', html).group(1),
         "draft_owner": re.search(r'name="draft_owner" value="([^"]+)"', html).group(1),
     }
+    version = re.search(r'name="version" value="([^"]*)"', html)
+    if version:
+        form["version"] = version.group(1)
+    return form
 
 
 @pytest.fixture
@@ -300,10 +306,10 @@ class TestEditConflict:
         tab1, tab2 = login(csrf_app.test_client(), author), login(csrf_app.test_client(), author)
         form1, form2 = form_of(tab1.get(f"/journal/{entry}/edit").text), form_of(tab2.get(f"/journal/{entry}/edit").text)
 
-        first = tab1.post(f"/journal/{entry}", data={**form1, "version": "1", "title": "Общий заголовок",
+        first = tab1.post(f"/journal/{entry}", data={**form1, "title": "Общий заголовок",
                                                        "body": "текст из первой вкладки", "visibility": "mentors"})
         assert first.status_code == 303
-        second = tab2.post(f"/journal/{entry}", data={**form2, "version": "1", "title": "Общий заголовок",
+        second = tab2.post(f"/journal/{entry}", data={**form2, "title": "Общий заголовок",
                                                         "body": "текст из второй вкладки", "visibility": "mentors"},
                            headers=FRAGMENT)
         assert second.status_code == 409
@@ -312,7 +318,7 @@ class TestEditConflict:
         assert db.session.get(JournalEntry, entry).body == "текст из первой вкладки"
 
         # Saving from the conflict page is a deliberate choice: it now wins.
-        again = tab2.post(f"/journal/{entry}", data={**form_of(second.text), "version": "2", "title": "Общий заголовок",
+        again = tab2.post(f"/journal/{entry}", data={**form_of(second.text), "title": "Общий заголовок",
                                                        "body": "объединённый текст", "visibility": "mentors"})
         assert again.status_code == 303
         assert db.session.get(JournalEntry, entry).body == "объединённый текст"
