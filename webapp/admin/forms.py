@@ -16,20 +16,11 @@ from ..forms import Form
 from ..i18n import LOCALES
 from ..i18n import lazy_gettext as _l
 from ..models import Role, School, User
+from ..numbers import id_choice
 
 
 def squash_spaces(value: str | None) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) else value
-
-
-def id_choice(value) -> int | None:
-    """A select's value as an id: the empty choice is None; junk becomes 0, which no row has."""
-    if value is None or isinstance(value, int):
-        return value
-    value = str(value)
-    if value in ("", "None"):
-        return None
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
 
 
 def role_choices():

@@ -17,10 +17,11 @@ from ..auth import links
 from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
 from ..models import Role, School, User, mentorships, utcnow
+from ..numbers import id_choice
 from ..pagination import paginate
 from ..text import strip_controls
 from . import bp
-from .forms import MethodistsForm, SchoolForm, SchoolMethodistForm, UserForm, duplicate_school_message, id_choice
+from .forms import MethodistsForm, SchoolForm, SchoolMethodistForm, UserForm, duplicate_school_message
 
 # A link issued by a plain form post rides in the session across the redirect, to be shown once and forgotten.
 LINK_SESSION_KEY = "admin_issued_link"

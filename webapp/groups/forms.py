@@ -13,6 +13,7 @@ from ..extensions import db
 from ..forms import Form
 from ..i18n import lazy_gettext as _l
 from ..models import User
+from ..numbers import id_choice
 from .models import Group, GroupKind
 
 NAME_LIMIT = 200
@@ -22,17 +23,6 @@ DESCRIPTION_LIMIT = 20_000
 
 def squash_spaces(value: str | None) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) else value
-
-
-def id_choice(value) -> int | None:
-    """A select's value as a person's id: empty is None, junk is 0 (no row has it).
-    As in admin/forms.py, which this module must not import: the admin pages import this one."""
-    if value is None or isinstance(value, int):
-        return value
-    value = str(value)
-    if value in ("", "None"):
-        return None
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
 
 
 KIND_LABELS = {

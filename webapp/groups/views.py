@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from .. import access, database, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
-from ..journal.drafts import number
+from ..numbers import number
 from ..text import fingerprint, saved_since_opened
 from . import bp, queries
 from .forms import KIND_LABELS, DescriptionForm, MemberForm

@@ -15,6 +15,7 @@ from .. import access
 from ..extensions import db
 from ..htmx import is_htmx_request, render
 from ..models import EntryDraft, User, Visibility, utcnow
+from ..numbers import number
 from ..text import strip_controls
 from ..urls import DRAFT_KEY, login_url
 
@@ -23,11 +24,6 @@ RESCUE_ENDPOINTS = frozenset({"journal.create", "journal.update", "journal.autos
 _KEY = re.compile(DRAFT_KEY)
 _OWNER_SALT = "rost.entry-draft-owner"
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even an entry too long to publish
-
-
-def number(value: str | None) -> int | None:
-    """A form's whole number, or None (str.isdigit accepts '²', which int() refuses)."""
-    return int(value) if value and re.fullmatch(r"[0-9]{1,9}", value) else None
 
 
 def new_key() -> str:

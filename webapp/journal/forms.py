@@ -10,6 +10,7 @@ from ..config import ENTRY_BODY_LIMIT
 from ..forms import Form
 from ..i18n import lazy_gettext as _l
 from ..models import Visibility
+from ..numbers import number
 from ..text import strip_controls
 
 MAX_TAGS = 10
@@ -42,8 +43,6 @@ def version_number(value) -> int | None:
     """The version the editor opened on. Anything but a number is no version: the save is shown
     as a conflict with the saved entry beside the text (webapp.journal.views._conflict), never
     refused without a word."""
-    from .drafts import number
-
     return value if isinstance(value, int) else number(value)
 
 

@@ -12,8 +12,8 @@ from .. import access
 from ..extensions import db
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..i18n import lazy_gettext as _l
-from ..journal.drafts import number
 from ..models import JournalEntry, User
+from ..numbers import number
 from ..pagination import paginate
 from ..text import fingerprint
 from . import answers, bp, panel, queries

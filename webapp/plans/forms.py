@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..forms import Form
 from ..i18n import lazy_gettext as _l
 from ..mentoring.models import StepStatus
+from ..numbers import number
 from ..text import strip_controls
 
 TOPIC_LIMIT = 300
@@ -33,9 +34,10 @@ def whole_number(value) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    raise ValueError("not a number")
+    parsed = number(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise ValueError("not a number")
+    return parsed
 
 
 def status_choices() -> list[SelectChoice]:

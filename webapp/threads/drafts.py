@@ -14,8 +14,8 @@ from .. import access
 from ..extensions import db
 from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
 from ..htmx import into_form_alert, is_htmx_request, render
-from ..journal.drafts import number
 from ..models import User, utcnow
+from ..numbers import number
 from ..polls import Poll
 from ..text import fingerprint, keep_typed, same_text, seen_after_keeping, sent_from_here, strip_controls
 from ..urls import login_url

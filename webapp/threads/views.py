@@ -14,9 +14,9 @@ from .. import access, polls
 from ..extensions import db, login_manager
 from ..groups.models import Group, Post, Thread, ThreadDraft
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
-from ..journal.drafts import number
 from ..models import utcnow
 from ..notifications import events
+from ..numbers import number
 from ..pagination import current_page_number
 from ..text import fingerprint, nothing_to_keep, seen_after_keeping
 from ..urls import login_url
