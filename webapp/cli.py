@@ -1,4 +1,5 @@
-"""Command-line tasks: flask create-user, issue-link, import-users, seed-demo, render-markdown.
+"""Command-line tasks: flask create-user, issue-link, import-users, seed-demo, send-digest and
+render-markdown (backup and restore are in webapp.backup, check-deploy in webapp.deploy_check).
 
 What the operator reads is plain Russian; messages from accounts.py come through
 gettext in the default (Russian) locale.
