@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp import access
 from webapp.extensions import db
@@ -319,6 +320,17 @@ def test_an_administrator_creates_a_closed_group_and_names_its_leader(app, world
     assert login(app.test_client(), world["author"]).get(f"/groups/{group.id}").status_code == 404
     listing = admin.get("/admin/groups").text
     assert f'id="admin-group-{group.id}"' in listing and "Лидия Карма" in listing
+
+
+@pytest.mark.parametrize("typed", ["ПРОЕКТНАЯ ГРУППА «ЧИТАЕМ ВМЕСТЕ»", "проектная группа «читаем вместе»"])
+def test_a_group_name_differing_only_by_case_is_refused(app, world, typed):
+    admin = login(app.test_client(), world["admin"])
+    created = admin.post("/admin/groups", data={"name": "Проектная группа «Читаем вместе»", "kind": "project"})
+    assert created.status_code == 303
+    again = admin.post("/admin/groups", data={"name": typed, "kind": "project"})
+    assert again.status_code == 422
+    assert "Группа «Проектная группа «Читаем вместе»» уже есть." in unescape(again.text)
+    assert db.session.scalar(select(func.count()).select_from(Group).where(Group.kind == "project")) == 1
 
 
 def test_an_administrator_changes_the_leaders(app, world):
