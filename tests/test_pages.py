@@ -61,7 +61,16 @@ def test_unknown_page_is_a_russian_404_page(client, people):
     login(client, people["author"])
     response = client.get("/journal/999999")
     assert response.status_code == 404
-    assert "Такой страницы нет" in response.text or "There is no such page" in response.text
+    assert "Такой страницы нет" in response.text
+
+
+def test_an_address_that_only_takes_a_form_says_to_use_the_page_s_buttons(client, people):
+    """GET /logout, typed or bookmarked: the page says what to do, and its header has «Выйти»."""
+    login(client, people["author"])
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "пользуйтесь кнопками и ссылками на страницах сайта" in response.text
+    assert re.search(r'<form method="post" action="/logout"[^>]*>.*?Выйти', response.text, re.S)
 
 
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))

@@ -177,7 +177,9 @@ def _storage_fault_response(fault: str):
 def _message_for(code: int) -> str:
     messages = {
         404: _("There is no such page, or it is not available to you."),
-        405: _("This action is not possible here."),
+        # An address typed or bookmarked that only takes a form (sign out, save): the page's own
+        # buttons do it, and the header's «Выйти» is on this page too.
+        405: _("This address does not open as a page: use the buttons and links on the site's pages."),
         429: _("Too many requests. Wait a minute and try again."),
         500: (_("Something went wrong on the server, so nothing was saved. Try again in a minute.") if request.method == "POST"
               else _("Something went wrong on the server. Try again in a minute.")),
