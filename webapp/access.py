@@ -10,6 +10,8 @@ A thing a person may not see answers 404, exactly like one that does not exist.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
@@ -60,6 +62,27 @@ def can_view(user: User, entry: JournalEntry) -> bool:
     if entry.visibility == Visibility.MENTORS:
         return is_mentor_of(user, entry.author_id)
     return False
+
+
+def active_methodists_of(author_id: int) -> set[int]:
+    """The active methodists assigned to the author: who reads a `mentors` entry besides its author."""
+    return set(db.session.scalars(
+        select(mentorships.c.methodist_id).join(User, User.id == mentorships.c.methodist_id)
+        .where(mentorships.c.librarian_id == author_id, User.active.is_(True))
+    ))
+
+
+def entry_audience(entry: JournalEntry, candidates: Iterable[int]) -> set[int]:
+    """Those of `candidates` who may read `entry`: can_view's rule for a set of people at once (whom
+    to notify of a comment under it)."""
+    candidates = set(candidates)
+    if entry.visibility == Visibility.COLLEAGUES:
+        active = set(db.session.scalars(select(User.id).where(User.id.in_(candidates), User.active.is_(True))))
+        return active
+    allowed = {entry.author_id}
+    if entry.visibility == Visibility.MENTORS:
+        allowed |= active_methodists_of(entry.author_id)
+    return candidates & allowed
 
 
 def can_edit(user: User, entry: JournalEntry) -> bool:

@@ -8,29 +8,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import insert, literal, select
 
+from .. import access
 from ..extensions import db
 from ..groups.models import Group, GroupMember, MemberRole, Post, Thread, ThreadState
 from ..mentoring.models import Comment, Feedback, Notification, NotificationKind, NotificationSettings, Plan, PlanComment
-from ..models import JournalEntry, User, Visibility, mentorships
-
-
-def _methodists_of(author_id: int) -> set[int]:
-    return set(db.session.scalars(
-        select(mentorships.c.methodist_id).join(User, User.id == mentorships.c.methodist_id)
-        .where(mentorships.c.librarian_id == author_id, User.active.is_(True))
-    ))
-
-
-def entry_audience(entry: JournalEntry, candidates: Iterable[int]) -> set[int]:
-    """Those of `candidates` who may read `entry` (the rule of webapp.access, for a set of people)."""
-    candidates = set(candidates)
-    if entry.visibility == Visibility.COLLEAGUES:
-        active = set(db.session.scalars(select(User.id).where(User.id.in_(candidates), User.active.is_(True))))
-        return active
-    allowed = {entry.author_id}
-    if entry.visibility == Visibility.MENTORS:
-        allowed |= _methodists_of(entry.author_id)
-    return candidates & allowed
+from ..models import JournalEntry, User, Visibility
 
 
 def _send(kind: NotificationKind, recipients: Iterable[int], *, actor_id: int, **target) -> None:
@@ -56,7 +38,7 @@ def comment_added(comment: Comment, entry: JournalEntry) -> None:
     earlier = set(db.session.scalars(
         select(Comment.author_id).where(Comment.entry_id == entry.id, Comment.id != comment.id).distinct()
     )) - {entry.author_id}
-    _send(NotificationKind.THREAD_COMMENT, entry_audience(entry, earlier), actor_id=comment.author_id,
+    _send(NotificationKind.THREAD_COMMENT, access.entry_audience(entry, earlier), actor_id=comment.author_id,
           entry_id=entry.id, comment_id=comment.id)
 
 
@@ -69,7 +51,7 @@ def entry_shared(entry: JournalEntry, was: str | None) -> None:
     """An entry became readable by the author's methodists (created shared, or opened up)."""
     if entry.visibility == Visibility.PRIVATE or (was is not None and was != Visibility.PRIVATE):
         return
-    _send(NotificationKind.ENTRY_SHARED, _methodists_of(entry.author_id), actor_id=entry.author_id, entry_id=entry.id)
+    _send(NotificationKind.ENTRY_SHARED, access.active_methodists_of(entry.author_id), actor_id=entry.author_id, entry_id=entry.id)
 
 
 def plan_commented(comment: PlanComment, plan: Plan) -> None:
