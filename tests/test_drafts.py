@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from webapp import create_app
 from webapp.config import ENTRY_BODY_LIMIT
 from webapp.extensions import db
+from webapp.journal.drafts import CLAIM_SESSION_KEY, OWNER_TOKEN_DAYS
 from webapp.models import EntryDraft, JournalEntry, User
 
 from . import factories
@@ -166,27 +167,72 @@ def test_a_stale_editor_keeps_its_text_for_its_writer_while_someone_else_is_sign
     form = form_of(client.get("/journal/new").text)
     client.delete_cookie("session")
     sign_in(client, "olga")  # in another tab of the same browser, while Anna's editor is still open
-    client.post("/journal/drafts", data={**form, "title": "Личное", "body": "моё"}, headers=FRAGMENT)
-    client.post("/journal/", data={**form, "title": "Личное", "body": "моё, дописанное"})
+    autosaved = client.post("/journal/drafts", data={**form, "title": "Личное", "body": "моё"}, headers=FRAGMENT)
+    assert autosaved.status_code == 409 and "открыт под другой учётной записью" in autosaved.text
+    sent = client.post("/journal/", data={**form, "title": "Личное", "body": "моё, дописанное"}, headers=FRAGMENT)
+    assert sent.status_code == 409 and sent.headers["HX-Retarget"] == "find .form-alert"
+    assert "черновик той учётной записи" in sent.text
+    plain = client.post("/journal/", data={**form, "title": "Личное", "body": "моё, дописанное"})
+    assert plain.status_code == 409 and "моё, дописанное" in plain.text  # the page holds it to copy
     assert "моё" not in client.get("/journal/drafts").text
     assert db.session.scalars(select(EntryDraft.body).where(EntryDraft.user_id == author)).all() == ["моё, дописанное"]
 
 
-@pytest.mark.parametrize("owner", [None, "forged", "other"])
-def test_a_post_naming_no_editor_s_writer_stores_nothing(csrf_app, author, owner):
-    """Without a session or a form token, nothing is written for a form that does not carry its
-    writer's signed name: the text stays in the page (webapp.errors), never in an ownerless row."""
-    from webapp.journal.drafts import owner_token
-
-    with csrf_app.test_request_context():
-        names = {None: None, "forged": owner_token(db.session.get(User, author)) + "x", "other": "1"}
-    data = {"draft_key": "abcdefgh12345678", "title": "Чужое", "body": "Я" * 10_000}
+@pytest.mark.parametrize("owner", [None, "forged", "another key", "signed out since", "deactivated"])
+def test_a_post_whose_editor_names_no_writer_it_can_be_kept_for_stores_nothing(csrf_app, author, owner):
+    """Without a session, nothing is written unless the form's draft_owner names its writer, for
+    this draft, in a session still theirs: the text stays in the page (webapp.errors), never in a
+    row for someone it may not belong to."""
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    names = {None: None, "forged": form["draft_owner"][:-2] + "xx", "another key": form["draft_owner"],
+             "signed out since": form["draft_owner"], "deactivated": form["draft_owner"]}
+    data = {"draft_key": "zzzzzzzz12345678" if owner == "another key" else form["draft_key"], "title": "Чужое", "body": "Я" * 10_000}
     if names[owner] is not None:
         data["draft_owner"] = names[owner]
-    response = csrf_app.test_client().post("/journal/", data=data)
+    if owner == "signed out since":
+        client.post("/logout", data={"csrf_token": form["csrf_token"]})  # every session of hers revoked
+    if owner == "deactivated":
+        db.session.get(User, author).active = False
+        db.session.commit()
+    client.delete_cookie("session")
+    response = client.post("/journal/", data=data)
     assert response.status_code == 401
     assert "Я" * 100 in response.text  # the text is on the page, to be copied
     assert db.session.scalar(select(func.count()).select_from(EntryDraft)) == 0
+
+
+def test_an_autosave_that_cannot_be_kept_says_so_in_its_own_status_line(csrf_app, author):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    response = client.post("/journal/drafts", data={**form, "draft_owner": "", "title": "Т", "body": "текст"},
+                           headers=FRAGMENT)
+    assert response.status_code == 401
+    assert "HX-Retarget" not in response.headers  # into the autosave's own status line
+    assert response.text.startswith('<span class="error">Сеанс завершился: текст не сохранён.')
+
+
+def test_an_editor_older_than_its_owner_token_keeps_its_text_in_the_page(csrf_app, author, monkeypatch):
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + (OWNER_TOKEN_DAYS + 1) * 86400)
+    response = client.post("/journal/", data={**form, "title": "Старая вкладка", "body": "неделю открыта"})
+    assert response.status_code == 401 and "неделю открыта" in response.text
+    assert db.session.scalar(select(func.count()).select_from(EntryDraft)) == 0
+
+
+def test_a_draft_rescued_by_the_release_before_owner_tokens_is_claimed_at_the_next_sign_in(csrf_app, author):
+    client = csrf_app.test_client()
+    client.get("/login")
+    with client.session_transaction() as session:
+        session[CLAIM_SESSION_KEY] = "claim-token-of-this-browser"
+    db.session.add(EntryDraft(key="legacykey1234567", claim_token="claim-token-of-this-browser", title="Давнее", body="спасённое"))
+    db.session.commit()
+    sign_in(client)
+    assert "спасённое" in client.get("/journal/drafts").text
 
 
 def test_an_entry_of_83000_cyrillic_characters_is_saved(csrf_app, author):
@@ -345,17 +391,20 @@ class TestTextSentToAnEntryNotOneself:
     never was) keeps the text as a new entry's draft: the drafts never name that entry, and the
     answer is the same whether it exists or not."""
 
-    DATA = {"draft_key": "abcdefgh12345678", "title": "Мой заголовок", "body": "мой текст"}
+    DATA = {"title": "Мой заголовок", "body": "мой текст"}
 
     @pytest.fixture
     def secret(self, csrf_app, author):
         owner = factories.make_user(login="olga")
         return factories.make_entry(owner, visibility="private", title="Секретный заголовок")
 
-    def test_signed_in(self, csrf_app, author, secret):
+    def test_signed_in(self, csrf_app, author, secret, monkeypatch):
         client = login(csrf_app.test_client(), author)
-        answers = [client.post(f"/journal/{entry_id}", data={**self.DATA, "draft_key": f"abcdefgh1234567{n}"})
-                   for n, entry_id in enumerate((secret, 999999))]
+        forms = [form_of(client.get("/journal/new").text) for _ in range(2)]
+        real_time = time.time
+        monkeypatch.setattr(time, "time", lambda: real_time() + 2 * 3600)  # the form tokens have expired
+        answers = [client.post(f"/journal/{entry_id}", data={**form, **self.DATA})
+                   for form, entry_id in zip(forms, (secret, 999999), strict=True)]
         assert [(a.status_code, a.location.rsplit("/", 1)[0]) for a in answers] == [(303, "/journal/drafts")] * 2
         drafts = client.get("/journal/drafts").text
         assert "Секретный заголовок" not in drafts
@@ -364,16 +413,16 @@ class TestTextSentToAnEntryNotOneself:
 
     def test_signed_out_then_signing_in(self, csrf_app, author, secret):
         client = login(csrf_app.test_client(), author)
-        owner = form_of(client.get("/journal/new").text)["draft_owner"]
+        forms = [form_of(client.get("/journal/new").text) for _ in range(2)]
         client.delete_cookie("session")
-        existing, missing = (client.post(f"/journal/{entry_id}", data={**self.DATA, "draft_owner": owner})
-                             for entry_id in (secret, 999999))
-        assert (existing.status_code, existing.location) == (missing.status_code, missing.location)
+        existing, missing = (client.post(f"/journal/{entry_id}", data={**form, **self.DATA})
+                             for form, entry_id in zip(forms, (secret, 999999), strict=True))
+        assert (existing.status_code, existing.location.split("drafts")[0]) == (missing.status_code, missing.location.split("drafts")[0])
         sign_in(client)
         drafts = client.get("/journal/drafts").text
         assert "Секретный заголовок" not in drafts
-        assert "мой текст" in drafts
-        assert db.session.scalars(select(EntryDraft.entry_id).where(EntryDraft.user_id == author)).all() == [None]
+        assert drafts.count("мой текст") == 2
+        assert db.session.scalars(select(EntryDraft.entry_id).where(EntryDraft.user_id == author)).all() == [None, None]
 
 
 def test_two_tabs_resuming_one_draft_lose_neither_text(csrf_app, author, monkeypatch):

@@ -26,11 +26,13 @@ pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswit
 
 
 @contextmanager
-def _held(statement) -> Iterator[None]:
-    """Another transaction holds the row `statement` selects FOR UPDATE while the block runs."""
+def _held(statement, *, as_an_update: bool = False) -> Iterator[None]:
+    """Another transaction holds the row `statement` selects while the block runs: FOR UPDATE, or,
+    `as_an_update`, as a writer's UPDATE of it does (FOR NO KEY UPDATE, which lets rows that only
+    refer to it be inserted)."""
     with db.engine.connect() as other:
         transaction = other.begin()
-        other.execute(statement.with_for_update())
+        other.execute(statement.with_for_update(key_share=as_an_update))
         try:
             yield
         finally:
@@ -69,7 +71,7 @@ def test_a_post_waits_for_its_group_before_it_takes_an_id(app):
     def start():
         return queries.start_thread(db.session.get(Group, group_id), author, "Новая тема", "Начало.")[1]
     for write in (reply, start):
-        with _held(select(Group.id).where(Group.id == group_id)):
+        with _held(select(Group.id).where(Group.id == group_id), as_an_update=True):  # another post's version bump
             _gives_up_without_an_id(write)
     assert reply().id == last + 1
     assert start().id == last + 2

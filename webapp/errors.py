@@ -36,7 +36,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        rescued = drafts.rescue_if_text()
+        # Flask-WTF's words for a token of this very session that is only too old (another session's
+        # token, or none, is "do not match" / "missing").
+        rescued = drafts.rescue_if_text(token_expired=error.description == "The CSRF token has expired.")
         if rescued is not None:
             return rescued
         if not current_user.is_authenticated:
@@ -44,7 +46,7 @@ def init_app(app: Flask) -> None:
             kept = _kept_while_signed_out()
             if kept is not None:
                 return kept
-        if is_fragment_request() and _typed_text():
+        if is_fragment_request() and typed_text():
             return _kept_in_form(400, _("The page had been open for a long time, so nothing was saved. "
                                         "Your text stays here: press the button once more."), fresh_token=generate_csrf())
         if is_htmx_request():
@@ -55,7 +57,7 @@ def init_app(app: Flask) -> None:
                 flash(_("The page had been open for a long time, so it was reloaded and nothing was done. "
                         "Repeat the action."), "warning")
             return "", 400, {"HX-Refresh": "true"}
-        return render("errors/csrf.html", status=400, typed=_typed_text())
+        return render("errors/csrf.html", status=400, typed=typed_text())
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error):
@@ -104,7 +106,7 @@ TYPED_FIELDS = {"title": _l("Title"), "topic": _l("Topic"), "aim": _l("Aim"), "t
 AUTOSAVE_ENDPOINTS = frozenset(e for e in drafts.RESCUE_ENDPOINTS if e.partition(".")[2].startswith("autosave"))
 
 
-def _typed_text() -> list[tuple[str, str]]:
+def typed_text() -> list[tuple[str, str]]:
     """(label, text) of what the request carried that a person typed, to be copied from the page."""
     if request.method != "POST":
         return []
@@ -125,13 +127,15 @@ def _kept_while_signed_out():
     """A form that holds typed text, sent after the session ended: the text stays, with how to go
     on. To htmx, in the form's alert line; a plain form gets a page holding the text to copy, as
     the sign-in page would drop it. None: nothing typed."""
-    typed = _typed_text()
+    typed = typed_text()
     if not typed:
         return None
     if is_fragment_request():
-        return _kept_in_form(401, _("Your session has ended, so nothing was saved. Sign in again in another tab, "
-                                    "then press the button here once more: your text stays in this form."),
-                             login_link=login_url(request.headers.get("HX-Current-URL")))
+        message = (_("Your session has ended: the text is not saved. It stays here; sign in again in another tab.")
+                   if request.endpoint in AUTOSAVE_ENDPOINTS else
+                   _("Your session has ended, so nothing was saved. Sign in again in another tab, "
+                     "then press the button here once more: your text stays in this form."))
+        return _kept_in_form(401, message, login_link=login_url(request.headers.get("HX-Current-URL")))
     if is_htmx_request():
         return None
     return render("errors/signed_out.html", status=401, typed=typed, login_link=login_url(request.url))
@@ -141,7 +145,10 @@ def _kept_in_form(status: int, message: str, **context):
     """A form that holds typed text, refused before its view ran (its token, its session): the
     message goes into the form's alert line and the text stays. With `fresh_token`, every token
     field of class form-token on the page takes the new one (the forms webapp.journal.drafts
-    rescues carry their own, with an id, and get theirs from the rescue)."""
+    rescues carry their own, with an id, and get theirs from the rescue). An autosave's answer goes
+    into its own status line, which it targets."""
+    if request.endpoint in AUTOSAVE_ENDPOINTS:
+        return render("errors/_autosave_refused.html", status=status, message=message, login_link=context.get("login_link"))
     return render("errors/_kept_in_form.html", status=status, message=message, headers=into_form_alert(), **context)
 
 
@@ -151,8 +158,8 @@ def _error_response(code: int):
     the form's alert and the text stays to be copied; an autosave's goes into its status line."""
     message = _message_for(code)
     if not is_fragment_request():
-        return render("errors/error.html", status=code, message=message, typed=_typed_text())
-    into_form = request.endpoint not in AUTOSAVE_ENDPOINTS and _typed_text()
+        return render("errors/error.html", status=code, message=message, typed=typed_text())
+    into_form = request.endpoint not in AUTOSAVE_ENDPOINTS and typed_text()
     return render("errors/_message.html", status=code, headers=into_form_alert() if into_form else None, message=message)
 
 
@@ -165,7 +172,7 @@ def _storage_fault_response(fault: str):
         if request.endpoint not in AUTOSAVE_ENDPOINTS:
             headers.update(into_form_alert())
         return render("errors/_storage_fault.html", status=503, headers=headers, fault=fault)
-    context = {"fault": fault, "typed": _typed_text()}
+    context = {"fault": fault, "typed": typed_text()}
     try:
         return render("errors/storage_fault.html", status=503, headers=headers, **context)
     except Exception:  # the page around it reads the database too; the text must still come back

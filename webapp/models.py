@@ -197,19 +197,22 @@ class EntryDraft(db.Model):
 
     `key` is a random id given to each open editor; it is what an autosave names. A draft
     rescued after the session ended is the person's the editor was shown to
-    (webapp.journal.drafts.owner_token).
+    (webapp.journal.drafts.owner_token). Drafts rescued by the release before that have no user
+    yet and a `claim_token` kept in that browser's session: the next sign-in there claims them.
+    Nothing new is stored that way; the column goes once those are claimed.
     """
 
     __tablename__ = "entry_drafts"
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id", ondelete="SET NULL"))
     base_version: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.MENTORS)
     tags: Mapped[str] = mapped_column(Text, default="")
+    claim_token: Mapped[str | None] = mapped_column(String(64), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set when the entry was saved from this editor: a late autosave then changes nothing.
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
         Visibility=Visibility,
         Role=Role,
         get_locale=get_locale,
-        entry_draft_owner=lambda: owner_token(current_user),
+        entry_draft_owner=lambda key: owner_token(current_user, key),
     )
 
     @app.context_processor

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import identity
 from ..extensions import db, login_manager
 from ..htmx import redirect_for, render
+from ..journal import drafts
 from ..models import User
 from ..urls import safe_next
 from . import bp, links, throttle
@@ -77,10 +78,14 @@ def authenticate():
         db.session.commit()
         form.form_errors.append(_("Wrong login or password."))
         return render("auth/login.html", status=422, form=form)
+    claim_token = session.get(drafts.CLAIM_SESSION_KEY)
     session.clear()  # a new session for a new sign-in: nothing from before carries over
     login_user(user, remember=form.remember.data)
     throttle.forget(login)
+    rescued = drafts.claim(user, claim_token)
     db.session.commit()
+    if rescued:
+        flash(_("Your unsaved text has been restored from a draft."), "info")
     return redirect_for(safe_next(request.args.get("next"), home_for(user)))
 
 

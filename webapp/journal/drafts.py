@@ -2,18 +2,19 @@
 request fails for reasons that are not theirs (an expired session or form token)."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
 from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from .. import access
 from ..extensions import db
-from ..htmx import is_htmx_request, render
+from ..htmx import into_form_alert, is_htmx_request, render
 from ..models import EntryDraft, User, Visibility, utcnow
 from ..numbers import number
 from ..text import strip_controls
@@ -22,7 +23,9 @@ from ..urls import DRAFT_KEY, login_url
 RESCUE_ENDPOINTS = frozenset({"journal.create", "journal.update", "journal.autosave", "comments.create", "comments.autosave",
                               "threads.reply", "threads.autosave", "threads.create", "threads.autosave_new"})
 _KEY = re.compile(DRAFT_KEY)
+CLAIM_SESSION_KEY = "draft_claim"  # drafts rescued by the release before owner tokens (claim)
 _OWNER_SALT = "rost.entry-draft-owner"
+OWNER_TOKEN_DAYS = 7  # an editor open longer keeps its text in the page (webapp.errors), not as a draft
 DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even an entry too long to publish
 
 
@@ -87,28 +90,45 @@ def close(user: User, key: str | None, saved=None) -> None:
         setattr(draft, name, value)
 
 
-def owner_token(user: User) -> str:
-    """Signed into each entry editor (draft_owner): whose text it is. A save refused because the
-    session ended keeps the text as that person's draft, and as nobody else's, whoever signs in
-    next on the same computer."""
-    return URLSafeSerializer(current_app.secret_key, salt=_OWNER_SALT).dumps(user.id)
+def _owner_serializer() -> URLSafeTimedSerializer:
+    # Verified with the keys being retired too (SECRET_KEY_FALLBACKS), so that a planned change of
+    # the key does not cut off the editors open at that moment.
+    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or ()), current_app.secret_key]
+    return URLSafeTimedSerializer(keys, salt=_OWNER_SALT)
+
+
+def _session_mark(user: User) -> str:
+    """Stands for the person's session token without showing it (the page is not the cookie)."""
+    return hashlib.sha256(f"draft-owner:{user.session_token}".encode()).hexdigest()[:16]
+
+
+def owner_token(user: User, key: str) -> str:
+    """Signed into each entry editor (draft_owner): whose editor it is, for which draft, in which
+    session. A save refused because the session ended keeps the text as that person's draft, never
+    as the draft of whoever is signed in now. It stops working when the person signs out or
+    changes the password (every session revoked), and after OWNER_TOKEN_DAYS."""
+    return _owner_serializer().dumps([user.id, _session_mark(user), key])
 
 
 def _owner(form) -> User | None:
-    """The active person the editor was shown to, from its draft_owner; None if it names nobody."""
+    """The active person whose editor sent `form`, if its draft_owner is good for its draft key."""
     try:
-        user_id = URLSafeSerializer(current_app.secret_key, salt=_OWNER_SALT).loads(form.get("draft_owner", ""))
-    except BadSignature:
+        user_id, mark, key = _owner_serializer().loads(form.get("draft_owner", ""), max_age=OWNER_TOKEN_DAYS * 86400)
+    except (BadSignature, TypeError, ValueError):
         return None
     user = db.session.get(User, user_id) if type(user_id) is int else None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or mark != _session_mark(user) or key != form.get("draft_key"):
+        return None
+    return user
 
 
-def rescue_if_text() -> Response | None:
+def rescue_if_text(*, token_expired: bool = False) -> Response | None:
     """Called when a request that carries an entry's text fails before its view ran.
 
-    The text is stored as a draft of the person the editor was shown to (owner_token) and the
-    person is told; None when the request carried no entry text, or none that can be kept so.
+    The text is stored as a draft of the person whose editor sent it (owner_token) and the person
+    is told; None when the request carried no entry text, or its editor names nobody it can be
+    kept for (webapp.errors then keeps the text in the page). `token_expired`: the form token was
+    this session's, only too old, so the editor is the signed-in person's whatever its draft_owner.
     """
     if request.endpoint not in RESCUE_ENDPOINTS or request.method != "POST":
         return None
@@ -121,24 +141,20 @@ def rescue_if_text() -> Response | None:
 
         return thread_drafts.rescue()
     key = request.form.get("draft_key", "")
-    if not _KEY.fullmatch(key):
+    owner = _owner(request.form)
+    if owner is None and token_expired and current_user.is_authenticated:
+        owner = current_user._get_current_object()
+    if not _KEY.fullmatch(key) or owner is None:
         return None
     entry_id = request.view_args.get("entry_id") if request.view_args else None
-    owner = _owner(request.form)
-    if current_user.is_authenticated and (owner is None or owner.id == current_user.id):
-        # Text sent to an entry one may not edit (or one deleted since) is kept as a new entry's draft.
-        entry_id = access.editable_entry_id(current_user, entry_id)
-        save(current_user, request.form, entry_id)
-        db.session.commit()
-        return _stale_form_response(entry_id)
-    # Signed out, or someone else signed in since in this browser: the text is kept for the person
-    # the editor was shown to, found again when they sign in. Without that, nothing is stored here
-    # (webapp.errors keeps the text in the page).
-    if owner is None:
-        return None
+    # Text sent to an entry its writer may not edit (or one deleted since) is kept as a new entry's draft.
     if save(owner, request.form, access.editable_entry_id(owner, entry_id)) is None:
         return None
     db.session.commit()
+    if current_user.is_authenticated and current_user.id == owner.id:
+        return _stale_form_response()
+    if current_user.is_authenticated:
+        return _kept_for_another_account()
     resume = url_for("journal.resume_draft", key=key)
     if request.endpoint == "journal.autosave":
         return render("journal/_save_status.html", status=200, state="signed_out", login_link=login_url(resume))
@@ -149,7 +165,22 @@ def rescue_if_text() -> Response | None:
     return redirect(login_url(resume))
 
 
-def _stale_form_response(entry_id: int | None) -> Response:
+def _kept_for_another_account() -> Response:
+    """Someone else has signed in in this browser since the editor was opened: its text is its
+    writer's draft, and the person now signed in is told so; the text stays in the form (409:
+    nothing was saved for them)."""
+    from ..errors import typed_text  # webapp.errors imports this module
+
+    message = _("This editor was opened in another account, which is no longer signed in here. "
+                "Its text is kept as that account's draft; it also stays on this page.")
+    if request.endpoint == "journal.autosave":
+        return render("journal/_save_status.html", status=409, state="other_account")
+    if is_htmx_request():
+        return render("errors/_kept_in_form.html", status=409, message=message, headers=into_form_alert())
+    return render("errors/error.html", status=409, message=message, typed=typed_text())
+
+
+def _stale_form_response() -> Response:
     """Signed in, but the page's form token had expired: the draft is saved; hand the form a fresh token."""
     from flask_wtf.csrf import generate_csrf
 
@@ -161,3 +192,25 @@ def _stale_form_response(entry_id: int | None) -> Response:
     if is_htmx_request():
         return Response("", 200, {"HX-Redirect": url_for("journal.resume_draft", key=key)})
     return redirect(url_for("journal.resume_draft", key=key), 303)
+
+
+def claim(user: User, token: str | None) -> int:
+    """After sign-in: drafts rescued in this browser by the release before owner tokens, kept
+    without a user, become the person's. Nothing new is stored that way."""
+    if not token:
+        return 0
+    rescued = db.session.scalars(
+        select(EntryDraft).where(EntryDraft.user_id.is_(None), EntryDraft.claim_token == token)
+    ).all()
+    for draft in rescued:
+        mine = db.session.scalar(select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.key == draft.key))
+        if mine is not None:
+            mine.title, mine.body, mine.visibility, mine.tags = draft.title, draft.body, draft.visibility, draft.tags
+            mine.updated_at, mine.closed_at = draft.updated_at, None
+            db.session.delete(draft)
+        else:
+            draft.user_id = user.id
+            draft.claim_token = None
+            if access.editable_entry_id(user, draft.entry_id) is None:
+                draft.entry_id = draft.base_version = None  # not theirs to edit: a new entry's draft
+    return len(rescued)

@@ -16,6 +16,7 @@ from ..mentoring import panel as mentoring_panel
 from ..mentoring import queries as mentoring_queries
 from ..models import EntryDraft, EntryTag, JournalEntry, User, Visibility, utcnow
 from ..notifications import events, inbox
+from ..numbers import number
 from ..pagination import paginate
 from ..plans import panel as plans_panel
 from ..plans import queries as plan_queries
@@ -127,7 +128,7 @@ def feed():
 @login_required
 def new():
     # "Write an entry about this step" on the plan page preselects the step; the post re-checks it.
-    form = _new_form(step_id=drafts.number(request.args.get("step_id")))
+    form = _new_form(step_id=number(request.args.get("step_id")))
     return render("journal/new.html", "entry_form", form=form, new_drafts=_new_drafts())
 
 
@@ -280,7 +281,7 @@ def delete(entry_id: int):
 @bp.post("/drafts")
 @login_required
 def autosave():
-    entry_id = drafts.number(request.form.get("entry_id"))
+    entry_id = number(request.form.get("entry_id"))
     entry = access.entry_for_editing(current_user, entry_id) if entry_id is not None else None
     draft = drafts.save(current_user, request.form, entry.id if entry else None)
     db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import abort
 from sqlalchemy import select
 
 from .. import database
@@ -19,7 +20,8 @@ def add_comment(entry: JournalEntry, author: User, text: str) -> Comment:
     methodist's answer). The entry's row is held first (FOR UPDATE on PostgreSQL; SQLite's writers
     are serialised already), so the comments of one entry are committed in the order of their ids,
     and the poll ("anything after id N?") never skips one that was committed late."""
-    db.session.execute(select(JournalEntry.id).where(JournalEntry.id == entry.id).with_for_update())
+    if db.session.scalar(select(JournalEntry.id).where(JournalEntry.id == entry.id).with_for_update()) is None:
+        abort(404)  # deleted while the comment waited for it
     comment = Comment(entry_id=entry.id, author_id=author.id, body=text)
     db.session.add(comment)
     db.session.flush()
