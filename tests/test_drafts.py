@@ -202,6 +202,60 @@ def test_a_post_whose_editor_names_no_writer_it_can_be_kept_for_stores_nothing(c
     assert db.session.scalar(select(func.count()).select_from(EntryDraft)) == 0
 
 
+def _later(monkeypatch, seconds: int) -> None:
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + seconds)
+
+
+def test_another_session_s_old_token_never_puts_text_into_the_signed_in_account(csrf_app, author, monkeypatch):
+    """Flask-WTF calls any well-signed token over its age "expired", whose session it was or not:
+    a token from an attacker's own session, an hour old, posted through Anna's browser, stores
+    nothing in her account, neither a new draft nor one over her entry."""
+    attacker = csrf_app.test_client()
+    token = csrf_token_from(attacker.get("/login").text)
+    victim = login(csrf_app.test_client(), author)
+    entry = factories.make_entry(author, title="Моя", body="оригинал")
+    victim.get("/journal/")
+    _later(monkeypatch, 2 * 3600)
+    for path in ("/journal/drafts", f"/journal/{entry}"):
+        victim.post(path, data={"csrf_token": token, "draft_key": "attackerkey12345", "title": "Моя", "body": "ПОДМЕНА"},
+                    headers=FRAGMENT)
+    assert db.session.scalar(select(func.count()).select_from(EntryDraft)) == 0
+    assert "ПОДМЕНА" not in victim.get(f"/journal/{entry}/edit").text
+
+
+def test_a_writer_who_signed_out_leaves_nothing_to_whoever_signs_in_next(csrf_app, author, monkeypatch):
+    """Anna signs out, Olga signs in in the same browser; two hours later Anna's old tab saves. The
+    text is not Olga's draft, and Anna's signing out ended her editor's claim too: Olga is told,
+    the text stays in the form."""
+    factories.make_user(login="olga")
+    client = csrf_app.test_client()
+    sign_in(client)
+    form = form_of(client.get("/journal/new").text)
+    client.post("/logout", data={"csrf_token": form["csrf_token"]})
+    sign_in(client, "olga")
+    client.get("/journal/")
+    _later(monkeypatch, 2 * 3600)
+    response = client.post("/journal/", data={**form, "title": "Личное Анны", "body": "тайна Анны"}, headers=FRAGMENT)
+    assert response.status_code == 409 and "ничего не сохранено" in response.text
+    assert response.headers["HX-Retarget"] == "find .form-alert"
+    assert db.session.scalar(select(func.count()).select_from(EntryDraft)) == 0
+
+
+def test_the_writer_signed_in_again_keeps_the_old_tab_s_text(csrf_app, author):
+    """Anna signs out and in again; her old tab's save is hers: kept as her draft, and the editor
+    comes back with a fresh token (not "press again" for ever)."""
+    client = csrf_app.test_client()
+    sign_in(client)
+    form = form_of(client.get("/journal/new").text)
+    client.post("/logout", data={"csrf_token": form["csrf_token"]})
+    sign_in(client)
+    client.get("/journal/")
+    response = client.post("/journal/", data={**form, "title": "Т", "body": "мой текст"}, headers=FRAGMENT)
+    assert response.headers["HX-Redirect"] == f"/journal/drafts/{form['draft_key']}"
+    assert editor_text(client.get(response.headers["HX-Redirect"]).text) == "мой текст"
+
+
 def test_an_autosave_that_cannot_be_kept_says_so_in_its_own_status_line(csrf_app, author):
     client = login(csrf_app.test_client(), author)
     form = form_of(client.get("/journal/new").text)

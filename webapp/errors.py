@@ -1,10 +1,13 @@
 """Error pages that speak Russian, are safe to swap into a page, and never lose typed text."""
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, redirect, render_template, request
+import hmac
+
+from flask import Flask, current_app, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -36,9 +39,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        # Flask-WTF's words for a token of this very session that is only too old (another session's
-        # token, or none, is "do not match" / "missing").
-        rescued = drafts.rescue_if_text(token_expired=error.description == "The CSRF token has expired.")
+        own_expired = _own_token_expired(error)
+        rescued = drafts.rescue_if_text(own_token_expired=own_expired)
         if rescued is not None:
             return rescued
         if not current_user.is_authenticated:
@@ -47,8 +49,11 @@ def init_app(app: Flask) -> None:
             if kept is not None:
                 return kept
         if is_fragment_request() and typed_text():
-            return _kept_in_form(400, _("The page had been open for a long time, so nothing was saved. "
-                                        "Your text stays here: press the button once more."), fresh_token=generate_csrf())
+            message = (_("The page had been open for a long time, so nothing was saved. "
+                         "Your text stays here: press the button once more.") if own_expired else
+                       _("The page was opened before the last sign-in in this browser, so nothing was saved. "
+                         "Your text stays here: press the button once more."))
+            return _kept_in_form(400, message, fresh_token=generate_csrf())
         if is_htmx_request():
             # Nothing typed to keep (a button, a password): the page comes back with a fresh token,
             # and says why to whoever pressed something (not to a background autosave, not to
@@ -96,6 +101,22 @@ def init_app(app: Flask) -> None:
         except Exception:  # the error page itself failed: still no stack trace for the person
             app.logger.exception("the error page failed")
             return "Ошибка на сервере. Попробуйте ещё раз через минуту.", 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _own_token_expired(error: CSRFError) -> bool:
+    """True if the refused form token is this very session's, only too old. Flask-WTF checks a
+    token's age before comparing it with the session's, so its "expired" alone does not say whose
+    token it was: read it again without the age, and compare."""
+    if error.description != "The CSRF token has expired.":
+        return False
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRFToken", "")
+    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    try:
+        raw = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(sent)
+    except BadData:
+        return False
+    mine = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    return isinstance(raw, str) and isinstance(mine, str) and hmac.compare_digest(mine, raw)
 
 
 # The fields that hold what a person typed, shown back to be copied (never a password): by name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 
 from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -110,25 +111,29 @@ def owner_token(user: User, key: str) -> str:
     return _owner_serializer().dumps([user.id, _session_mark(user), key])
 
 
-def _owner(form) -> User | None:
-    """The active person whose editor sent `form`, if its draft_owner is good for its draft key."""
+def _writer(form) -> tuple[User | None, bool]:
+    """The person the editor that sent `form` was shown to (its draft_owner, signed, for this very
+    draft key), and whether the token still vouches for them: an active account, the same session
+    token, under OWNER_TOKEN_DAYS old. (None, False) when it names nobody."""
     try:
-        user_id, mark, key = _owner_serializer().loads(form.get("draft_owner", ""), max_age=OWNER_TOKEN_DAYS * 86400)
+        (user_id, mark, key), signed_at = _owner_serializer().loads(form.get("draft_owner", ""), return_timestamp=True)
     except (BadSignature, TypeError, ValueError):
-        return None
-    user = db.session.get(User, user_id) if type(user_id) is int else None
-    if user is None or not user.active or mark != _session_mark(user) or key != form.get("draft_key"):
-        return None
-    return user
+        return None, False
+    user = db.session.get(User, user_id) if type(user_id) is int and key == form.get("draft_key") else None
+    if user is None:
+        return None, False
+    fresh = time.time() - signed_at.timestamp() <= OWNER_TOKEN_DAYS * 86400  # itsdangerous's own clock
+    return user, user.active and mark == _session_mark(user) and fresh
 
 
-def rescue_if_text(*, token_expired: bool = False) -> Response | None:
+def rescue_if_text(*, own_token_expired: bool = False) -> Response | None:
     """Called when a request that carries an entry's text fails before its view ran.
 
     The text is stored as a draft of the person whose editor sent it (owner_token) and the person
     is told; None when the request carried no entry text, or its editor names nobody it can be
-    kept for (webapp.errors then keeps the text in the page). `token_expired`: the form token was
-    this session's, only too old, so the editor is the signed-in person's whatever its draft_owner.
+    kept for (webapp.errors then keeps the text in the page). The signed-in person's own editor
+    is theirs whatever its token's age; an editor without a usable draft_owner is theirs only if
+    its form token was this very session's, only too old (`own_token_expired`).
     """
     if request.endpoint not in RESCUE_ENDPOINTS or request.method != "POST":
         return None
@@ -141,20 +146,27 @@ def rescue_if_text(*, token_expired: bool = False) -> Response | None:
 
         return thread_drafts.rescue()
     key = request.form.get("draft_key", "")
-    owner = _owner(request.form)
-    if owner is None and token_expired and current_user.is_authenticated:
-        owner = current_user._get_current_object()
-    if not _KEY.fullmatch(key) or owner is None:
+    if not _KEY.fullmatch(key):
+        return None
+    writer, vouched = _writer(request.form)
+    me = current_user._get_current_object() if current_user.is_authenticated else None
+    if me is not None and ((writer is not None and writer.id == me.id) or (writer is None and own_token_expired)):
+        owner = me
+    elif writer is not None and vouched:
+        owner = writer
+    elif me is not None and writer is not None:
+        return _kept_for_another_account(kept=False)  # its writer has signed out since: nothing stored
+    else:
         return None
     entry_id = request.view_args.get("entry_id") if request.view_args else None
     # Text sent to an entry its writer may not edit (or one deleted since) is kept as a new entry's draft.
     if save(owner, request.form, access.editable_entry_id(owner, entry_id)) is None:
         return None
     db.session.commit()
-    if current_user.is_authenticated and current_user.id == owner.id:
+    if me is not None and me.id == owner.id:
         return _stale_form_response()
-    if current_user.is_authenticated:
-        return _kept_for_another_account()
+    if me is not None:
+        return _kept_for_another_account(kept=True)
     resume = url_for("journal.resume_draft", key=key)
     if request.endpoint == "journal.autosave":
         return render("journal/_save_status.html", status=200, state="signed_out", login_link=login_url(resume))
@@ -165,16 +177,20 @@ def rescue_if_text(*, token_expired: bool = False) -> Response | None:
     return redirect(login_url(resume))
 
 
-def _kept_for_another_account() -> Response:
+def _kept_for_another_account(*, kept: bool) -> Response:
     """Someone else has signed in in this browser since the editor was opened: its text is its
-    writer's draft, and the person now signed in is told so; the text stays in the form (409:
-    nothing was saved for them)."""
+    writer's draft (`kept`), or, the writer having signed out since, nobody's; the person signed in
+    now is told so, and the text stays in the form (409: nothing was saved for them)."""
     from ..errors import typed_text  # webapp.errors imports this module
 
-    message = _("This editor was opened in another account, which is no longer signed in here. "
-                "Its text is kept as that account's draft; it also stays on this page.")
+    if kept:
+        message = _("This editor was opened in another account, which is no longer signed in here. "
+                    "Its text is kept as that account's draft; it also stays on this page.")
+    else:
+        message = _("This editor was opened in another account, which is no longer signed in here, so "
+                    "nothing was saved. The text stays on this page: copy it if it is needed.")
     if request.endpoint == "journal.autosave":
-        return render("journal/_save_status.html", status=409, state="other_account")
+        return render("journal/_save_status.html", status=409, state="other_account" if kept else "other_account_not_kept")
     if is_htmx_request():
         return render("errors/_kept_in_form.html", status=409, message=message, headers=into_form_alert())
     return render("errors/error.html", status=409, message=message, typed=typed_text())
