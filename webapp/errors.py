@@ -71,8 +71,7 @@ def init_app(app: Flask) -> None:
             # Into the alert line of the form that sent it, never over the form itself; an
             # autosave's into its own status line, which it targets.
             message = _("The text is too large to send (more than %(mb)s MB). Nothing was erased: shorten it and save again.", mb=mb)
-            return render("errors/_message.html", status=413, message=message,
-                          headers=None if request.endpoint in AUTOSAVE_ENDPOINTS else into_form_alert())
+            return render("errors/_message.html", status=413, message=message, headers=_into_alert_line())
         # Too large to read, so it cannot be shown here: the browser's form still holds it.
         message = _("The text is too large to send (more than %(mb)s MB), so nothing was saved. Go back to the form "
                     "with the browser's Back button, shorten the text and save again.", mb=mb)
@@ -144,6 +143,12 @@ def typed_text() -> list[tuple[str, str]]:
     return typed
 
 
+def _into_alert_line() -> dict[str, str]:
+    """Where a refusal's line goes: an autosave's into its own status line, which it targets (no
+    header); any other form's into its alert line (webapp.htmx.into_form_alert)."""
+    return {} if request.endpoint in AUTOSAVE_ENDPOINTS else into_form_alert()
+
+
 def _kept_while_signed_out():
     """A form that holds typed text, sent after the session ended: the text stays, with how to go
     on. To htmx, in the form's alert line; a plain form gets a page holding the text to copy, as
@@ -180,8 +185,7 @@ def _error_response(code: int):
     message = _message_for(code)
     if not is_fragment_request():
         return render("errors/error.html", status=code, message=message, typed=typed_text())
-    into_form = request.endpoint not in AUTOSAVE_ENDPOINTS and typed_text()
-    return render("errors/_message.html", status=code, headers=into_form_alert() if into_form else None, message=message)
+    return render("errors/_message.html", status=code, headers=_into_alert_line() if typed_text() else None, message=message)
 
 
 def _storage_fault_response(fault: str):
@@ -190,8 +194,7 @@ def _storage_fault_response(fault: str):
     in a box to copy, since the database cannot keep it as a draft."""
     headers = {"Retry-After": "300"}
     if is_htmx_request():
-        if request.endpoint not in AUTOSAVE_ENDPOINTS:
-            headers.update(into_form_alert())
+        headers.update(_into_alert_line())
         return render("errors/_storage_fault.html", status=503, headers=headers, fault=fault)
     context = {"fault": fault, "typed": typed_text()}
     try:
