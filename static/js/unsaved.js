@@ -1,5 +1,5 @@
-/* Text not saved yet: leaving the page with text typed into a form since its last save (or
-   autosave) asks first; a request that never reached the server says so in the form. */
+/* Text not saved yet: leaving the page with text typed into a form since its last save or
+   autosave asks first; a request that never reached the server says so in the form. */
 (() => {
   "use strict";
   const TYPED = "textarea, input[name$=title], input[name=topic], input[name$=name]";
@@ -17,7 +17,7 @@
     event.detail.ctx.sentAt = Date.now();
   });
   document.addEventListener("htmx:after:request", (event) => {
-    const form = event.target.closest("form"), ctx = event.detail.ctx;
+    const form = event.target.closest?.("form"), ctx = event.detail.ctx;
     if (!typedAt.has(form)) return;
     if (ctx.response.status >= 400) refused = Date.now();
     else if (typedAt.get(form) <= ctx.sentAt) typedAt.delete(form);  // all typed was sent
@@ -34,7 +34,7 @@
   });
 
   document.addEventListener("htmx:error", (event) => {
-    const form = event.target, alert = form.matches("form") && form.querySelector(".form-alert");
+    const form = event.target, alert = form.matches?.("form") && form.querySelector(".form-alert");
     if (alert && !(event.detail.ctx && event.detail.ctx.response)) alert.textContent = document.body.dataset.unreached;
   });
 })();

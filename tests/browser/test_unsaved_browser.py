@@ -105,3 +105,15 @@ def test_an_autosave_after_the_session_ended_is_no_save(page, comment_page, brow
     page.locator("#comment-form textarea").press_sequentially("Комментарий после конца сеанса")
     expect(page.locator("#comment-form .save-status")).to_contain_text("Сеанс завершился", timeout=10_000)
     assert _leaving_asks(page)
+
+
+def test_requests_that_come_from_no_element_break_nothing(page: Page, comment_page: dict, browser_watch):
+    """htmx may fire its request events on the document itself (a poll's news can ask from there):
+    the handlers take them as what they are, with no script error (browser_watch fails on one)."""
+    page.evaluate("""() => {
+      const ctx = {response: {status: 200}, sentAt: Date.now()};
+      document.dispatchEvent(new CustomEvent("htmx:after:request", {detail: {ctx}}));
+      document.dispatchEvent(new CustomEvent("htmx:error", {detail: {ctx: {}}}));
+    }""")
+    page.wait_for_timeout(100)  # page errors are reported asynchronously
+    assert browser_watch.page_errors == []
