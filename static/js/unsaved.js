@@ -4,7 +4,6 @@
   "use strict";
   const TYPED = "textarea, input[name$=title], input[name=topic], input[name$=name]";
   const typedAt = new Map();  // by form: when text was last typed into it
-  let refused = 0;  // when such a form was refused: it comes back holding the text
 
   document.addEventListener("input", (event) => {
     const form = event.target.matches(TYPED) && event.target.closest("form[method=post]");
@@ -18,14 +17,13 @@
   });
   document.addEventListener("htmx:after:request", (event) => {
     const form = event.target.closest?.("form"), ctx = event.detail.ctx;
-    if (!typedAt.has(form)) return;
-    if (ctx.response.status >= 400) refused = Date.now();
-    else if (typedAt.get(form) <= ctx.sentAt) typedAt.delete(form);  // all typed was sent
+    if (ctx.response.status < 400 && typedAt.get(form) <= ctx.sentAt) typedAt.delete(form);  // all typed was sent
   });
-  htmx.onLoad((content) => {  // a refused form drawn again (422, 409): as unsaved as before
-    if (!(content instanceof Element) || Date.now() - refused > 2000) return;
-    for (const form of [content, ...content.querySelectorAll("form")]) {
-      if (form.matches("form[method=post]")) typedAt.set(form, Date.now());
+  // A refused form drawn again (422, 409) holds the text: as unsaved as before.
+  document.addEventListener("htmx:before:swap", (event) => {
+    if (!typedAt.has(event.target.closest?.("form")) || !(event.detail.ctx.response?.status >= 400)) return;
+    for (const {fragment} of event.detail.tasks) {
+      for (const form of fragment?.querySelectorAll?.("form[method=post]") ?? []) typedAt.set(form, Date.now());
     }
   });
 

@@ -2,6 +2,8 @@
 save asks first; a save that cannot reach the server says so and leaves the text in place."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
@@ -36,10 +38,12 @@ def _leaving_asks(page: Page) -> bool:
         dialog.dismiss()
     page.on("dialog", stay)
     page.close(run_before_unload=True)
-    try:
-        page.wait_for_event("close", timeout=1500)  # the dialog, if any, is answered meanwhile
-    except PlaywrightError:  # timed out: the person chose to stay; or it had already closed
-        pass
+    deadline = time.monotonic() + 10
+    while not asked and not page.is_closed() and time.monotonic() < deadline:
+        try:
+            page.wait_for_event("close", timeout=100)  # events, the dialog among them, are handled meanwhile
+        except PlaywrightError:
+            pass
     return asked == ["beforeunload"]
 
 
