@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from html import unescape
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import func, select
@@ -109,6 +110,23 @@ def test_text_survives_an_expired_session(csrf_app, author):
     assert signed_in.status_code == 303
     assert signed_in.location == f"/journal/drafts/{form['draft_key']}"
     assert editor_text(client.get(signed_in.location).text) == LONG_RUSSIAN
+
+
+def test_whoever_else_signs_in_after_a_rescue_goes_to_their_own_start_page(csrf_app, author):
+    """Anna's session ended as she saved; she left the sign-in page that would take her back to her
+    draft. Olga signs in there: her own journal, not the address of Anna's draft (a 404 to her)."""
+    factories.make_user(login="olga")
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    sign_in_page = client.post("/journal/", data={**form, "title": "Т", "body": "текст Анны"}).location
+    assert f"/journal/drafts/{form['draft_key']}" in unquote(sign_in_page)
+
+    signed_in = client.post(sign_in_page, data={
+        "login": "olga", "password": factories.PASSWORD, "csrf_token": csrf_token_from(client.get(sign_in_page).text)})
+    assert signed_in.status_code == 303 and signed_in.location == "/journal/"
+    assert client.get(sign_in_page).location == "/journal/"  # signed in already: the same
+    assert client.get(f"/journal/drafts/{form['draft_key']}").status_code == 404  # still not hers to open
 
 
 def test_htmx_save_with_an_expired_session_redirects_to_login_after_keeping_the_text(csrf_app, author):

@@ -47,6 +47,12 @@ def home_for(user: User) -> str:
     return url_for("journal.index")
 
 
+def _next_for(user: User) -> str:
+    """Where signing in leads: `next` when it is on this site and the person's to open."""
+    url = safe_next(request.args.get("next"), home_for(user))
+    return home_for(user) if drafts.someone_elses(user, url) else url
+
+
 @bp.get("/")
 def home():
     if not current_user.is_authenticated:
@@ -57,7 +63,7 @@ def home():
 @bp.get("/login")
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next"), home_for(current_user)))
+        return redirect(_next_for(current_user))
     return render("auth/login.html", form=LoginForm())
 
 
@@ -86,7 +92,7 @@ def authenticate():
     db.session.commit()
     if rescued:
         flash(_("Your unsaved text has been restored from a draft."), "info")
-    return redirect_for(safe_next(request.args.get("next"), home_for(user)))
+    return redirect_for(_next_for(user))
 
 
 @bp.post("/logout")

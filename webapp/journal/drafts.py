@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from .. import access
 from ..extensions import db
@@ -175,6 +176,24 @@ def rescue_if_text(*, own_token_expired: bool = False) -> Response | None:
     if is_htmx_request():
         return Response("", 401, {"HX-Redirect": login_url(resume)})
     return redirect(login_url(resume))
+
+
+def someone_elses(user: User, url: str) -> bool:
+    """True when `url`, where a sign-in would go next, resumes a draft that is not `user`'s: text
+    rescued for the person who was signed in here before (its address answers 404 to anyone
+    else), so the sign-in goes to the person's own start page instead."""
+    path = url.split("?", 1)[0]
+    root = request.script_root
+    if root and path.startswith(root + "/"):
+        path = path[len(root):]
+    try:
+        endpoint, args = current_app.url_map.bind("").match(path, method="GET")
+    except HTTPException:
+        return False
+    if endpoint != "journal.resume_draft":
+        return False
+    return all(db.session.scalar(drafts_of(user).where(EntryDraft.key == args["key"])) is None
+               for drafts_of in (access.own_drafts, access.own_closed_drafts))
 
 
 def _kept_for_another_account(*, kept: bool) -> Response:
