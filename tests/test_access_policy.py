@@ -141,9 +141,43 @@ POLICY: dict[tuple[str, str], dict[str, int]] = {
 }
 
 
+# The routes of one entry and what hangs on it. POLICY has the entry shared with the author's
+# methodists; here it is private or for colleagues, and only the audience changes (PRODUCT.md's
+# table, written out by hand): private, the author alone; colleagues, every signed-in person reads
+# and may comment; the methodist's answer, the author's methodist only; editing, the author only.
+ENTRY_ROUTES = [key for key in POLICY if key[0] in {
+    "journal.show", "journal.edit", "journal.update", "journal.confirm_delete", "journal.delete",
+    "mentoring.awaiting_entry", "mentoring.answer", "mentoring.set_status", "notifications.open", "notifications.read",
+} or key[0].startswith("comments.")]
+BY_VISIBILITY: dict[str, dict[tuple[str, str], dict[str, int]]] = {
+    Visibility.PRIVATE: {
+        ("journal.show", "GET"): row(302, 404, 404, 404, 404, 200),
+        ("comments.index", "GET"): row(302, 404, 404, 404, 404, 200),
+        ("comments.show", "GET"): row(302, 404, 404, 404, 404, 200),
+        ("comments.create", "POST"): row(302, 404, 404, 404, 404, 422),
+        ("comments.autosave", "POST"): row(302, 404, 404, 404, 404, 204),
+        ("mentoring.awaiting_entry", "GET"): row(302, 404, 404, 404, 404, 404),
+        ("mentoring.answer", "POST"): row(302, 404, 404, 404, 404, 404),
+        ("mentoring.set_status", "POST"): row(302, 404, 404, 404, 404, 404),
+    },
+    Visibility.COLLEAGUES: {
+        ("journal.show", "GET"): row(302, 200, 200, 200, 200, 200),
+        ("comments.index", "GET"): row(302, 200, 200, 200, 200, 200),
+        ("comments.show", "GET"): row(302, 200, 200, 200, 200, 200),
+        ("comments.create", "POST"): row(302, 422, 422, 422, 422, 422),
+        ("comments.autosave", "POST"): row(302, 204, 204, 204, 204, 204),
+    },
+}
+
+
 @pytest.fixture
-def world(app, people):
-    entry = factories.make_entry(people["author"], visibility=Visibility.MENTORS, title="Отчёт о неделе чтения")
+def visibility():
+    return Visibility.MENTORS
+
+
+@pytest.fixture
+def world(app, people, visibility):
+    entry = factories.make_entry(people["author"], visibility=visibility, title="Отчёт о неделе чтения")
     from webapp.journal import drafts
     author = db.session.get(User, people["author"])
     draft = drafts.save(author, {"draft_key": "draftkey-author-1", "title": "Черновик", "body": "текст"}, None)
@@ -194,8 +228,7 @@ def test_policy_rows_name_existing_routes(app):
     assert not set(POLICY) - existing
 
 
-@pytest.mark.parametrize("endpoint,method", sorted(POLICY))
-def test_route_answers_each_persona_as_the_policy_says(app, world, endpoint, method):
+def _answers(app, world, endpoint: str, method: str) -> dict[str, int]:
     rules = [r for r, m in all_routes(app) if r.endpoint == endpoint and m == method]
     if not rules:
         pytest.fail(f"{endpoint} {method} is in POLICY but not served")
@@ -208,7 +241,19 @@ def test_route_answers_each_persona_as_the_policy_says(app, world, endpoint, met
         response = client.open(url, method=method, data={} if method == "POST" else None)
         seen[persona] = response.status_code
         response.close()
-    assert seen == POLICY[(endpoint, method)]
+    return seen
+
+
+@pytest.mark.parametrize("endpoint,method", sorted(POLICY))
+def test_route_answers_each_persona_as_the_policy_says(app, world, endpoint, method):
+    assert _answers(app, world, endpoint, method) == POLICY[(endpoint, method)]
+
+
+@pytest.mark.parametrize("visibility,endpoint,method",
+                         [(visibility, *key) for visibility in BY_VISIBILITY for key in sorted(ENTRY_ROUTES)])
+def test_an_entry_s_routes_follow_its_visibility(app, world, visibility, endpoint, method):
+    expected = BY_VISIBILITY[visibility].get((endpoint, method), POLICY[(endpoint, method)])
+    assert _answers(app, world, endpoint, method) == expected
 
 
 @pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
