@@ -170,13 +170,38 @@ BY_VISIBILITY: dict[str, dict[tuple[str, str], dict[str, int]]] = {
 }
 
 
+# The routes of the group and its thread when the group is open: every signed-in person reads it,
+# joins and leaves it; members post; an administrator moderates what they can read; editing a post
+# stays its author's. The administrator deletes the post before the author gets to (the author comes last).
+GROUP_ROUTES = [key for key in POLICY if key[0].startswith(("groups.", "threads."))]
+OPEN_GROUP: dict[tuple[str, str], dict[str, int]] = {
+    ("groups.show", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("groups.members", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("groups.join", "POST"): row(302, 303, 303, 303, 303, 303),
+    ("groups.leave", "POST"): row(302, 303, 303, 303, 303, 303),
+    ("threads.show", "GET"): row(302, 303, 303, 303, 303, 303),
+    ("threads.show_post", "GET"): row(302, 303, 303, 303, 303, 303),
+    ("threads.poll", "GET"): row(302, 200, 200, 200, 200, 200),
+    ("threads.mute", "POST"): row(302, 422, 422, 422, 422, 422),
+    ("threads.pin", "POST"): row(302, 404, 404, 404, 422, 422),
+    ("threads.lock", "POST"): row(302, 404, 404, 404, 422, 422),
+    ("threads.confirm_delete_post", "GET"): row(302, 404, 404, 404, 200, 200),
+    ("threads.delete_post", "POST"): row(302, 404, 404, 404, 303, 404),
+}
+
+
 @pytest.fixture
 def visibility():
     return Visibility.MENTORS
 
 
 @pytest.fixture
-def world(app, people, visibility):
+def group_is_open():
+    return False
+
+
+@pytest.fixture
+def world(app, people, visibility, group_is_open):
     entry = factories.make_entry(people["author"], visibility=visibility, title="Отчёт о неделе чтения")
     from webapp.journal import drafts
     author = db.session.get(User, people["author"])
@@ -191,7 +216,7 @@ def world(app, people, visibility):
     step = factories.make_step(plan)
     note = factories.make_notification(people["author"], NotificationKind.ENTRY_COMMENT, actor_id=people["methodist"],
                                        entry_id=entry, comment_id=comment)
-    group = factories.make_group("Творческая группа", is_open=False, leaders=(people["author"],))
+    group = factories.make_group("Творческая группа", is_open=group_is_open, leaders=(people["author"],))
     thread = factories.make_thread(group, people["author"], title="Закрытое обсуждение")
     post = db.session.scalar(select(Post.id).where(Post.thread_id == thread))
     return {**people, "entry": entry, "draft_key": draft.key, "token": invite_url.rsplit("/", 1)[1], "school": school,
@@ -254,6 +279,12 @@ def test_route_answers_each_persona_as_the_policy_says(app, world, endpoint, met
 def test_an_entry_s_routes_follow_its_visibility(app, world, visibility, endpoint, method):
     expected = BY_VISIBILITY[visibility].get((endpoint, method), POLICY[(endpoint, method)])
     assert _answers(app, world, endpoint, method) == expected
+
+
+@pytest.mark.parametrize("group_is_open", [True])
+@pytest.mark.parametrize("endpoint,method", sorted(GROUP_ROUTES))
+def test_an_open_group_s_routes(app, world, group_is_open, endpoint, method):
+    assert _answers(app, world, endpoint, method) == OPEN_GROUP.get((endpoint, method), POLICY[(endpoint, method)])
 
 
 @pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])

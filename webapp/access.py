@@ -198,7 +198,7 @@ def visible_groups(user: User) -> Select:
 
 
 def member_thread_clause(user: User) -> ColumnElement[bool]:
-    """Threads of the groups `user` belongs to: where they write (can_post, when not locked)."""
+    """Threads of the groups `user` belongs to: where they write, when a thread is not locked."""
     if not user.is_authenticated or not user.active:
         return Thread.id.is_(None)
     return Thread.group_id.in_(_member_group_ids(user))
@@ -235,11 +235,6 @@ def threads_in_visible_groups(user: User) -> Select:
     """visible_threads on the threads table alone (the group rule as a subquery): outer-joined as a
     derived table, a join inside it would make SQLite compute every visible thread first."""
     return select(Thread).where(Thread.group_id.in_(select(Group.id).where(group_visible_clause(user))))
-
-
-def can_post(user: User, thread: Thread) -> bool:
-    """Members post in threads that are not locked."""
-    return not thread.locked and membership(user, thread.group_id) is not None
 
 
 def visible_posts(user: User) -> Select:
