@@ -2,14 +2,16 @@
 and no step loses a row of data."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, func, inspect, select, text
+from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, bindparam, func, inspect, select, text
 
 from webapp.extensions import db, migrate
 
@@ -182,5 +184,52 @@ def test_rows_written_before_stored_html_get_it_from_the_upgrade(app):
         for name in ("comments", "posts"):
             stored = connection.scalars(text(f"SELECT body_html FROM {name}")).all()
             assert stored and set(stored) == {expected["body_html"]}
+    _reset()
+    db.create_all()
+
+
+# ---------------------------------------------------------------- composed names
+
+def test_names_stored_decomposed_are_composed_by_the_upgrade(app):
+    """Names stored before typed text was composed (NFC) match today's after the upgrade: a tag is
+    found by the filter and kept once per entry, a person's name is one letter per letter, a school
+    that was the same school twice is one with everybody in it; a group that would take another's
+    name keeps its own."""
+    _reset()
+    revisions = _revisions()
+    composing = revisions.index("c81f4e2a9d37")
+    _step(revisions[composing - 1])
+    _seed(set(_schema().tables))
+    nfd = partial(unicodedata.normalize, "NFD")
+    person, school, other_school, group, other_group, tag = (
+        "Андрей Йорданов", "Школа № 1 им. Н. Ё. Чехова", "Лицей «Ёлочка»", "Творческая группа «Новый взгляд»",
+        "Клуб «Чтение вслух» — зимний", "новый год")
+    assert all(nfd(name) != name for name in (person, school, other_school, group, other_group, tag))
+    with db.engine.begin() as connection:
+        schools = connection.scalars(text("SELECT id FROM schools ORDER BY id")).all()
+        groups = connection.scalars(text("SELECT id FROM groups ORDER BY id")).all()
+        entries = connection.scalars(text("SELECT entry_id FROM entry_tags ORDER BY entry_id")).all()
+        connection.execute(text("UPDATE users SET display_name = :name"), {"name": nfd(person)})
+        for school_id, name in zip(schools, (school, nfd(school), nfd(other_school)), strict=True):
+            connection.execute(text("UPDATE schools SET name = :name WHERE id = :id"), {"name": name, "id": school_id})
+        moving = connection.scalars(text("SELECT id FROM users WHERE school_id = :id"), {"id": schools[1]}).all()
+        for group_id, name in zip(groups, (group, nfd(group), nfd(other_group)), strict=True):
+            connection.execute(text("UPDATE groups SET name = :name WHERE id = :id"), {"name": name, "id": group_id})
+        connection.execute(text("UPDATE entry_tags SET name = :name WHERE entry_id IN (:a, :b)"),
+                           {"name": nfd(tag), "a": entries[0], "b": entries[1]})
+        connection.execute(text("INSERT INTO entry_tags (entry_id, name) VALUES (:id, :name)"), {"id": entries[0], "name": tag})
+    assert moving, "a person at the school written twice"
+
+    _step(revisions[composing])
+    with db.engine.connect() as connection:
+        assert set(connection.scalars(text("SELECT display_name FROM users"))) == {person}
+        assert connection.execute(text("SELECT id, name FROM schools ORDER BY id")).all() == [
+            (schools[0], school), (schools[2], other_school)]
+        assert set(connection.scalars(text("SELECT school_id FROM users WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)), {"ids": moving})) == {schools[0]}
+        assert connection.execute(text("SELECT id, name FROM groups ORDER BY id")).all() == [
+            (groups[0], group), (groups[1], nfd(group)), (groups[2], other_group)]
+        assert connection.execute(text("SELECT entry_id, name FROM entry_tags WHERE entry_id IN (:a, :b) ORDER BY entry_id"),
+                                  {"a": entries[0], "b": entries[1]}).all() == [(entries[0], tag), (entries[1], tag)]
     _reset()
     db.create_all()
