@@ -329,7 +329,7 @@ def test_a_group_name_differing_only_by_case_is_refused(app, world, typed):
     assert created.status_code == 303
     again = admin.post("/admin/groups", data={"name": typed, "kind": "project"})
     assert again.status_code == 422
-    assert "Группа «Проектная группа «Читаем вместе»» уже есть." in unescape(again.text)
+    assert "Группа «Проектная группа „Читаем вместе“» уже есть." in unescape(again.text)
     assert db.session.scalar(select(func.count()).select_from(Group).where(Group.kind == "project")) == 1
 
 

@@ -120,3 +120,34 @@ def test_wtforms_own_messages_follow_the_persons_language(app):
     assert english == "Not a valid integer value."
     assert russian != english and re.search("[а-я]", russian)
     assert error("ru") == russian and error("en") == english
+
+
+def test_a_quoted_name_with_quotes_of_its_own_gets_the_inner_kind(app):
+    """Russian school and group names carry «…» (МБОУ «СОШ № 5»): inside a message's «…» they
+    read „…“, in a message's code as in its templates; in English, “…” inside “…” read ‘…’."""
+    from webapp.i18n import gettext
+
+    school = "МБОУ «СОШ № 5»"
+    template = app.jinja_env.from_string("{{ _('Members of the group “%(name)s”', name=name) }}")
+    with app.test_request_context("/"):
+        assert gettext("The school “%(name)s” is added.", name=school) == "Школа «МБОУ „СОШ № 5“» добавлена."
+        assert template.render(name="Клуб «Чтение» & <друзья>") == "Участники группы «Клуб „Чтение“ &amp; &lt;друзья&gt;»"
+        assert gettext("The school “%(name)s” is added.", name="Школа № 5") == "Школа «Школа № 5» добавлена."
+        with flask_babel.force_locale("en"):
+            assert gettext("The school “%(name)s” is added.", name=school) == "The school “МБОУ «СОШ № 5»” is added."
+            assert template.render(name="The “Reading” club") == "Members of the group “The ‘Reading’ club”"
+    # A quotation a template puts in «…» itself (a comment's beginning in a notification).
+    assert app.jinja_env.from_string("«{{ text|nested_quotes }}»").render(text="Читали «Тимура»") == "«Читали „Тимура“»"
+
+
+def test_names_with_quotes_read_right_in_a_page_and_a_message(client, people):
+    """What an administrator sees after adding a school, and on a group's members page."""
+    from . import factories
+
+    login(client, people["admin"])
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/schools").text)
+    data = {"name": "МБОУ «Лицей № 2»", **({"csrf_token": token.group(1)} if token else {})}
+    page = client.post("/admin/schools", data=data, follow_redirects=True).text
+    assert "Школа «МБОУ „Лицей № 2“» добавлена." in page
+    group = factories.make_group("Клуб «Чтение вслух»", leaders=(people["author"],))
+    assert "Участники группы «Клуб „Чтение вслух“»" in client.get(f"/groups/{group}/members").text

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select
 
 from .extensions import db
+from .i18n import gettext as _
 from .models import Role, School, User, mentorships
 from .text import strip_controls
 

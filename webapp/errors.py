@@ -4,7 +4,6 @@ from __future__ import annotations
 import hmac
 
 from flask import Flask, current_app, flash, redirect, render_template, request, session
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -15,6 +14,7 @@ from . import database
 from .database import storage_fault
 from .extensions import db, login_manager
 from .htmx import into_form_alert, is_fragment_request, is_htmx_request, render
+from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .journal import drafts
 from .text import strip_controls

@@ -1,6 +1,8 @@
 """Language: Russian by default, English if the person chose it."""
 from __future__ import annotations
 
+import re
+
 from flask import Flask, g, has_app_context
 from flask_babel import LazyString, get_translations
 from flask_babel import gettext as babel_gettext
@@ -11,6 +13,31 @@ from markupsafe import Markup
 from .extensions import babel
 
 LOCALES = {"ru": "Русский", "en": "English"}
+
+# Quotes inside quotes: a name in «…» that has «…» of its own gets „…“ inside (Russian rules), and
+# one in “…” with “…” of its own gets ‘…’. By the outer opening quote: the pair, the inner pair.
+_NESTED = {"«": ("«", "»", "„", "“"), "“": ("“", "”", "‘", "’")}
+_QUOTED_VARIABLE = re.compile(r"([«“])%\((\w+)\)s([»”])")
+
+
+def _quoted(message: str) -> tuple[tuple[str, tuple[str, str, str, str]], ...]:
+    """The variables `message` puts directly inside quotes, with those quotes' rule."""
+    return tuple((name, _NESTED[opening]) for opening, name, closing in _QUOTED_VARIABLE.findall(message)
+                 if _NESTED[opening][1] == closing)
+
+
+def _formatted(message: str, quoted: tuple, variables: dict):
+    """`message % variables`, quotes inside a quoted variable turned into the inner kind."""
+    for name, (opening, closing, inner_opening, inner_closing) in quoted:
+        value = variables.get(name)
+        if isinstance(value, str) and (opening in value or closing in value):
+            variables = {**variables, name: value.replace(opening, inner_opening).replace(closing, inner_closing)}
+    return message % variables
+
+
+def nested_quotes(text: str) -> str:
+    """Text shown inside «…» by a template: its own «…» become „…“."""
+    return text.replace("«", "„").replace("»", "“") if isinstance(text, str) else text
 
 
 def select_locale() -> str:
@@ -36,28 +63,33 @@ def _translations():
     return kept[1]
 
 
-def _translated(string: str) -> str:
-    """The message in the locale in force, looked up once per catalogue and process."""
+def _translated(string: str) -> tuple[str, tuple]:
+    """The message in the locale in force, and the variables it quotes, looked up once per
+    catalogue and process."""
     translations = _translations()
     kept = translations.__dict__.setdefault("rost_messages", {})
     found = kept.get(string)
     if found is None:
-        found = kept[string] = translations.ugettext(string)
+        message = translations.ugettext(string)
+        found = kept[string] = (message, _quoted(message))
     return found
 
 
-def _message(string: str, **variables) -> str:
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's gettext, each message looked up once per catalogue and process, with quotes
+    inside a quoted name of the kind the message's language nests."""
     if not has_app_context():
-        return babel_gettext(string, **variables)
-    found = _translated(string)
-    return found % variables if variables else found
+        message = babel_gettext(string)
+        return _formatted(message, _quoted(message), variables) if variables else message
+    message, quoted = _translated(string)
+    return _formatted(message, quoted, variables) if variables else message
 
 
 def lazy_gettext(string: str, **variables) -> LazyString:
     """Flask-Babel's lazy_gettext, each message looked up once per catalogue and process: labels
     (who may see an entry, a step's status) are translated again each time a row shows them
     (8.7 µs each through Flask-Babel, 2.5 µs so)."""
-    return LazyString(_message, string, **variables)
+    return LazyString(gettext, string, **variables)
 
 
 @pass_context
@@ -70,10 +102,10 @@ def template_gettext(context, string: str, **variables):
     kept = _translations().__dict__.setdefault("rost_template_messages", {})
     found = kept.get((string, escapes))
     if found is None:
-        translated = _translated(string)
-        found = kept[(string, escapes)] = [Markup(translated) if escapes else translated, None]
+        translated, quoted = _translated(string)
+        found = kept[(string, escapes)] = [Markup(translated) if escapes else translated, None, quoted]
     if variables:
-        return found[0] % variables
+        return _formatted(found[0], found[2], variables)
     if found[1] is None:
         found[1] = found[0] % variables  # a message with no variables reads the same every time
     return found[1]
@@ -89,3 +121,4 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
+    app.jinja_env.filters["nested_quotes"] = nested_quotes

@@ -5,7 +5,6 @@ Messages that quote what someone typed use gettext, never lazy_gettext: Jinja tr
 safe HTML and would not escape the quoted text."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -14,6 +13,7 @@ from .. import accounts
 from ..accounts import NAME_LIMIT, SCHOOL_NAME_LIMIT
 from ..forms import Form
 from ..i18n import LOCALES
+from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import Role, School, User
 from ..numbers import id_choice

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +15,7 @@ from ..groups import queries as group_queries
 from ..groups.forms import KIND_LABELS, GroupForm, duplicate_name_message
 from ..groups.models import Group, GroupMember, MemberRole
 from ..htmx import redirect_for, render
+from ..i18n import gettext as _
 from ..models import User
 from ..text import fingerprint, saved_since_opened
 from . import bp

@@ -5,7 +5,6 @@ Administrators never read journal entries: nothing here loads or shows any entry
 from __future__ import annotations
 
 from flask import abort, current_app, flash, request, session, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import delete, func, or_, select
@@ -16,6 +15,7 @@ from .. import access, accounts, database
 from ..auth import links
 from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..models import Role, School, User, mentorships, utcnow
 from ..numbers import id_choice
 from ..pagination import paginate

@@ -4,7 +4,6 @@ from __future__ import annotations
 import secrets
 
 from flask import abort, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import Integer, String, bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import identity
 from ..extensions import db, login_manager
 from ..htmx import redirect_for, render
+from ..i18n import gettext as _
 from ..journal import drafts
 from ..models import User
 from ..urls import safe_next

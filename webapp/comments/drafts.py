@@ -5,7 +5,6 @@ an expired form token."""
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Integer, and_, bindparam, select
@@ -13,6 +12,7 @@ from sqlalchemy import Integer, and_, bindparam, select
 from .. import access
 from ..extensions import db
 from ..htmx import is_htmx_request, render
+from ..i18n import gettext as _
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, utcnow
 from ..polls import Poll

@@ -5,13 +5,13 @@ through webapp.access, and anything the person may not see answers 404."""
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Row
 
 from .. import access, database, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..mentoring.answers import add_comment
 from ..models import JournalEntry, utcnow
 from ..notifications import events

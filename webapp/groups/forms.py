@@ -4,13 +4,13 @@ leader's description form, and the one-person form that adds or removes a member
 Messages that quote what someone typed use gettext, never lazy_gettext (see admin/forms.py)."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from ..extensions import db
 from ..forms import Form
+from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import User
 from ..numbers import id_choice

@@ -6,12 +6,12 @@ description, adding and removing members) is for the group's leaders and adminis
 from __future__ import annotations
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, database, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..numbers import number
 from ..text import fingerprint, saved_since_opened
 from . import bp, queries

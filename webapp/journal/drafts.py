@@ -8,7 +8,6 @@ import secrets
 import time
 
 from flask import Response, current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from .. import access
 from ..extensions import db
 from ..htmx import into_form_alert, is_htmx_request, render
+from ..i18n import gettext as _
 from ..models import EntryDraft, User, Visibility, utcnow
 from ..numbers import number
 from ..text import strip_controls

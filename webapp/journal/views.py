@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
@@ -12,6 +11,7 @@ from .. import access
 from ..comments import panel as comments_panel
 from ..extensions import db
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..mentoring import panel as mentoring_panel
 from ..mentoring import queries as mentoring_queries
 from ..models import EntryDraft, EntryTag, JournalEntry, User, Visibility, utcnow

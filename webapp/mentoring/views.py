@@ -4,13 +4,13 @@ Everything here is the methodist's: anyone else gets 404, as if it were not ther
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import JournalEntry, User
 from ..numbers import number

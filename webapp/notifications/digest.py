@@ -18,10 +18,10 @@ import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
 from flask_babel import force_locale, format_datetime, ngettext
-from flask_babel import gettext as _
 from sqlalchemy import Row, select, update
 
 from ..extensions import db
+from ..i18n import gettext as _
 from ..mentoring.models import Notification, NotificationSettings
 from ..models import User, utcnow
 from . import inbox

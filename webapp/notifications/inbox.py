@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import Integer, Row, Select, and_, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from .. import access, database
 from ..extensions import db
 from ..groups.models import Group, Post, Thread
+from ..i18n import gettext as _
 from ..markup import plain_excerpt
 from ..mentoring.models import Comment, Feedback, FeedbackStatus, Notification, NotificationKind, Plan
 from ..models import JournalEntry, User, utcnow

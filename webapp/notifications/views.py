@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import abort, current_app, flash, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import polls
 from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..mentoring.models import Notification, NotificationSettings
 from ..pagination import Page, current_page_number
 from . import bp, inbox

@@ -11,10 +11,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, select
 
 from ..extensions import db
+from ..i18n import gettext as _
 from ..mentoring.models import Plan, PlanStep, StepStatus
 
 FIRST_MONTH = 9  # an academic year runs from September to August

@@ -129,7 +129,7 @@ def _own_steps() -> list[tuple[Plan, PlanStep]]:
 
 def step_choices() -> list[SelectChoice]:
     """The journal editor's step selector: no step, then the steps of my plans grouped by year."""
-    from flask_babel import gettext as _
+    from ..i18n import gettext as _
 
     choices = [SelectChoice("", _("— not linked to the plan —"))]
     if not current_user.is_authenticated:

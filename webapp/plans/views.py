@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import flash, request, url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import access, database
 from ..extensions import db
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..mentoring.models import Plan, PlanComment, PlanStep
 from ..models import User, utcnow
 from ..notifications import events, inbox

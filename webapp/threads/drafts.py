@@ -5,7 +5,6 @@ expired session or form token (webapp.journal.drafts.rescue_if_text hands those 
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Integer, and_, bindparam, select
@@ -14,6 +13,7 @@ from .. import access
 from ..extensions import db
 from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
 from ..htmx import into_form_alert, is_htmx_request, render
+from ..i18n import gettext as _
 from ..models import User, utcnow
 from ..numbers import number
 from ..polls import Poll

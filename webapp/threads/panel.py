@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from .. import access
 from ..extensions import db
 from ..groups.models import Post, PostDraft, Thread, ThreadState
+from ..i18n import gettext as _
 from ..models import User
 from ..text import fingerprint
 from . import drafts, queries

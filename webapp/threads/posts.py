@@ -3,13 +3,13 @@ their group. A deleted post stays in its place as «сообщение удал�
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, database
 from ..extensions import db
 from ..groups.models import Post, Thread
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..models import utcnow
 from ..notifications import events
 from ..text import fingerprint, saved_since_opened

@@ -7,13 +7,13 @@ someone who is not a member also answers 404 (the page offers "join the group" i
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, polls
 from ..extensions import db, login_manager
 from ..groups.models import Group, Post, Thread, ThreadDraft
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
+from ..i18n import gettext as _
 from ..models import utcnow
 from ..notifications import events
 from ..numbers import number
