@@ -26,18 +26,20 @@ def _quoted(message: str) -> tuple[tuple[str, tuple[str, str, str, str]], ...]:
                  if _NESTED[opening][1] == closing)
 
 
+def nested_quotes(text: str, rule: tuple[str, str, str, str] = _NESTED["«"]) -> str:
+    """`text` shown inside the quotes of `rule` («…» unless told): its own quotes of that kind
+    become the inner kind. Also the template filter for what a template quotes itself."""
+    if not isinstance(text, str):
+        return text
+    opening, closing, inner_opening, inner_closing = rule
+    return text.replace(opening, inner_opening).replace(closing, inner_closing)
+
+
 def _formatted(message: str, quoted: tuple, variables: dict):
-    """`message % variables`, quotes inside a quoted variable turned into the inner kind."""
-    for name, (opening, closing, inner_opening, inner_closing) in quoted:
-        value = variables.get(name)
-        if isinstance(value, str) and (opening in value or closing in value):
-            variables = {**variables, name: value.replace(opening, inner_opening).replace(closing, inner_closing)}
+    """`message % variables`, with nested_quotes applied to the variables it quotes."""
+    if quoted:
+        variables = {**variables, **{name: nested_quotes(variables[name], rule) for name, rule in quoted if name in variables}}
     return message % variables
-
-
-def nested_quotes(text: str) -> str:
-    """Text shown inside «…» by a template: its own «…» become „…“."""
-    return text.replace("«", "„").replace("»", "“") if isinstance(text, str) else text
 
 
 def select_locale() -> str:
