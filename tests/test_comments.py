@@ -472,7 +472,7 @@ def test_an_empty_autosave_still_needs_the_form_token(csrf_app):
     client = login(csrf_app.test_client(), author)
     url = f"/comments/entry/{entry}/draft"
     refused = client.post(url, data={"body": ""}, headers=FRAGMENT)  # the form token is checked first
-    assert refused.status_code == 200 and 'name="csrf_token"' in refused.text and 'hx-swap-oob="true"' in refused.text
+    assert refused.status_code == 400 and 'name="csrf_token"' in refused.text and 'hx-swap-oob="true"' in refused.text
     token = csrf_token_from(client.get(f"/journal/{entry}").text)
     assert client.post(url, data={"body": "", "csrf_token": token}, headers=FRAGMENT).status_code == 204
 
@@ -507,6 +507,37 @@ def test_an_expired_form_token_keeps_the_comment(csrf_app, monkeypatch):
     assert sent.status_code == 303 and comment_count() == 1
 
 
+@pytest.mark.parametrize("sent_token", ["", "another-session-s-token"])
+def test_a_comment_without_this_session_s_token_leaves_the_draft_alone(csrf_app, sent_token):
+    """Another site's form, or a page from before the last sign-in, sends no token of this session:
+    it may not replace the comment the person keeps under the entry. The text it sent comes back
+    in the form with a fresh token, so a person who did type it loses nothing."""
+    author = factories.make_user(login="anna")
+    entry = factories.make_entry(author, visibility=Visibility.MENTORS)
+    client = login(csrf_app.test_client(), author)
+    token = csrf_token_from(client.get(f"/journal/{entry}").text)
+    client.post(f"/comments/entry/{entry}/draft", data={"body": "Мой настоящий отзыв", "csrf_token": token}, headers=FRAGMENT)
+
+    autosaved = client.post(f"/comments/entry/{entry}/draft", data={"body": "Подброшенный текст", "csrf_token": sent_token},
+                            headers=FRAGMENT)
+    assert autosaved.status_code == 400  # unsaved.js still counts the text as not saved
+    fresh = re.search(rf'name="csrf_token" value="([^"]+)" id="comment-csrf-{entry}" hx-swap-oob="true"', autosaved.text)
+    assert fresh and "Черновик сохранён" not in autosaved.text
+    sent = client.post(f"/comments/entry/{entry}", data={"body": "Подброшенный текст", "csrf_token": sent_token},
+                       headers=FRAGMENT)
+    assert sent.status_code == 400 and form_text(sent.text) == "Подброшенный текст"
+    assert "открыта до последнего входа" in sent.text
+    plain = client.post(f"/comments/entry/{entry}", data={"body": "Подброшенный текст", "csrf_token": sent_token})
+    assert plain.status_code == 400 and "Подброшенный текст" in plain.text  # a page holding it, to copy
+
+    db.session.expire_all()
+    assert db.session.get(CommentDraft, (author, entry)).body == "Мой настоящий отзыв"
+    assert comment_count() == 0
+    assert form_text(client.get(f"/journal/{entry}").text) == "Мой настоящий отзыв"
+    resent = client.post(f"/comments/entry/{entry}", data={"body": "Мой настоящий отзыв", "csrf_token": csrf_token_from(sent.text)})
+    assert resent.status_code == 303 and comment_count() == 1
+
+
 def test_a_signed_out_page_keeps_the_comment_and_is_not_sent_away(csrf_app):
     """An ended session never takes the page (and the comment being typed) to the login form:
     not the poll, not the autosave, not "Send"."""
@@ -532,14 +563,15 @@ def test_a_signed_out_page_keeps_the_comment_and_is_not_sent_away(csrf_app):
     assert form_text(refused.text) == "Мысль целиком" and 'id="comment-form"' in refused.text
     assert comment_count() == 0
 
-    # Signed in again (in another tab; a new session): "Send" from the old form keeps the text as the draft.
+    # Signed in again (in another tab; a new session): "Send" from the old form, whose token is not
+    # this session's, brings the form back with the text and a token that is.
     signed_in = client.post("/login", data={"login": "anna", "password": factories.PASSWORD,
                                             "csrf_token": csrf_token_from(client.get("/login").text)})
     assert signed_in.status_code == 303
     again = client.post(f"/comments/entry/{entry}", data={"body": "Мысль целиком", "csrf_token": csrf_token_from(refused.text)},
                         headers=FRAGMENT)
-    assert again.status_code == 200 and form_text(again.text) == "Мысль целиком"
-    assert form_text(client.get(f"/journal/{entry}").text) == "Мысль целиком"
+    assert again.status_code == 400 and form_text(again.text) == "Мысль целиком"
+    assert "нажмите кнопку ещё раз" in again.text and comment_count() == 0
     sent = client.post(f"/comments/entry/{entry}", data={"body": "Мысль целиком", "csrf_token": csrf_token_from(again.text)},
                        headers=FRAGMENT)
     assert sent.status_code == 201 and comment_count() == 1

@@ -7,6 +7,7 @@ offers "join the group" instead of a form). A closed group's threads answer 404 
 from __future__ import annotations
 
 import re
+import time
 from html import unescape
 
 import pytest
@@ -607,14 +608,16 @@ def _thread_of_one_member():
     return member, factories.make_thread(group, member)
 
 
-def test_a_reply_with_an_expired_token_is_kept_and_the_form_comes_back(csrf_app):
+def test_a_reply_with_an_expired_token_is_kept_and_the_form_comes_back(csrf_app, monkeypatch):
     member, thread = _thread_of_one_member()
     client = login(csrf_app.test_client(), member)
-    assert client.get(f"/threads/{thread}?page=1").status_code == 200
-    autosaved = client.post(f"/threads/{thread}/draft", data={"body": "Черновик", "csrf_token": "stale"}, headers=FRAGMENT)
+    stale = csrf_token_from(client.get(f"/threads/{thread}?page=1").text)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 2 * 3600)  # the form token has expired
+    autosaved = client.post(f"/threads/{thread}/draft", data={"body": "Черновик", "csrf_token": stale}, headers=FRAGMENT)
     assert autosaved.status_code == 200
     assert re.search(r'name="csrf_token" value="[^"]+" id="reply-csrf" hx-swap-oob="true"', autosaved.text)
-    response = client.post(f"/threads/{thread}/posts", data={"body": "Длинный ответ", "csrf_token": "stale"},
+    response = client.post(f"/threads/{thread}/posts", data={"body": "Длинный ответ", "csrf_token": stale},
                            headers=FRAGMENT)
     assert response.status_code == 200 and has_reply_form(response.text)
     assert textarea(response.text) == "Длинный ответ"
@@ -622,6 +625,56 @@ def test_a_reply_with_an_expired_token_is_kept_and_the_form_comes_back(csrf_app)
     fresh = csrf_token_from(response.text)
     sent = client.post(f"/threads/{thread}/posts", data={"body": "Длинный ответ", "csrf_token": fresh})
     assert sent.status_code == 303 and len(post_rows(thread)) == 2
+
+
+@pytest.mark.parametrize("sent_token", ["", "another-session-s-token"])
+def test_a_reply_without_this_session_s_token_leaves_the_draft_alone(csrf_app, sent_token):
+    """Another site's form, or a page from before the last sign-in: the reply kept in the thread
+    stays as it was; the text sent comes back in the form, with a fresh token."""
+    member, thread = _thread_of_one_member()
+    client = login(csrf_app.test_client(), member)
+    token = csrf_token_from(client.get(f"/threads/{thread}?page=1").text)
+    client.post(f"/threads/{thread}/draft", data={"body": "Мой ответ", "csrf_token": token}, headers=FRAGMENT)
+
+    autosaved = client.post(f"/threads/{thread}/draft", data={"body": "Подброшенный текст", "csrf_token": sent_token},
+                            headers=FRAGMENT)
+    assert autosaved.status_code == 400
+    assert re.search(r'name="csrf_token" value="[^"]+" id="reply-csrf" hx-swap-oob="true"', autosaved.text)
+    sent = client.post(f"/threads/{thread}/posts", data={"body": "Подброшенный текст", "csrf_token": sent_token},
+                       headers=FRAGMENT)
+    assert sent.status_code == 400 and textarea(sent.text) == "Подброшенный текст"
+    assert "открыта до последнего входа" in sent.text
+    plain = client.post(f"/threads/{thread}/posts", data={"body": "Подброшенный текст", "csrf_token": sent_token})
+    assert plain.status_code == 400 and "Подброшенный текст" in plain.text
+
+    assert db.session.get(PostDraft, (member, thread)).body == "Мой ответ"
+    assert len(post_rows(thread)) == 1
+    assert textarea(client.get(f"/threads/{thread}?page=1").text) == "Мой ответ"
+    resent = client.post(f"/threads/{thread}/posts", data={"body": "Мой ответ", "csrf_token": csrf_token_from(sent.text)})
+    assert resent.status_code == 303 and len(post_rows(thread)) == 2
+
+
+@pytest.mark.parametrize("sent_token", ["", "another-session-s-token"])
+def test_a_new_thread_without_this_session_s_token_leaves_the_draft_alone(csrf_app, sent_token):
+    member = factories.make_user(login="olga")
+    group = factories.make_group("Проектная группа", is_open=False, members=(member,))
+    client = login(csrf_app.test_client(), member)
+    token = csrf_token_from(client.get(f"/threads/new?group_id={group}").text)
+    client.post("/threads/new/draft", data={"group_id": group, "title": "Моя тема", "body": "Моя мысль", "csrf_token": token},
+                headers=FRAGMENT)
+
+    forged = {"group_id": group, "title": "Подброшенная тема", "body": "Подброшенный текст", "csrf_token": sent_token}
+    assert client.post("/threads/new/draft", data=forged, headers=FRAGMENT).status_code == 400
+    sent = client.post("/threads/", data=forged, headers=FRAGMENT)
+    assert sent.status_code == 400 and textarea(sent.text, "thread-body") == "Подброшенный текст"
+    assert "открыта до последнего входа" in sent.text
+    plain = client.post("/threads/", data=forged)
+    assert plain.status_code == 400 and "Подброшенный текст" in plain.text and "Location" not in plain.headers
+
+    db.session.expire_all()
+    draft = db.session.get(ThreadDraft, (member, group))
+    assert (draft.title, draft.body) == ("Моя тема", "Моя мысль")
+    assert db.session.scalar(select(func.count()).select_from(Thread)) == 0
 
 
 def test_a_signed_out_reply_stays_on_the_page(csrf_app):

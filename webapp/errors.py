@@ -51,8 +51,7 @@ def init_app(app: Flask) -> None:
         if is_fragment_request() and typed_text():
             message = (_("The page had been open for a long time, so nothing was saved. "
                          "Your text stays here: press the button once more.") if own_expired else
-                       _("The page was opened before the last sign-in in this browser, so nothing was saved. "
-                         "Your text stays here: press the button once more."))
+                       drafts.not_kept_for_an_earlier_sign_in())
             return _kept_in_form(400, message, fresh_token=generate_csrf())
         if is_htmx_request():
             # Nothing typed to keep (a button, a password): the page comes back with a fresh token,

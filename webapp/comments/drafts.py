@@ -13,6 +13,7 @@ from .. import access
 from ..extensions import db
 from ..htmx import is_htmx_request, render
 from ..i18n import gettext as _
+from ..journal.drafts import not_kept_for_an_earlier_sign_in
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, utcnow
 from ..polls import Poll
@@ -68,30 +69,40 @@ def clear_sent(user: User, entry_id: int, sent: str, seen: str) -> None:
         db.session.delete(draft)
 
 
-def rescue() -> Response | None:
+def rescue(*, own_token_expired: bool) -> Response | None:
     """Called (through webapp.journal.drafts.rescue_if_text) when posting or autosaving a comment was
-    refused before its view ran. Signed in, with a stale form token: the text becomes the draft and
-    the form comes back holding it, with a fresh token. Signed out (htmx): the page keeps the text
-    and says so. None otherwise (a plain form post while signed out: the last autosave is kept)."""
+    refused before its view ran. Signed in, with this session's own form token, only too old: the
+    text becomes the draft and the form comes back holding it, with a fresh token. Signed in, with
+    any other token or none (another site's form, a page opened before the last sign-in in this
+    browser): the draft stays as it was, and the form comes back holding the text, with a fresh
+    token. Signed out (htmx): the page keeps the text and says so. None otherwise (a plain form:
+    webapp.errors shows the text to copy, or the last autosave is kept)."""
     entry_id = (request.view_args or {}).get("entry_id")
     if entry_id is None:
         return None
     if not current_user.is_authenticated:
         return _signed_out(entry_id) if is_htmx_request() else None
+    if not (own_token_expired or is_htmx_request()):
+        return None
     entry = db.session.scalar(access.visible_entries(current_user).where(JournalEntry.id == entry_id))
     if entry is None or not access.can_comment(current_user, entry):
         return None
     text, seen = typed()
-    state = save(current_user, entry.id, text, seen)
-    db.session.commit()
+    state = None
+    if own_token_expired:
+        state = save(current_user, entry.id, text, seen)
+        db.session.commit()
+    status = 200 if own_token_expired else 400
     if request.endpoint == "comments.autosave":
-        return render("comments/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
-                      entry_id=entry.id, text=text)
+        return render("comments/_save_status.html", status=status, state=state, now=utcnow(),
+                      fresh_token=generate_csrf(), entry_id=entry.id, text=text)
+    if not own_token_expired:
+        return _form_again(entry.id, not_kept_for_an_earlier_sign_in(), status=status, draft_seen=seen)
     message = _("The page had been open for a long time. Your comment is kept; press “Send” once more.")
     if is_htmx_request():
         # The form again, in place, rather than HX-Redirect: a redirect to the page one is on
         # (plus an #anchor) is only a scroll in the browser, and the stale token would stay.
-        return _form_again(entry.id, message, status=200, draft_seen=seen_after_keeping(text, seen, state))
+        return _form_again(entry.id, message, status=status, draft_seen=seen_after_keeping(text, seen, state))
     flash(message, "warning")
     return redirect(url_for("journal.show", entry_id=entry.id, _anchor="comment-form"), 303)
 

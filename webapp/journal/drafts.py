@@ -127,6 +127,13 @@ def _writer(form) -> tuple[User | None, bool]:
     return user, user.active and mark == _session_mark(user) and fresh
 
 
+def not_kept_for_an_earlier_sign_in() -> str:
+    """Said when a form's token is not this session's (a page opened before the last sign-in in this
+    browser, or a form of another site): nothing was stored, the text stays in the form."""
+    return _("The page was opened before the last sign-in in this browser, so nothing was saved. "
+             "Your text stays here: press the button once more.")
+
+
 def rescue_if_text(*, own_token_expired: bool = False) -> Response | None:
     """Called when a request that carries an entry's text fails before its view ran.
 
@@ -141,11 +148,11 @@ def rescue_if_text(*, own_token_expired: bool = False) -> Response | None:
     if request.endpoint.startswith("comments."):
         from ..comments import drafts as comment_drafts  # a comment's text is kept as its own draft
 
-        return comment_drafts.rescue()
+        return comment_drafts.rescue(own_token_expired=own_token_expired)
     if request.endpoint.startswith("threads."):
         from ..threads import drafts as thread_drafts  # a reply or a new thread is kept as its own draft
 
-        return thread_drafts.rescue()
+        return thread_drafts.rescue(own_token_expired=own_token_expired)
     key = request.form.get("draft_key", "")
     if not _KEY.fullmatch(key):
         return None

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
 from ..htmx import into_form_alert, is_htmx_request, render
 from ..i18n import gettext as _
+from ..journal.drafts import not_kept_for_an_earlier_sign_in
 from ..models import User, utcnow
 from ..numbers import number
 from ..polls import Poll
@@ -162,15 +163,20 @@ NEW_THREAD_ENDPOINTS = frozenset({"threads.create", "threads.autosave_new"})
 RESCUE_ENDPOINTS = REPLY_ENDPOINTS | NEW_THREAD_ENDPOINTS
 
 
-def rescue() -> Response | None:
-    """A post or autosave refused before its view ran. Signed in with a stale form token: the text
-    becomes the draft and the form comes back holding it, with a fresh token. Signed out (htmx): the
-    page keeps the text and says how to go on. None otherwise (a plain form post while signed out:
-    the last autosave is kept, and the login page follows)."""
+def rescue(*, own_token_expired: bool) -> Response | None:
+    """A post or autosave refused before its view ran. Signed in, with this session's own form
+    token, only too old: the text becomes the draft and the form comes back holding it, with a
+    fresh token. Signed in, with any other token or none (another site's form, a page opened before
+    the last sign-in in this browser): the draft stays as it was, and the form comes back holding
+    the text, with a fresh token. Signed out (htmx): the page keeps the text and says how to go on.
+    None otherwise (a plain form: webapp.errors shows the text to copy, or the last autosave is
+    kept, and the login page follows)."""
+    if current_user.is_authenticated and not (own_token_expired or is_htmx_request()):
+        return None
     if request.endpoint in REPLY_ENDPOINTS:
-        return _rescue_reply()
+        return _rescue_reply(own_token_expired)
     if request.endpoint in NEW_THREAD_ENDPOINTS:
-        return _rescue_new_thread()
+        return _rescue_new_thread(own_token_expired)
     return None
 
 
@@ -183,7 +189,7 @@ def _member_thread(thread_id: int | None) -> Thread | None:
     return thread
 
 
-def _rescue_reply() -> Response | None:
+def _rescue_reply(keep: bool) -> Response | None:
     from . import panel  # the panel builds forms; it imports this module
 
     thread_id = (request.view_args or {}).get("thread_id")
@@ -193,21 +199,25 @@ def _rescue_reply() -> Response | None:
     if thread is None:
         return None
     text, seen = typed_reply()
-    state = save_reply(current_user, thread.id, text, seen)
-    db.session.commit()
+    state = None
+    if keep:
+        state = save_reply(current_user, thread.id, text, seen)
+        db.session.commit()
+    status = 200 if keep else 400
     if request.endpoint == "threads.autosave":
-        return render("threads/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
+        return render("threads/_save_status.html", status=status, state=state, now=utcnow(), fresh_token=generate_csrf(),
                       token_id="reply-csrf", text=text)
-    message = _("The page had been open for a long time. Your message is kept; press “Send” once more.")
+    message = (_("The page had been open for a long time. Your message is kept; press “Send” once more.") if keep
+               else not_kept_for_an_earlier_sign_in())
     if is_htmx_request():
         area = panel.form_area(thread, text, message=message)
         area.draft_seen = seen_after_keeping(text, seen, state)
-        return render("threads/_reply_area.html", reply_area=area)
+        return render("threads/_reply_area.html", status=status, reply_area=area)
     flash(message, "warning")
     return redirect(url_for("threads.show", thread_id=thread.id, page=request.form.get("page", "1"), _anchor="reply-form"), 303)
 
 
-def _rescue_new_thread() -> Response | None:
+def _rescue_new_thread(keep: bool) -> Response | None:
     from . import panel
 
     group_id = number(request.form.get("group_id"))
@@ -216,16 +226,20 @@ def _rescue_new_thread() -> Response | None:
     group = db.session.scalar(access.visible_groups(current_user).where(Group.id == group_id)) if group_id else None
     if group is None or access.membership(current_user, group.id) is None:
         return None
-    state = save_new_thread_from(current_user, group.id)
-    db.session.commit()
+    state = None
+    if keep:
+        state = save_new_thread_from(current_user, group.id)
+        db.session.commit()
+    status = 200 if keep else 400
     if request.endpoint == "threads.autosave_new":
-        return render("threads/_save_status.html", state=state, now=utcnow(), fresh_token=generate_csrf(),
+        return render("threads/_save_status.html", status=status, state=state, now=utcnow(), fresh_token=generate_csrf(),
                       token_id="thread-csrf", **new_thread_seen())
-    message = _("The page had been open for a long time. Your thread is kept; press “Start the thread” once more.")
+    message = (_("The page had been open for a long time. Your thread is kept; press “Start the thread” once more.")
+               if keep else not_kept_for_an_earlier_sign_in())
     if is_htmx_request():
         form = panel.new_thread_form(request.form.get("title"), request.form.get("body"))
         form.form_errors.append(message)
-        return render("threads/_thread_form.html", form=form, group=group,
+        return render("threads/_thread_form.html", status=status, form=form, group=group,
                       draft_seen=seen_after_saving_new_thread(state))
     flash(message, "warning")
     return redirect(url_for("threads.new", group_id=group.id), 303)
