@@ -25,7 +25,7 @@ def comment_ids(html: str) -> list[int]:
 
 
 def poller_after(html: str) -> int:
-    match = re.search(r'<input type="hidden" id="comment-after" name="after" value="(\d+)">', html)
+    match = re.search(r'<input type="hidden" id="comment-end-(\d+)" class="comment-after" name="after" value="\1">', html)
     assert match, "no newest id in the response"
     return int(match.group(1))
 
@@ -275,7 +275,8 @@ def test_posting_appends_the_comment_and_empties_the_text_box(client, people, co
     field = re.search(r'<hx-partial hx-target="#comment-form .field" hx-swap="outerHTML">(.*?)</hx-partial>', response.text, re.S)
     assert field and form_text(field.group(1)) == ""
     assert '<hx-partial hx-target="#comment-form .form-alert"> </hx-partial>' in response.text
-    appended = re.search(r'<hx-partial hx-target="#comment-list" hx-swap="beforeend">(.*?)</hx-partial>', response.text, re.S)
+    # In place of the end marker the page had, so an answer that came already (a poll) adds nothing twice.
+    appended = re.search(rf'<hx-partial hx-target="#comment-end-{shown}" hx-swap="outerHTML">(.*?)</hx-partial>', response.text, re.S)
     assert appended and comment_ids(appended.group(1)) == [meanwhile, mine]  # what others wrote, then mine
     assert "<strong>ответ</strong>" in appended.group(1)
     assert poller_after(response.text) == mine
@@ -332,7 +333,7 @@ def test_the_entry_page_polls_outside_the_form(client, people, colleagues_entry)
     poller = re.search(r'<div id="comment-poller".*?</div>', page, re.S).group(0)
     assert 'hx-trigger="every 15s, comment-added from:body"' in poller and 'hx-swap="outerHTML"' in poller
     # It asks with the newest id the page shows, which new comments move; never one fixed in its address.
-    assert 'hx-include="#comment-after"' in poller and re.search(r'hx-get="/comments/entry/\d+"', poller)
+    assert 'hx-include=".comment-after"' in poller and re.search(r'hx-get="/comments/entry/\d+"', poller)
     thread = re.search(r'<div id="comment-thread".*?id="comment-poller"', page, re.S).group(0)
     assert "<form" not in thread and "<textarea" not in thread
 
@@ -360,8 +361,8 @@ def test_a_poll_brings_what_another_person_posted(app, people, mentors_entry):
     new = db.session.scalar(select(Comment.id))
     assert comment_ids(polled.text) == [new] and "Хорошая запись!" in polled.text
     assert "badge-methodist" in polled.text
-    assert '<hx-partial hx-target="#comment-list" hx-swap="beforeend">' in polled.text
-    assert poller_after(polled.text) == new  # the next poll asks only for what came after
+    assert f'<hx-partial hx-target="#comment-end-{after}" hx-swap="outerHTML">' in polled.text
+    assert poller_after(polled.text) == new  # the new end marker: the next poll asks only for what came after
     assert librarian.get(f"/comments/entry/{mentors_entry}?after={new}", headers=FRAGMENT).status_code == 204
 
 
@@ -604,7 +605,7 @@ def test_an_entry_closed_while_a_comment_is_typed_keeps_the_text_on_the_page(cli
     and none of them takes the place of the form holding the text."""
     login(client, people["methodist"])
     page = client.get(f"/journal/{mentors_entry}").text
-    after = re.search(r'id="comment-after" name="after" value="(\d+)"', page).group(1)
+    after = str(poller_after(page))
     db.session.execute(update(JournalEntry).where(JournalEntry.id == mentors_entry).values(visibility=Visibility.PRIVATE))
     db.session.commit()
 

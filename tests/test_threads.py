@@ -42,8 +42,9 @@ def textarea(html: str, field_id: str = "reply-body") -> str:
 
 
 def poller_after(html: str) -> int:
-    match = re.search(r'id="thread-poller"[^>]*hx-get="[^"]*\?after=(\d+)', html)
-    assert match, "no poller"
+    """The newest post id the page (or a poll's news) ends on: the marker the poll sends."""
+    match = re.search(r'<input type="hidden" id="thread-end-(\d+)" class="thread-after" name="after" value="\1">', html)
+    assert match, "no end marker"
     return int(match.group(1))
 
 
@@ -527,12 +528,12 @@ def test_a_poll_brings_another_persons_post_with_the_unread_marker(app, people, 
     author = login(app.test_client(), people["author"])
     html = page(librarian, closed_thread)
     after = poller_after(html)
-    assert f'/threads/{closed_thread}/poll?after={after}&amp;locked=0' in html
+    assert f'hx-get="/threads/{closed_thread}/poll?locked=0" hx-include=".thread-after"' in html
     assert reply(author, closed_thread, "Новость от руководителя").status_code == 303
     new = post_rows(closed_thread)[-1].id
     response = librarian.get(f"/threads/{closed_thread}/poll?after={after}&locked=0", headers=FRAGMENT)
     assert response.status_code == 200
-    assert '<hx-partial hx-target="#post-list" hx-swap="beforeend">' in response.text
+    assert f'<hx-partial hx-target="#thread-end-{after}" hx-swap="outerHTML">' in response.text
     assert post_ids(response.text) == [new] and "post-unread" in article(response.text, new)
     assert poller_after(response.text) == new
     assert header_count(response.text) == len(post_rows(closed_thread))

@@ -32,6 +32,7 @@ class CommentSection:
     comments: list[Comment]
     methodist_ids: set[int]
     after: int  # the newest comment id shown: the poll asks for anything newer
+    since: int = 0  # news: the newest id the asking page showed; the comments go in at its marker
     poll_seconds: int = 15
     form: CommentForm | None = None
     restored: CommentDraft | None = None  # the unsent text brought back into the form
@@ -115,6 +116,7 @@ def news_section(viewer: User, entry_id: int, entry_author_id: int, after: int,
         comments=comments,
         methodist_ids=methodists_among(entry_author_id, {c.author_id for c in comments}),
         after=comments[-1].id if comments else after,
+        since=after,
         poll_seconds=poll_seconds(),
         form=form,
     )

@@ -31,6 +31,7 @@ class ThreadView:
     can_manage: bool = False  # the group's leader or an administrator: pin, close, delete any post
     muted: bool = False
     after: int = 0  # the newest post id the page holds: the poll asks for anything newer
+    since: int = 0  # news: the newest id the asking page held; the posts go in at its marker
     poll_seconds: int = 10
 
     @property
@@ -97,7 +98,7 @@ def news_view(user: User, thread: Thread, state: ThreadState | None, after: int,
     if last_read is None:
         last_read = state.last_read_post_id if state else 0
     view = _base(user, thread, state, posts=posts, unread=_unread(posts, user.id, last_read),
-                 after=posts[-1].id if posts else after)
+                 after=posts[-1].id if posts else after, since=after)
     view.page_number = view.page_count
     return view
 

@@ -1,0 +1,94 @@
+"""A comment or a post is shown once, however late an answer comes. A poll that takes longer than
+the poll interval has the next one wait behind it (htmx's default for one element) with the same
+"after" it was triggered with; both answers bring the same news. Each answer goes in at the list's
+end marker for the id it asked after, so the second finds that marker gone and adds nothing.
+
+The live server polls every second; the test holds one poll's request for two and a half seconds,
+as a busy server would."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from webapp.models import Visibility
+
+from .. import factories
+from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+POLL_SECONDS = 1
+HELD_SECONDS = 2.5  # more than two poll intervals: the next poll is queued behind the held one
+
+
+@pytest.fixture
+def live_server_config() -> dict:
+    return {"COMMENT_POLL_SECONDS": POLL_SECONDS, "THREAD_POLL_SECONDS": POLL_SECONDS, "AUTOSAVE_SECONDS": 600}
+
+
+def _hold_the_next_poll(page: Page, pattern: str, polls: list[str]) -> None:
+    """From now on, the first poll is held HELD_SECONDS before it goes to the server; every poll's
+    address is noted."""
+    def handle(route: Route) -> None:
+        polls.append(route.request.url)
+        if len(polls) == 1:
+            time.sleep(HELD_SECONDS)
+        route.continue_()
+    page.route(re.compile(pattern), handle)
+
+
+def _until(page: Page, condition, seconds: float = 10) -> bool:
+    """Waits (letting the page's events run) until `condition()` holds; whether it did."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(100)
+    return True
+
+
+def test_a_comment_a_late_poll_brings_again_is_shown_once(new_page, live_server):
+    author = live_server.user(login="anna")
+    reader = live_server.user(login="olga")
+    entry = live_server.seed(factories.make_entry, author["id"], title="Конкурс чтецов", visibility=Visibility.COLLEAGUES)
+    page = new_page()
+    sign_in(page, reader)
+    page.goto(f"/journal/{entry}")
+    expect(page.locator("#comment-list .comment")).to_have_count(0)
+
+    live_server.seed(factories.make_comment, entry, author["id"], body="Спасибо всем за участие!")
+    polls: list[str] = []
+    _hold_the_next_poll(page, rf"/comments/entry/{entry}\?after=", polls)
+
+    expect(page.locator("#comment-list .comment")).to_have_count(1)
+    # The poll queued behind the held one asked with the same id, and got the same comment.
+    assert _until(page, lambda: sum(url.endswith("after=0") for url in polls) > 1)
+    page.wait_for_timeout(POLL_SECONDS * 2000)  # its answer, and the next poll's, have come
+    expect(page.locator("#comment-list .comment")).to_have_count(1)
+    assert page.locator(".comment-after").count() == 1
+
+
+def test_a_post_a_late_poll_brings_again_is_shown_once(new_page, live_server):
+    member = live_server.user(login="olga")
+    leader = live_server.user(login="marina")
+    group = live_server.seed(factories.make_group, "Творческая группа", is_open=False,
+                             leaders=(leader["id"],), members=(member["id"],))
+    thread = live_server.seed(factories.make_thread, group, leader["id"], title="Неделя детской книги")
+    page = new_page()
+    sign_in(page, member)
+    page.goto(f"/threads/{thread}")
+    expect(page.locator("#post-list article.post")).to_have_count(1)
+
+    live_server.seed(factories.make_post, thread, leader["id"], body="Начнём с выставки новинок.")
+    polls: list[str] = []
+    _hold_the_next_poll(page, rf"/threads/{thread}/poll\?", polls)
+
+    expect(page.locator("#post-list article.post")).to_have_count(2)
+    first = re.search(r"after=(\d+)", polls[0]).group(1)
+    assert _until(page, lambda: sum(f"after={first}" in url for url in polls) > 1)
+    page.wait_for_timeout(POLL_SECONDS * 2000)
+    expect(page.locator("#post-list article.post")).to_have_count(2)
+    assert page.locator(".thread-after").count() == 1
