@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -285,6 +286,54 @@ def test_step_edit_form_changes_title_and_date(client, people, plan, step):
     assert response.status_code == 200 and "Провести два урока" in response.text
     saved = db.session.get(PlanStep, step)
     assert (saved.title, saved.due_date) == ("Провести два урока", date(2099, 5, 1))
+
+
+def _opened_edit_form(client, plan: int, step: int) -> dict:
+    """What the step's edit form on the plan page sends as it was opened: its fields and what it opened with."""
+    page = client.get(f"/plans/{plan}").text
+    form = re.search(rf'<form method="post" action="/plans/steps/{step}".*?</form>', page, re.S).group(0)
+    opened = re.search(rf'name="step{step}-opened" type="hidden" value="([^"]*)"', form)
+    assert opened, "the edit form says what it was opened with"
+    return {f"step{step}-title": unescape(re.search(rf'id="step{step}-title"[^>]*value="([^"]*)"', form).group(1)),
+            f"step{step}-due_date": re.search(rf'id="step{step}-due_date"[^>]*value="([^"]*)"', form).group(1),
+            f"step{step}-status": "planned", f"step{step}-opened": unescape(opened.group(1))}
+
+
+def test_a_step_edited_in_an_older_tab_keeps_what_another_tab_changed(client, people, plan, step):
+    """Tab A marks the step done; tab B, opened before, renames it: the step is renamed and stays done."""
+    login(client, people["author"])
+    tab_b = _opened_edit_form(client, plan, step)
+    assert client.post(f"/plans/steps/{step}", data={"status": "done"}, headers=FRAGMENT).status_code == 200  # tab A
+    tab_b[f"step{step}-title"] = "Провести два урока медиаграмотности"
+    response = client.post(f"/plans/steps/{step}", data=tab_b, headers=FRAGMENT)
+    assert response.status_code == 200
+    db.session.expire_all()
+    saved = db.session.get(PlanStep, step)
+    assert (saved.title, saved.status, saved.due_date) == ("Провести два урока медиаграмотности", StepStatus.DONE, FUTURE)
+    assert re.search(r'<div id="plan-progress"[^>]*data-done="1" data-total="1"', response.text)
+
+
+def test_a_step_changed_the_same_way_in_two_tabs_asks_before_replacing(client, people, plan, step):
+    login(client, people["author"])
+    tab_a, tab_b = _opened_edit_form(client, plan, step), _opened_edit_form(client, plan, step)
+    tab_a[f"step{step}-title"] = "Урок для пятых классов"
+    assert client.post(f"/plans/steps/{step}", data=tab_a, headers=FRAGMENT).status_code == 200
+    tab_b[f"step{step}-title"] = "Урок для седьмых классов"
+    refused = client.post(f"/plans/steps/{step}", data=tab_b, headers=FRAGMENT)
+    assert refused.status_code == 409
+    assert '<span class="step-title">Урок для пятых классов</span>' in refused.text  # what is saved, in the row
+    assert 'value="Урок для седьмых классов"' in refused.text and "изменили в другой вкладке" in refused.text
+    assert '<details class="step-edit" open>' in refused.text
+    db.session.expire_all()
+    assert db.session.get(PlanStep, step).title == "Урок для пятых классов"
+    # Saved again from the form as it came back: now it replaces what tab A saved.
+    again = {**tab_b, f"step{step}-opened": unescape(re.search(rf'name="step{step}-opened" type="hidden" value="([^"]*)"',
+                                                               refused.text).group(1))}
+    assert client.post(f"/plans/steps/{step}", data=again, headers=FRAGMENT).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(PlanStep, step).title == "Урок для седьмых классов"
+    plain = client.post(f"/plans/steps/{step}", data={**tab_a, f"step{step}-title": "Третий вариант"})  # without JavaScript
+    assert plain.status_code == 409 and 'value="Третий вариант"' in plain.text and plain.text.lstrip().startswith("<!doctype html>")
 
 
 def test_bad_step_edit_is_422_in_the_row_with_the_typed_text(client, people, plan, step):

@@ -1,7 +1,7 @@
 """Forms of the self-education plan: the plan itself, a step, a step's status, a comment."""
 from __future__ import annotations
 
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -97,6 +97,9 @@ class StepForm(Form):
                          invalid_value_message=_l("Enter the date as DD.MM.YYYY, e.g. 15.12.2026."))
     status = SelectField(_l("Status"), choices=status_choices, default=StepStatus.PLANNED.value,
                          invalid_choice_message=_l("Choose one of the statuses."))
+    # A row's edit form: the step as the form was opened with it (webapp.plans.views.step_values),
+    # so that saving changes only what was changed here, never what another tab saved meanwhile.
+    opened = HiddenField()
 
     def validate_due_date(self, field):
         if field.data is not None and not 2000 <= field.data.year <= 2100:

@@ -1,6 +1,9 @@
 """The self-education plan: my plan per academic year, its steps and their entries, comments."""
 from __future__ import annotations
 
+import json
+from datetime import date
+
 from flask import flash, request, url_for
 from flask_babel import format_date
 from flask_login import current_user, login_required
@@ -169,8 +172,40 @@ def _step_form(step: PlanStep, formdata=None) -> StepForm:
     """Each row's edit form has its own prefix: field ids stay unique on a page of many steps."""
     prefix = f"step{step.id}"
     if formdata is None:
-        return StepForm(formdata=None, obj=step, prefix=prefix)
+        form = StepForm(formdata=None, obj=step, prefix=prefix)
+        form.opened.data = json.dumps(_step_values(step.title, step.due_date, step.status))
+        return form
     return StepForm(formdata=formdata, prefix=prefix)
+
+
+def _step_values(title: str, due_date: date | None, status: str) -> dict[str, str]:
+    """A step's fields as its edit form has them, to tell which ones a save changed."""
+    return {"title": title, "due_date": due_date.isoformat() if due_date else "", "status": str(status)}
+
+
+def _opened_with(form: StepForm) -> dict[str, str] | None:
+    """The step as the edit form was opened with it; None from a form that does not say."""
+    try:
+        opened = json.loads(form.opened.data or "")
+    except ValueError:
+        return None
+    names = ("title", "due_date", "status")
+    return opened if isinstance(opened, dict) and all(isinstance(opened.get(n), str) for n in names) else None
+
+
+def _changed_here(step: PlanStep, form: StepForm) -> set[str] | None:
+    """The fields the edit form changed, to be saved; the others keep what is stored, which another
+    tab may have changed meanwhile. None: a field changed here was also changed elsewhere, to
+    something else (the person decides)."""
+    sent = _step_values(form.title.data, form.due_date.data, form.status.data)
+    opened = _opened_with(form)
+    if opened is None:
+        return set(sent)
+    stored = _step_values(step.title, step.due_date, step.status)
+    changed = {name for name in sent if sent[name] != opened[name]}
+    if any(stored[name] != opened[name] and sent[name] != stored[name] for name in changed):
+        return None
+    return changed
 
 
 @bp.get("/<int:plan_id>")
@@ -258,9 +293,16 @@ def update_step(step_id: int):
         if is_fragment_request():
             return _step_fragment(step, plan, failed=form, status=422)
         return render("plans/show.html", status=422, **_show_context(plan.id, failed_step=(step.id, form)))
-    if full:
-        step.title, step.due_date = form.title.data, form.due_date.data
-    step.status = form.status.data
+    changed = _changed_here(step, form) if full else {"status"}
+    if changed is None:
+        form.form_errors.append(_("This step was changed in another tab meanwhile: what is saved now is shown above. "
+                                  "Your changes are not saved yet: check them and save again."))
+        form.opened.data = json.dumps(_step_values(step.title, step.due_date, step.status))
+        if is_fragment_request():
+            return _step_fragment(step, plan, failed=form, status=409)
+        return render("plans/show.html", status=409, **_show_context(plan.id, failed_step=(step.id, form)))
+    for name in changed:
+        setattr(step, name, getattr(form, name).data)
     db.session.commit()
     if is_htmx_request():
         return _step_fragment(step, plan)
