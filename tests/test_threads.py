@@ -347,6 +347,24 @@ def test_quoting_adds_the_post_to_what_is_typed(client, people, closed_thread):
         f"/threads/{closed_thread}?page=1&quote={quoted}#post-")
 
 
+def test_quoting_a_post_deleted_meanwhile_keeps_the_form_and_says_so(client, people, closed_thread):
+    """The page still shows the post (deletions do not travel with the poll); its «Цитировать» leaves
+    the form holding what is typed, says why nothing was quoted, and shows the post as deleted."""
+    login(client, people["librarian"])
+    quoted = factories.make_post(closed_thread, people["author"], body="Скоро удалю")
+    db.session.execute(update(Post).where(Post.id == quoted).values(deleted_at=db.func.now()))
+    db.session.commit()
+    response = client.post(f"/threads/posts/{quoted}/quote", data={"body": "Уже набрано"}, headers=FRAGMENT)
+    assert response.status_code == 410 and has_reply_form(response.text)
+    assert textarea(response.text) == "Уже набрано" and "Это сообщение удалено" in response.text
+    gone = re.search(rf'<hx-partial hx-target="#post-{quoted}" hx-swap="outerHTML">(.*?)</hx-partial>', response.text, re.S)
+    assert gone and "post-deleted" in gone.group(1) and "Скоро удалю" not in response.text
+    plain = client.post(f"/threads/posts/{quoted}/quote", data={"body": "Уже набрано"})
+    assert plain.status_code == 303 and plain.location.endswith("#reply-form")
+    assert "Это сообщение удалено" in client.get(plain.location).text
+
+
+
 # Editing and deleting ----------------------------------------------------------------------------------
 
 

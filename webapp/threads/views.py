@@ -235,8 +235,10 @@ def quote(post_id: int):
     """«Цитировать» with htmx: the reply form comes back holding what was typed, then the quote.
     (Without JavaScript the link itself, GET /threads/<id>?quote=<post id>, does it.)"""
     post, thread = queries.post_for_reading(current_user, post_id)
-    if post.deleted_at is not None or access.membership(current_user, thread.group_id) is None:
+    if access.membership(current_user, thread.group_id) is None:
         abort(404)
+    if post.deleted_at is not None:
+        return _quoted_post_gone(post, thread)
     text = drafts.with_quote(drafts.clean(request.form.get("body")), post.body)
     drafts.save_reply(current_user, thread.id, text)
     db.session.commit()
@@ -246,6 +248,22 @@ def quote(post_id: int):
     if thread.locked:
         return render("threads/_reply_area.html", reply_area=panel.locked_area(thread, text))
     return render("threads/_reply_area.html", reply_area=panel.form_area(thread, text, quoted=True))
+
+
+def _quoted_post_gone(post: Post, thread: Thread):
+    """«Цитировать» on a post deleted since the page showed it: the reply form stays as it was,
+    holding what was typed and saying why nothing was quoted, and the post shows as deleted."""
+    message = _("This message has been deleted, so there is nothing to quote.")
+    if not is_htmx_request():
+        flash(message, "warning")
+        return redirect_for(url_for("threads.show", thread_id=thread.id, page=number(request.form.get("page")) or 1,
+                                    _anchor="reply-form"))
+    text = drafts.clean(request.form.get("body"))
+    area = (panel.locked_area(thread, text) if thread.locked else
+            panel.form_area(thread, text, message=message, page=number(request.form.get("page")) or 1))
+    area.draft_seen = request.form.get("draft_seen", "")
+    return render("threads/_quote_gone.html", status=410, reply_area=area, post=post,
+                  thread_view=panel.single_view(current_user, thread, post))
 
 
 # The leader's switches, and muting -----------------------------------------------------------------
