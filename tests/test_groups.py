@@ -306,7 +306,8 @@ def test_no_description_editor_cuts_a_long_paste_in_the_browser(app, world):
 
 def test_an_administrator_creates_a_closed_group_and_names_its_leader(app, world):
     admin = login(app.test_client(), world["admin"])
-    assert admin.get("/admin/groups/new").status_code == 200
+    form = admin.get("/admin/groups/new")
+    assert form.status_code == 200 and re.search(r'<label for="name">Название группы</label>', form.text)  # a group's name, not a person's
     response = admin.post("/admin/groups", data={"name": "  Проектная   группа «Читаем вместе» ", "kind": "project",
                                                  "description": "О проекте", "leaders": [world["other_methodist"]]})
     assert response.status_code == 303 and response.headers["Location"].endswith("/admin/groups")

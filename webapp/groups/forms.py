@@ -48,7 +48,7 @@ class GroupForm(Form):
     """An administrator creates or edits a group and names its leaders."""
 
     name = StringField(
-        _l("Name"), filters=[squash_spaces],
+        _l("Name of the group"), filters=[squash_spaces],
         validators=[DataRequired(_l("Enter the name of the group.")),
                     Length(max=NAME_LIMIT, message=_l("The name is longer than %(max)d characters."))],
     )
