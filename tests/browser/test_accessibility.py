@@ -127,7 +127,7 @@ def office(live_server: LiveServer) -> dict:
     ("librarian", "/journal/"), ("librarian", "/plans/"),
 ])
 def test_no_page_scrolls_sideways_on_a_phone(page, office, who, path):
-    page.set_viewport_size({"width": 375, "height": 740})
+    page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones in use
     page.goto("/login")
     page.locator("input[name=login]").fill(office[who]["login"])
     page.locator("input[name=password]").fill(office[who]["password"])
@@ -135,6 +135,7 @@ def test_no_page_scrolls_sideways_on_a_phone(page, office, who, path):
     expect(page.locator("main h1")).to_be_visible()
     page.goto(path)
     expect(page.locator("main h1")).to_be_visible()
-    wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 376)
-        .filter(e => !e.closest('.table-scroll')).map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)""")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375, wide
+    wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 361)
+        .filter(e => !e.closest('.table-scroll') || e.closest('.hint')).map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)""")
+    # A wide table scrolls in its box; the words around it, its hint too, never need to.
+    assert not wide and page.evaluate("document.documentElement.scrollWidth") <= 360, wide
