@@ -139,12 +139,13 @@ def _thread_with_a_reply_typed(page, live_server) -> tuple[int, object]:
 
 
 def test_quoting_a_post_deleted_meanwhile_says_so_in_the_reply_form(page, live_server, browser_watch):
-    """«Цитировать» is a link outside the reply form that sends the form's text along: a refusal
-    goes into the reply form's alert line, not into the link, and the text stays as typed."""
+    """«Цитировать» is a link outside the reply form that sends the form's text along. On a post
+    deleted since the page showed it, the form stays with the text as typed and says why nothing
+    was quoted; the post shows as deleted."""
     from webapp.groups.models import Post
     from webapp.models import utcnow
 
-    browser_watch.expect_status(404)
+    browser_watch.expect_status(410)
     post, form = _thread_with_a_reply_typed(page, live_server)
 
     def delete_post():
@@ -152,8 +153,10 @@ def test_quoting_a_post_deleted_meanwhile_says_so_in_the_reply_form(page, live_s
         db.session.commit()
     live_server.seed(delete_post)
     page.locator(f"#post-{post} a.quote-link").click()
-    expect(form.locator(".form-alert .error")).to_have_text("Такой страницы нет, или она вам недоступна.")
+    expect(form.locator(".form-alert")).to_have_text("Это сообщение удалено, цитировать нечего.")
     expect(form.locator("textarea[name=body]")).to_have_value(BODY)
+    expect(page.locator(f"#post-{post}.post-deleted")).to_be_visible()
+    expect(page.locator(f"#post-{post} a.quote-link")).to_have_count(0)
 
 
 def test_quoting_after_the_session_ended_says_so_in_the_reply_form(page, live_server, browser_watch):
