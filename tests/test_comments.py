@@ -366,6 +366,16 @@ def test_a_poll_brings_what_another_person_posted(app, people, mentors_entry):
     assert librarian.get(f"/comments/entry/{mentors_entry}?after={new}", headers=FRAGMENT).status_code == 204
 
 
+def test_an_after_of_thousands_of_digits_is_past_every_comment(client, people, colleagues_entry):
+    """Python refuses to read a number of over 4,300 digits: such an "after" must not turn a
+    comment that was saved into an error page saying nothing was saved."""
+    login(client, people["librarian"])
+    huge = "1" * 5000
+    assert client.get(f"/comments/entry/{colleagues_entry}?after={huge}", headers=FRAGMENT).status_code == 204
+    response = post_comment(client, colleagues_entry, "Один раз", after=huge)
+    assert response.status_code == 201 and comment_count() == 1
+
+
 def test_a_poll_for_a_missing_entry_is_404(client, people):
     login(client, people["author"])
     assert client.get("/comments/entry/999999?after=0", headers=FRAGMENT).status_code == 404

@@ -29,10 +29,12 @@ def _entry_to_comment_on(entry_id: int) -> JournalEntry:
 
 
 def _id_arg(value: str | None) -> int | None:
-    """A comment id from the query or the form, or None; clamped to what the database stores."""
+    """A comment id from the query or the form, or None; clamped to what the database stores (a
+    number longer than the largest id is past every id, and never parsed: int() refuses thousands
+    of digits)."""
     if value is None or not value.isascii() or not value.isdigit():
         return None
-    return min(int(value), MAX_ID)
+    return MAX_ID if len(value) > len(str(MAX_ID)) else min(int(value), MAX_ID)
 
 
 def _entry_url(entry_id: int, anchor: str = "comments") -> str:
