@@ -11,7 +11,10 @@ DRAFT_KEY = r"[A-Za-z0-9_-]{8,64}"  # an entry draft's key (webapp.journal.draft
 
 
 class IdConverter(IntegerConverter):
-    """<int:…> in our routes: ids beyond what the databases store answer 404, not a 500."""
+    """<int:…> in our routes: ids beyond what the databases store answer 404, not a 500; and only
+    plain ASCII digits are an id, as in forms (webapp.numbers): Werkzeug's own takes '١' for 1."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
