@@ -303,6 +303,20 @@ def test_import_catches_a_login_repeated_in_the_file(app, runner, tmp_path):
     assert count(User) == 0
 
 
+def test_import_takes_a_header_ending_in_a_separator(app, runner, tmp_path):
+    """Russian spreadsheets often save a separator after the last column: an unnamed column is fine
+    while it is empty, and a value in it is named by its column's number."""
+    text = "login;ФИО;роль;\nnewf;Фёдорова Ирина;библиотекарь;\n"
+    result = runner.invoke(args=["import-users", str(write_csv(tmp_path, text))])
+    assert result.exit_code == 0, result.output
+    assert user("newf").display_name == "Фёдорова Ирина"
+    text = "login;ФИО;роль;\nnewg;Громова Анна;библиотекарь;МОУ СОШ № 5\n"
+    result = runner.invoke(args=["import-users", str(write_csv(tmp_path, text))])
+    assert result.exit_code == 1
+    assert "Строка 2: значение в столбце 4 без названия в заголовке" in result.output
+    assert count(User) == 1
+
+
 def test_import_refuses_a_file_with_a_wrong_header(app, runner, tmp_path):
     result = runner.invoke(args=["import-users", str(write_csv(tmp_path, "login,name,role,email\nx1,Икс,librarian,x@y\n"))])
     assert result.exit_code == 1

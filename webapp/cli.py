@@ -262,9 +262,11 @@ def read_import_file(path: Path) -> list[ImportRow]:
     if not header or not any(cell.strip() for cell in header):
         raise ImportFileError("Файл пуст: нужна строка заголовка (login, display_name, role, …).")
     columns = [COLUMN_ALIASES.get(name.strip().lower(), name.strip().lower()) for name in header]
-    unknown = [name for name in columns if name not in COLUMNS]
+    # A column without a name is fine while nothing is in it: spreadsheets save "login;ФИО;роль;".
+    unnamed = [number for number, name in enumerate(columns, 1) if not name]
+    unknown = [name for name in columns if name and name not in COLUMNS]
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    doubled = sorted({name for name in columns if columns.count(name) > 1})
+    doubled = sorted({name for name in columns if name and columns.count(name) > 1})
     problems = ([f"неизвестные столбцы: {', '.join(unknown)}"] if unknown else []) + \
                ([f"нет обязательных столбцов: {', '.join(missing)}"] if missing else []) + \
                ([f"столбцы повторяются: {', '.join(doubled)}"] if doubled else [])
@@ -289,6 +291,10 @@ def read_import_file(path: Path) -> list[ImportRow]:
         row.role = ROLE_ALIASES.get(row.role, row.role)
         if extra:
             row.errors.append("значений больше, чем столбцов в заголовке (проверьте разделитель и кавычки)")
+        filled = [number for number in unnamed if number <= len(cells) and cells[number - 1].strip()]
+        if filled:
+            row.errors.append(f"значение в столбце {', '.join(map(str, filled))} без названия в заголовке "
+                              "(подпишите столбец или уберите значение)")
         rows.append(row)
     if not rows:
         raise ImportFileError("В файле нет ни одной строки с пользователями, только заголовок.")
