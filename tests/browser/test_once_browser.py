@@ -1,10 +1,16 @@
-"""A comment or a post is shown once, however late an answer comes. A poll that takes longer than
+"""Once: a comment or a post is shown once, however late an answer comes, and saved once, however
+quickly its button is pressed twice.
+
+A comment or a post is shown once, however late an answer comes. A poll that takes longer than
 the poll interval has the next one wait behind it (htmx's default for one element) with the same
 "after" it was triggered with; both answers bring the same news. Each answer goes in at the list's
 end marker for the id it asked after, so the second finds that marker gone and adds nothing.
 
 The live server polls every second; the test holds one poll's request for two and a half seconds,
-as a busy server would."""
+as a busy server would.
+
+A second press of a form's button while its request is on its way would be queued the same way,
+with the same text: the forms that add something drop it instead (hx-sync="this:drop")."""
 from __future__ import annotations
 
 import re
@@ -12,8 +18,11 @@ import time
 
 import pytest
 from playwright.sync_api import Page, Route, expect
+from sqlalchemy import func, select
 
-from webapp.models import Visibility
+from webapp.extensions import db
+from webapp.mentoring.models import Comment
+from webapp.models import JournalEntry, Visibility
 
 from .. import factories
 from .conftest import sign_in
@@ -92,3 +101,44 @@ def test_a_post_a_late_poll_brings_again_is_shown_once(new_page, live_server):
     page.wait_for_timeout(POLL_SECONDS * 2000)
     expect(page.locator("#post-list article.post")).to_have_count(2)
     assert page.locator(".thread-after").count() == 1
+
+
+def _count(live_server, model) -> int:
+    return live_server.seed(lambda: db.session.scalar(select(func.count()).select_from(model)))
+
+
+def _slow_posts(page: Page, pattern: str) -> None:
+    """Every POST to `pattern` reaches the server a second late, as on a busy day."""
+    def handle(route: Route) -> None:
+        if route.request.method == "POST":
+            time.sleep(1)
+        route.continue_()
+    page.route(re.compile(pattern), handle)
+
+
+def test_a_comment_sent_with_a_double_click_is_saved_once(new_page, live_server):
+    author = live_server.user(login="anna")
+    entry = live_server.seed(factories.make_entry, author["id"], title="Конкурс чтецов", visibility=Visibility.COLLEAGUES)
+    page = new_page()
+    sign_in(page, author)
+    page.goto(f"/journal/{entry}")
+    page.locator("#comment-form textarea[name=body]").fill("Спасибо всем за участие!")
+    _slow_posts(page, rf"/comments/entry/{entry}$")
+    page.locator("#comment-form button[type=submit]").dblclick()
+    expect(page.locator("#comment-form textarea[name=body]")).to_have_value("", timeout=10_000)
+    page.wait_for_timeout(2500)  # a second request, had one been queued, has come and gone
+    assert _count(live_server, Comment) == 1
+    expect(page.locator("#comment-list .comment")).to_have_count(1)
+
+
+def test_an_entry_saved_with_a_double_click_is_saved_once(new_page, live_server):
+    author = live_server.user(login="anna")
+    page = new_page()
+    sign_in(page, author)
+    page.locator("#entry-form input[name=title]").fill("Неделя детской книги")
+    page.locator("#entry-form textarea[name=body]").fill("Провели громкие чтения.")
+    _slow_posts(page, r"/journal/$")
+    page.locator("#entry-form button[type=submit]").first.dblclick()
+    expect(page.locator("#entry-form input[name=title]")).to_have_value("", timeout=10_000)
+    page.wait_for_timeout(2500)
+    assert _count(live_server, JournalEntry) == 1
