@@ -316,7 +316,7 @@ def test_a_step_edited_in_an_older_tab_keeps_what_another_tab_changed(client, pe
 def test_a_step_changed_the_same_way_in_two_tabs_asks_before_replacing(client, people, plan, step):
     login(client, people["author"])
     tab_a, tab_b = _opened_edit_form(client, plan, step), _opened_edit_form(client, plan, step)
-    tab_a[f"step{step}-title"] = "Урок для пятых классов"
+    tab_a.update({f"step{step}-title": "Урок для пятых классов", f"step{step}-status": "done"})
     assert client.post(f"/plans/steps/{step}", data=tab_a, headers=FRAGMENT).status_code == 200
     tab_b[f"step{step}-title"] = "Урок для седьмых классов"
     refused = client.post(f"/plans/steps/{step}", data=tab_b, headers=FRAGMENT)
@@ -324,14 +324,19 @@ def test_a_step_changed_the_same_way_in_two_tabs_asks_before_replacing(client, p
     assert '<span class="step-title">Урок для пятых классов</span>' in refused.text  # what is saved, in the row
     assert 'value="Урок для седьмых классов"' in refused.text and "изменили в другой вкладке" in refused.text
     assert '<details class="step-edit" open>' in refused.text
+    # The status tab B did not touch comes back as tab A saved it, not as tab B opened it.
+    status = re.search(rf'<select[^>]*name="step{step}-status".*?</select>', refused.text, re.S).group(0)
+    assert re.search(r'<option selected value="done">|<option value="done" selected>', status), status
     db.session.expire_all()
     assert db.session.get(PlanStep, step).title == "Урок для пятых классов"
-    # Saved again from the form as it came back: now it replaces what tab A saved.
-    again = {**tab_b, f"step{step}-opened": unescape(re.search(rf'name="step{step}-opened" type="hidden" value="([^"]*)"',
-                                                               refused.text).group(1))}
+    # Saved again from the form as it came back: the title replaces what tab A saved; the status stays done.
+    fields = dict(re.findall(rf'name="(step{step}-(?:title|due_date|opened))" type="(?:text|hidden|date)" value="([^"]*)"',
+                             refused.text))
+    again = {**tab_b, **{name: unescape(value) for name, value in fields.items()}, f"step{step}-status": "done"}
     assert client.post(f"/plans/steps/{step}", data=again, headers=FRAGMENT).status_code == 200
     db.session.expire_all()
-    assert db.session.get(PlanStep, step).title == "Урок для седьмых классов"
+    saved = db.session.get(PlanStep, step)
+    assert (saved.title, saved.status) == ("Урок для седьмых классов", StepStatus.DONE)
     plain = client.post(f"/plans/steps/{step}", data={**tab_a, f"step{step}-title": "Третий вариант"})  # without JavaScript
     assert plain.status_code == 409 and 'value="Третий вариант"' in plain.text and plain.text.lstrip().startswith("<!doctype html>")
 

@@ -193,6 +193,18 @@ def _opened_with(form: StepForm) -> dict[str, str] | None:
     return opened if isinstance(opened, dict) and all(isinstance(opened.get(n), str) for n in names) else None
 
 
+def _saved_where_not_changed_here(step: PlanStep, form: StepForm) -> None:
+    """The refused edit form again: what this tab changed, as typed; every other field as saved now,
+    and opened with the step as saved now, so that saving it again keeps what the other tab saved."""
+    opened = _opened_with(form)
+    sent = _step_values(form.title.data, form.due_date.data, form.status.data)
+    for name in sent:
+        if opened is not None and sent[name] == opened[name]:
+            field = getattr(form, name)
+            field.data, field.raw_data = getattr(step, name), None
+    form.opened.data = json.dumps(_step_values(step.title, step.due_date, step.status))
+
+
 def _changed_here(step: PlanStep, form: StepForm) -> set[str] | None:
     """The fields the edit form changed, to be saved; the others keep what is stored, which another
     tab may have changed meanwhile. None: a field changed here was also changed elsewhere, to
@@ -287,6 +299,7 @@ def create_step(plan_id: int):
 @login_required
 def update_step(step_id: int):
     step, plan = queries.step_for_editing(current_user, step_id)
+    database.read_for_update(step)  # saved from two tabs at once: one after the other, the second compares
     full = f"step{step.id}-title" in request.form  # the row's edit form; otherwise its small status form
     form = _step_form(step, request.form) if full else StepStatusForm()
     if not form.validate():
@@ -297,7 +310,7 @@ def update_step(step_id: int):
     if changed is None:
         form.form_errors.append(_("This step was changed in another tab meanwhile: what is saved now is shown above. "
                                   "Your changes are not saved yet: check them and save again."))
-        form.opened.data = json.dumps(_step_values(step.title, step.due_date, step.status))
+        _saved_where_not_changed_here(step, form)
         if is_fragment_request():
             return _step_fragment(step, plan, failed=form, status=409)
         return render("plans/show.html", status=409, **_show_context(plan.id, failed_step=(step.id, form)))
