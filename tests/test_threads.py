@@ -362,6 +362,12 @@ def test_quoting_a_post_deleted_meanwhile_keeps_the_form_and_says_so(client, peo
     plain = client.post(f"/threads/posts/{quoted}/quote", data={"body": "Уже набрано"})
     assert plain.status_code == 303 and plain.location.endswith("#reply-form")
     assert "Это сообщение удалено" in client.get(plain.location).text
+    # Closed meanwhile too: the notice in the form's place says the text is kept, and it is.
+    db.session.execute(update(Thread).where(Thread.id == closed_thread).values(locked=True))
+    db.session.commit()
+    locked = client.post(f"/threads/posts/{quoted}/quote", data={"body": "Набрано до закрытия"}, headers=FRAGMENT)
+    assert locked.status_code == 410 and not has_reply_form(locked.text)
+    assert db.session.get(PostDraft, (people["librarian"], closed_thread)).body == "Набрано до закрытия"
 
 
 

@@ -259,9 +259,13 @@ def _quoted_post_gone(post: Post, thread: Thread):
         return redirect_for(url_for("threads.show", thread_id=thread.id, page=number(request.form.get("page")) or 1,
                                     _anchor="reply-form"))
     text = drafts.clean(request.form.get("body"))
-    area = (panel.locked_area(thread, text) if thread.locked else
-            panel.form_area(thread, text, message=message, page=number(request.form.get("page")) or 1))
-    area.draft_seen = request.form.get("draft_seen", "")
+    if thread.locked:  # closed meanwhile too: the notice that takes the form's place says the text is kept
+        drafts.save_reply(current_user, thread.id, text)
+        db.session.commit()
+        area = panel.locked_area(thread, text)
+    else:
+        area = panel.form_area(thread, text, message=message, page=number(request.form.get("page")) or 1)
+        area.draft_seen = request.form.get("draft_seen", "")
     return render("threads/_quote_gone.html", status=410, reply_area=area, post=post,
                   thread_view=panel.single_view(current_user, thread, post))
 
