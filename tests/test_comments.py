@@ -2,6 +2,7 @@
 edits and deletes, sanitised Markdown, and the text being typed is never lost."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from html import unescape
@@ -268,7 +269,8 @@ def test_posting_appends_the_comment_and_empties_the_text_box(client, people, co
 
     response = post_comment(client, colleagues_entry, "Мой **ответ**", after=shown)
     assert response.status_code == 201
-    assert "HX-Trigger" not in response.headers  # it appends itself: the poller need not ask
+    # It adds itself; the poller asks at once too, in case a poll answered first and took the end marker.
+    assert response.headers["HX-Trigger"] == "comment-added"
     mine = db.session.scalar(select(Comment.id).where(Comment.author_id == people["librarian"]))
     # Only partials: the form stays on the page; its text box comes back empty, its messages cleared.
     assert "<form" not in response.text
@@ -374,6 +376,18 @@ def test_an_after_of_thousands_of_digits_is_past_every_comment(client, people, c
     assert client.get(f"/comments/entry/{colleagues_entry}?after={huge}", headers=FRAGMENT).status_code == 204
     response = post_comment(client, colleagues_entry, "Один раз", after=huge)
     assert response.status_code == 201 and comment_count() == 1
+
+
+def test_news_gone_before_it_is_read_is_nothing_new(client, people, colleagues_entry, monkeypatch):
+    """The poll's statement saw a newer comment, gone when the comments are read: 204, for an empty
+    200 would take the poller's place and stop the polling."""
+    from webapp.comments import panel
+
+    login(client, people["librarian"])
+    factories.make_comment(colleagues_entry, people["author"])
+    real = panel.news_section
+    monkeypatch.setattr(panel, "news_section", lambda *args, **kwargs: dataclasses.replace(real(*args, **kwargs), comments=[]))
+    assert client.get(f"/comments/entry/{colleagues_entry}?after=0", headers=FRAGMENT).status_code == 204
 
 
 def test_a_poll_for_a_missing_entry_is_404(client, people):

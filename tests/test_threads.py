@@ -278,6 +278,9 @@ def test_a_reply_with_htmx_appends_what_is_new_and_clears_the_form(app, people, 
     assert client_draft.status_code == 200
     response = reply(librarian, closed_thread, "Мой ответ", htmx=True, after=after)
     assert response.status_code == 201
+    # At the page's end marker; the poller asks at once too, in case a poll answered first and took it.
+    assert f'<hx-partial hx-target="#thread-end-{after}" hx-swap="outerHTML">' in response.text
+    assert response.headers["HX-Trigger"] == "reply-added" and "reply-added from:body" in page(librarian, closed_thread)
     mine = post_rows(closed_thread)[-1].id
     assert post_ids(response.text) == [other, mine]  # what the page lacked, in order
     assert "post-unread" in article(response.text, other) and "post-unread" not in article(response.text, mine)

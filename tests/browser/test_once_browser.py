@@ -142,3 +142,29 @@ def test_an_entry_saved_with_a_double_click_is_saved_once(new_page, live_server)
     expect(page.locator("#entry-form input[name=title]")).to_have_value("", timeout=10_000)
     page.wait_for_timeout(2500)
     assert _count(live_server, JournalEntry) == 1
+
+
+@pytest.mark.parametrize("live_server_config", [{"COMMENT_POLL_SECONDS": 60, "AUTOSAVE_SECONDS": 600}])
+def test_my_comment_shows_even_when_a_poll_answered_first(new_page, live_server, live_server_config):
+    """The page's poll brings someone's comment while mine is on its way: my comment's answer finds
+    the end marker it asked after gone, and the poller, asked at once, brings mine (polls here come
+    only once a minute, so nothing else could)."""
+    author = live_server.user(login="anna")
+    reader = live_server.user(login="olga")
+    entry = live_server.seed(factories.make_entry, author["id"], title="Конкурс чтецов", visibility=Visibility.COLLEAGUES)
+    page = new_page()
+    sign_in(page, reader)
+    page.goto(f"/journal/{entry}")
+    live_server.seed(factories.make_comment, entry, author["id"], body="Спасибо всем за участие!")
+
+    def held(route: Route) -> None:
+        if route.request.method == "POST":
+            page.evaluate("document.body.dispatchEvent(new Event('comment-added'))")  # the page polls meanwhile
+            time.sleep(1.5)
+        route.continue_()
+    page.route(re.compile(rf"/comments/entry/{entry}$"), held)
+    page.locator("#comment-form textarea[name=body]").fill("И от меня спасибо!")
+    page.locator("#comment-form button[type=submit]").click()
+    expect(page.locator("#comment-list .comment")).to_have_count(2, timeout=5_000)
+    expect(page.locator("#comment-list .comment").last).to_contain_text("И от меня спасибо!")
+    assert page.locator(".comment-after").count() == 1

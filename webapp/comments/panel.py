@@ -23,6 +23,12 @@ from .forms import CommentForm, comment_form
 NEW_COMMENT_FIELD = "comment-body"
 
 
+# htmx event: the entry page's comment poller asks at once (comments/_poller.html). Sent by an answer
+# that added a comment elsewhere on the page, and by a posted comment's own answer: a poll answered
+# just before it may have taken the end marker that answer adds its comments at.
+COMMENT_ADDED = "comment-added"
+
+
 @dataclass
 class CommentSection:
     """Everything the comment templates read, under one name so no other panel collides with it."""

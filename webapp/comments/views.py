@@ -73,6 +73,8 @@ def _poll(entry_id: int, after: int, news: Row | None):
     if news.comment_id is None:
         return polls.nothing_new()
     section = panel.news_section(current_user, entry_id, news.author_id, after)
+    if not section.comments:  # gone since the poll's statement saw it: an empty 200 would remove the poller
+        return polls.nothing_new()
     return render("comments/_news.html", comment_section=section)
 
 
@@ -98,7 +100,7 @@ def create(entry_id: int):
     shown = _id_arg(request.form.get("after"))
     after = comment.id - 1 if shown is None else min(shown, comment.id - 1)
     section = panel.news_section(current_user, entry.id, entry.author_id, after, form=panel.new_comment_form())
-    return render("comments/_created.html", status=201, comment_section=section)
+    return render("comments/_created.html", status=201, comment_section=section, headers={"HX-Trigger": panel.COMMENT_ADDED})
 
 
 @bp.post("/entry/<int:entry_id>/draft")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from .. import access
+from ..comments.panel import COMMENT_ADDED
 from ..extensions import db
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..i18n import gettext as _
@@ -25,7 +26,6 @@ FEEDBACK_LABELS = {FeedbackStatus.ACCEPTED: _l("Accepted"), FeedbackStatus.NEEDS
 bp.add_app_template_global(FEEDBACK_LABELS, "FEEDBACK_LABELS")
 
 AWAITING_PER_PAGE = 50
-COMMENT_ADDED = "comment-added"  # htmx event: the entry page's comment poller asks at once (comments/_poller.html)
 
 
 def _methodists_only() -> None:

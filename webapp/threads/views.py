@@ -24,6 +24,9 @@ from . import bp, drafts, panel, queries
 from .forms import post_form, thread_form
 
 LOCKED_EVENT = "thread-locked"  # tells the reply form to save its text and give way to the notice
+# A posted reply's answer has the thread's poller ask at once: a poll answered just before it may
+# have taken the end marker that answer adds its posts at (threads/_after.html).
+REPLY_ADDED = "reply-added"
 
 
 # Starting a thread ---------------------------------------------------------------------------------
@@ -135,9 +138,12 @@ def poll(thread_id: int):
 
 
 def _news(view: panel.ThreadView, lock_changed: bool, reply=None):
-    """New posts to append, the poller, and when the thread was closed or reopened: its header, and
-    either the event that makes the reply form save its text and give way to the notice (closed),
-    or the reply form back in place of the notice (reopened)."""
+    """New posts to add at the page's end marker, and when the thread was closed or reopened: the
+    poller, its header, and either the event that makes the reply form save its text and give way
+    to the notice (closed), or the reply form back in place of the notice (reopened). Nothing of
+    that (gone since the poll's statement saw it): 204, as an empty 200 would remove the poller."""
+    if not (view.posts or lock_changed):
+        return polls.nothing_new()
     headers = {}
     if lock_changed and view.thread.locked:
         headers["HX-Trigger"] = LOCKED_EVENT
@@ -201,12 +207,12 @@ def reply(thread_id: int):
     shown = number(request.form.get("after"))
     if not is_htmx_request() or shown is None:  # a plain form, or a page other than the last
         return redirect_for(queries.post_url(thread.id, post.id))
-    # Append everything newer than what the page shows (others' posts too), so that the poller,
-    # which is handed the new newest id, skips nothing and repeats nothing.
+    # Everything newer than what the page shows (others' posts too), at the page's end marker; the
+    # poller asks at once as well, in case a poll answered first and took that marker.
     db.session.refresh(thread, ["post_count", "last_post_id", "locked"])
     view = panel.news_view(current_user, thread, None, min(shown, post.id - 1), last_read=last_read)
-    return render("threads/_created.html", status=201, thread_view=view, lock_changed=False,
-                  reply_area=panel.form_area(thread, page=view.page_number))
+    return render("threads/_created.html", status=201, headers={"HX-Trigger": REPLY_ADDED}, thread_view=view,
+                  lock_changed=False, reply_area=panel.form_area(thread, page=view.page_number))
 
 
 @bp.post("/<int:thread_id>/draft")
