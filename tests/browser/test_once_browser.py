@@ -59,7 +59,8 @@ def _until(page: Page, condition, seconds: float = 10) -> bool:
     return True
 
 
-def test_a_comment_a_late_poll_brings_again_is_shown_once(new_page, live_server):
+def _reading_a_colleague_s_entry(new_page, live_server) -> tuple[Page, int]:
+    """Olga has Anna's entry open; Anna has just commented on it. The page and the entry's id."""
     author = live_server.user(login="anna")
     reader = live_server.user(login="olga")
     entry = live_server.seed(factories.make_entry, author["id"], title="Конкурс чтецов", visibility=Visibility.COLLEAGUES)
@@ -67,8 +68,12 @@ def test_a_comment_a_late_poll_brings_again_is_shown_once(new_page, live_server)
     sign_in(page, reader)
     page.goto(f"/journal/{entry}")
     expect(page.locator("#comment-list .comment")).to_have_count(0)
-
     live_server.seed(factories.make_comment, entry, author["id"], body="Спасибо всем за участие!")
+    return page, entry
+
+
+def test_a_comment_a_late_poll_brings_again_is_shown_once(new_page, live_server):
+    page, entry = _reading_a_colleague_s_entry(new_page, live_server)
     polls: list[str] = []
     _hold_the_next_poll(page, rf"/comments/entry/{entry}\?after=", polls)
 
@@ -149,13 +154,7 @@ def test_my_comment_shows_even_when_a_poll_answered_first(new_page, live_server,
     """The page's poll brings someone's comment while mine is on its way: my comment's answer finds
     the end marker it asked after gone, and the poller, asked at once, brings mine (polls here come
     only once a minute, so nothing else could)."""
-    author = live_server.user(login="anna")
-    reader = live_server.user(login="olga")
-    entry = live_server.seed(factories.make_entry, author["id"], title="Конкурс чтецов", visibility=Visibility.COLLEAGUES)
-    page = new_page()
-    sign_in(page, reader)
-    page.goto(f"/journal/{entry}")
-    live_server.seed(factories.make_comment, entry, author["id"], body="Спасибо всем за участие!")
+    page, entry = _reading_a_colleague_s_entry(new_page, live_server)
 
     def held(route: Route) -> None:
         if route.request.method == "POST":
