@@ -97,7 +97,7 @@ class StepForm(Form):
                          invalid_value_message=_l("Enter the date as DD.MM.YYYY, e.g. 15.12.2026."))
     status = SelectField(_l("Status"), choices=status_choices, default=StepStatus.PLANNED.value,
                          invalid_choice_message=_l("Choose one of the statuses."))
-    # A row's edit form: the step as the form was opened with it (webapp.plans.views.step_values),
+    # A row's edit form: the step as the form was opened with it (webapp.plans.views._step_values),
     # so that saving changes only what was changed here, never what another tab saved meanwhile.
     opened = HiddenField()
 

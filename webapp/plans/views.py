@@ -193,31 +193,27 @@ def _opened_with(form: StepForm) -> dict[str, str] | None:
     return opened if isinstance(opened, dict) and all(isinstance(opened.get(n), str) for n in names) else None
 
 
-def _saved_where_not_changed_here(step: PlanStep, form: StepForm) -> None:
-    """The refused edit form again: what this tab changed, as typed; every other field as saved now,
-    and opened with the step as saved now, so that saving it again keeps what the other tab saved."""
-    opened = _opened_with(form)
-    sent = _step_values(form.title.data, form.due_date.data, form.status.data)
-    for name in sent:
-        if opened is not None and sent[name] == opened[name]:
-            field = getattr(form, name)
-            field.data, field.raw_data = getattr(step, name), None
-    form.opened.data = json.dumps(_step_values(step.title, step.due_date, step.status))
-
-
-def _changed_here(step: PlanStep, form: StepForm) -> set[str] | None:
-    """The fields the edit form changed, to be saved; the others keep what is stored, which another
-    tab may have changed meanwhile. None: a field changed here was also changed elsewhere, to
-    something else (the person decides)."""
+def _changed_here(step: PlanStep, form: StepForm) -> tuple[set[str], bool]:
+    """The fields the edit form changed, to be saved (the others keep what is stored, which another
+    tab may have changed meanwhile), and whether one of them was also changed elsewhere, to
+    something else: then the person decides."""
     sent = _step_values(form.title.data, form.due_date.data, form.status.data)
     opened = _opened_with(form)
     if opened is None:
-        return set(sent)
+        return set(sent), False
     stored = _step_values(step.title, step.due_date, step.status)
     changed = {name for name in sent if sent[name] != opened[name]}
-    if any(stored[name] != opened[name] and sent[name] != stored[name] for name in changed):
-        return None
-    return changed
+    return changed, any(stored[name] != opened[name] and sent[name] != stored[name] for name in changed)
+
+
+def _saved_where_not_changed_here(step: PlanStep, form: StepForm, changed: set[str]) -> None:
+    """The refused edit form again: what this tab changed, as typed; every other field as saved now,
+    and opened with the step as saved now, so that saving it again keeps what the other tab saved."""
+    for name in ("title", "due_date", "status"):
+        if name not in changed:
+            field = getattr(form, name)
+            field.data, field.raw_data = getattr(step, name), None
+    form.opened.data = json.dumps(_step_values(step.title, step.due_date, step.status))
 
 
 @bp.get("/<int:plan_id>")
@@ -306,11 +302,11 @@ def update_step(step_id: int):
         if is_fragment_request():
             return _step_fragment(step, plan, failed=form, status=422)
         return render("plans/show.html", status=422, **_show_context(plan.id, failed_step=(step.id, form)))
-    changed = _changed_here(step, form) if full else {"status"}
-    if changed is None:
+    changed, clash = _changed_here(step, form) if full else ({"status"}, False)
+    if clash:
         form.form_errors.append(_("This step was changed in another tab meanwhile: what is saved now is shown above. "
                                   "Your changes are not saved yet: check them and save again."))
-        _saved_where_not_changed_here(step, form)
+        _saved_where_not_changed_here(step, form, changed)
         if is_fragment_request():
             return _step_fragment(step, plan, failed=form, status=409)
         return render("plans/show.html", status=409, **_show_context(plan.id, failed_step=(step.id, form)))
