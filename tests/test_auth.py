@@ -51,6 +51,18 @@ def test_inactive_account_cannot_sign_in(client, people):
     assert sign_in(client).status_code == 422
 
 
+def test_a_new_secret_key_keeps_people_signed_in_while_the_old_one_is_a_fallback(app, people):
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    assert "Анна Смирнова" in client.get("/journal/").text
+    old_key = app.secret_key
+    app.secret_key = "the-next-secret-key-of-this-server"
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert "Анна Смирнова" in client.get("/journal/").text
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/journal/").status_code == 302  # the old key retired: its cookies sign nobody in
+
+
 def test_cookie_captured_before_logout_does_not_work_after_it(app, people):
     victim = app.test_client()
     assert sign_in(victim, remember="y").status_code == 303

@@ -33,12 +33,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     request_log.init_app(app)  # first: it times the whole request and logs after every other hook
 
-    from . import database, errors, i18n, security, templating, urls
+    from . import database, errors, i18n, security, sessions, templating, urls
     from .extensions import csrf, db, login_manager, migrate
     from .groups import models as _groups_models  # noqa: F401  (their tables join the metadata)
     from .mentoring import models as _mentoring_models  # noqa: F401
 
     urls.init_app(app)
+    app.session_interface = sessions.SessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

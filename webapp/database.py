@@ -68,6 +68,8 @@ def _keep_prepared_statements(app: Flask, engine: Engine) -> None:
 
     @app.teardown_request
     def _end_reading_transaction(error: BaseException | None) -> None:
+        if not db.session.registry.has():
+            return  # nothing in this request used the session (a poll that found nothing new)
         session = db.session()
         if error is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
             return  # the session's ROLLBACK, as ever
