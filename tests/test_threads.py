@@ -266,7 +266,7 @@ def test_a_member_replies_without_javascript(client, people, closed_thread):
 
 def header_count(html: str) -> int | None:
     """The post count a fragment hands the thread's header, or None."""
-    match = re.search(r'<hx-partial hx-target="#thread-head \.post-count"[^>]*>\s*<span class="post-count">(\d+)', html)
+    match = re.search(r'<hx-partial hx-target="#post-count-\d+"[^>]*>\s*<span class="post-count"[^>]*>(\d+)', html)
     return int(match.group(1)) if match else None
 
 
@@ -286,6 +286,9 @@ def test_a_reply_with_htmx_appends_what_is_new_and_clears_the_form(app, people, 
     assert "post-unread" in article(response.text, other) and "post-unread" not in article(response.text, mine)
     assert poller_after(response.text) == mine
     assert header_count(response.text) == len(post_rows(closed_thread))  # the header counts them too
+    # In place of the count named by the page's end marker, under the name of the new one.
+    assert f'<hx-partial hx-target="#post-count-{after}" hx-swap="outerHTML">' in response.text
+    assert f'id="post-count-{mine}"' in response.text
     assert has_reply_form(response.text) and textarea(response.text) == ""
     db.session.expire_all()
     assert db.session.get(PostDraft, (people["librarian"], closed_thread)) is None

@@ -108,6 +108,40 @@ def test_a_post_a_late_poll_brings_again_is_shown_once(new_page, live_server):
     assert page.locator(".thread-after").count() == 1
 
 
+def test_a_late_poll_answer_leaves_the_newer_post_count(new_page, live_server):
+    """A poll's answer, counted before my reply, comes after my reply's: the header keeps the count
+    my reply brought."""
+    member = live_server.user(login="olga")
+    leader = live_server.user(login="marina")
+    group = live_server.seed(factories.make_group, "Творческая группа", is_open=False,
+                             leaders=(leader["id"],), members=(member["id"],))
+    thread = live_server.seed(factories.make_thread, group, leader["id"], title="Неделя детской книги")
+    page = new_page()
+    sign_in(page, member)
+    page.goto(f"/threads/{thread}")
+    expect(page.locator("#thread-head .post-count")).to_have_text("1 сообщение")
+    page.locator("#reply-form textarea[name=body]").fill("Я принесу новинки из нашей библиотеки.")
+
+    held: list[str] = []
+
+    def late(route: Route) -> None:
+        answer = route.fetch()
+        if answer.status == 200 and not held:  # the poll that found the new post: counted now, two posts
+            held.append(route.request.url)
+            page.evaluate("document.querySelector('#reply-form button[type=submit]').click()")
+            time.sleep(HELD_SECONDS)  # my reply is sent and its answer shown meanwhile
+        route.fulfill(response=answer)
+    page.route(re.compile(rf"/threads/{thread}/poll\?"), late)
+    live_server.seed(factories.make_post, thread, leader["id"], body="Начнём с выставки новинок.")
+
+    expect(page.locator("#post-list article.post")).to_have_count(3)
+    expect(page.locator("#thread-head .post-count")).to_have_text("3 сообщения")
+    assert held, "no poll brought the leader's post"
+    page.wait_for_timeout(POLL_SECONDS * 2000)  # the late answer, and the next poll's, have come
+    expect(page.locator("#thread-head .post-count")).to_have_text("3 сообщения")
+    expect(page.locator("#post-list article.post")).to_have_count(3)
+
+
 def _count(live_server, model) -> int:
     return live_server.seed(lambda: db.session.scalar(select(func.count()).select_from(model)))
 
