@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -283,6 +284,57 @@ def test_posting_appends_the_comment_and_empties_the_text_box(client, people, co
     assert "<strong>ответ</strong>" in appended.group(1)
     assert poller_after(response.text) == mine
     assert client.get(f"/comments/entry/{colleagues_entry}?after={mine}", headers=FRAGMENT).status_code == 204
+
+
+def notifications_for(user_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(Notification.recipient_id == user_id))
+
+
+def test_a_comment_sent_again_before_the_page_showed_it_is_saved_once(client, people, colleagues_entry):
+    """The answer was lost on the way and the button pressed again: the page still has the end
+    marker it had, and the text is the same."""
+    login(client, people["librarian"])
+    shown = poller_after(client.get(f"/journal/{colleagues_entry}").text)
+    first = post_comment(client, colleagues_entry, "Спасибо за идею с буктрейлером!", after=shown)
+    assert first.status_code == 201
+    mine = comment_ids(first.text)[-1]
+    notified = notifications_for(people["author"])
+    meanwhile = factories.make_comment(colleagues_entry, people["methodist"], body="Присоединяюсь")
+
+    again = post_comment(client, colleagues_entry, "Спасибо за идею с буктрейлером!\r\n", after=shown)
+    assert again.status_code == 201
+    assert comment_count() == 2 and notifications_for(people["author"]) == notified
+    assert comment_ids(again.text) == [mine, meanwhile]  # what the page lacks, mine once
+    assert poller_after(again.text) == meanwhile
+
+
+def test_the_same_words_after_the_page_showed_them_are_a_new_comment(client, people, colleagues_entry):
+    login(client, people["librarian"])
+    mine = comment_ids(post_comment(client, colleagues_entry, "Спасибо!", after=0).text)[-1]
+    again = post_comment(client, colleagues_entry, "Спасибо!", after=mine)
+    assert again.status_code == 201 and comment_count() == 2
+    assert comment_ids(again.text) == [mine + 1]
+
+
+def test_a_plain_form_sent_twice_saves_the_comment_once(client, people, colleagues_entry):
+    login(client, people["librarian"])
+    first = post_comment(client, colleagues_entry, "Без скриптов тоже работает.", htmx=False)
+    second = post_comment(client, colleagues_entry, "Без скриптов тоже работает.", htmx=False)
+    assert first.status_code == second.status_code == 303
+    assert comment_count() == 1
+    assert second.location == first.location  # to the one comment
+    assert post_comment(client, colleagues_entry, "Другой текст.", htmx=False).location != first.location
+    assert comment_count() == 2
+
+
+def test_the_same_text_ten_minutes_later_is_a_new_comment(client, people, colleagues_entry):
+    login(client, people["librarian"])
+    post_comment(client, colleagues_entry, "Напомню про семинар.", htmx=False)
+    comment = db.session.scalars(select(Comment)).one()
+    comment.created_at -= timedelta(minutes=10)
+    db.session.commit()
+    assert post_comment(client, colleagues_entry, "Напомню про семинар.", htmx=False).status_code == 303
+    assert comment_count() == 2
 
 
 @pytest.mark.parametrize("body", ["", "   \r\n  "])

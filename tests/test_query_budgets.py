@@ -217,11 +217,12 @@ ROWS: list[Row] = [
         200, 6, method="POST", headers=F, data=lambda w: {"body": "Начало отзыва"}),
     Row("threads.autosave#nothing", "threads.autosave", lambda w: f"/threads/{w['thread']}/draft", "author",
         204, 1, method="POST", headers=F, data=lambda w: {"body": ""}, poll=True),
-    Row("comments.create", "comments.create", lambda w: f"/comments/entry/{w['entry']}", "methodist", 201, 12,
+    # A comment or a reply first looks for the same text sent again (webapp.text.sent_again).
+    Row("comments.create", "comments.create", lambda w: f"/comments/entry/{w['entry']}", "methodist", 201, 13,
         method="POST", headers={"HX-Request": "true"},
         data=lambda w: {"body": "Хорошая мысль.", "after": str(w["last_comment"])}),
     # … and the group's version and the author's: their own post is read.
-    Row("threads.reply", "threads.reply", lambda w: f"/threads/{w['thread']}/posts", "author", 201, 19,
+    Row("threads.reply", "threads.reply", lambda w: f"/threads/{w['thread']}/posts", "author", 201, 20,
         method="POST", headers={"HX-Request": "true"},
         data=lambda w: {"body": "Согласна.", "after": str(w["last_post"]), "page": str(w["thread_pages"])}),
     Row("journal.create", "journal.create", lambda w: "/journal/", "author", 201, 11,

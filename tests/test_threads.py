@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import func, select, update
 from webapp.extensions import db
 from webapp.groups.models import Post, PostDraft, Thread, ThreadDraft, ThreadState
 from webapp.mentoring.models import Notification, NotificationKind
-from webapp.models import User
+from webapp.models import User, utcnow
 from webapp.threads.queries import POSTS_PER_PAGE
 
 from . import factories
@@ -268,6 +269,50 @@ def header_count(html: str) -> int | None:
     """The post count a fragment hands the thread's header, or None."""
     match = re.search(r'<hx-partial hx-target="#post-count-\d+"[^>]*>\s*<span class="post-count"[^>]*>(\d+)', html)
     return int(match.group(1)) if match else None
+
+
+def test_a_reply_sent_again_before_the_page_showed_it_is_saved_once(app, people, closed_thread):
+    """The answer was lost on the way and the button pressed again: same text, same end marker."""
+    librarian = login(app.test_client(), people["librarian"])
+    after = poller_after(page(librarian, closed_thread))
+    first = reply(librarian, closed_thread, "Беру на себя выставку.", htmx=True, after=after)
+    assert first.status_code == 201
+    mine = post_rows(closed_thread)[-1].id
+    notified = notifications_of(people["author"], NotificationKind.THREAD_REPLY)
+    meanwhile = factories.make_post(closed_thread, people["author"], body="Спасибо!")
+
+    again = reply(librarian, closed_thread, "Беру на себя выставку.", htmx=True, after=after)
+    assert again.status_code == 201
+    assert [p.id for p in post_rows(closed_thread)][-2:] == [mine, meanwhile]
+    assert thread_row(closed_thread).post_count == len(post_rows(closed_thread)) == 3
+    assert notifications_of(people["author"], NotificationKind.THREAD_REPLY) == notified
+    assert post_ids(again.text) == [mine, meanwhile]  # what the page lacks, mine once
+    assert header_count(again.text) == 3
+
+
+def test_the_same_reply_after_the_page_showed_it_is_a_new_post(app, people, closed_thread):
+    librarian = login(app.test_client(), people["librarian"])
+    reply(librarian, closed_thread, "Согласна.", htmx=True, after=poller_after(page(librarian, closed_thread)))
+    mine = post_rows(closed_thread)[-1].id
+    assert reply(librarian, closed_thread, "Согласна.", htmx=True, after=mine).status_code == 201
+    assert len(post_rows(closed_thread)) == 3
+
+
+def test_a_plain_reply_form_sent_twice_saves_the_post_once(app, people, closed_thread):
+    librarian = login(app.test_client(), people["librarian"])
+    first = reply(librarian, closed_thread, "Без скриптов.")
+    second = reply(librarian, closed_thread, "Без скриптов.")
+    assert first.status_code == second.status_code == 303 and second.location == first.location
+    assert len(post_rows(closed_thread)) == 2 and thread_row(closed_thread).post_count == 2
+    # Deleted meanwhile, or ten minutes old: the same words are a new post.
+    post_rows(closed_thread)[-1].deleted_at = utcnow()
+    db.session.commit()
+    assert reply(librarian, closed_thread, "Без скриптов.").location != first.location
+    newest = post_rows(closed_thread)[-1]
+    newest.created_at -= timedelta(minutes=10)
+    db.session.commit()
+    assert reply(librarian, closed_thread, "Без скриптов.").status_code == 303
+    assert len(post_rows(closed_thread)) == 4
 
 
 def test_a_reply_with_htmx_appends_what_is_new_and_clears_the_form(app, people, closed_thread):

@@ -7,6 +7,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from .extensions import db
 from .models import utcnow
@@ -64,6 +65,20 @@ def same_text(a: str | None, b: str | None) -> bool:
     """The same text as typed, whatever the line ends and the blank space around it (a form may
     send it stripped, a draft keeps it as typed)."""
     return (a or "").replace("\r\n", "\n").strip() == (b or "").replace("\r\n", "\n").strip()
+
+
+SENT_AGAIN_WITHIN = timedelta(minutes=10)
+
+
+def sent_again(earlier_text: str, earlier_at: datetime, text: str) -> bool:
+    """Whether `text` is a message sent a second time rather than a new one. The caller holds the
+    place's row and passes the person's newest message there that the sending page had not shown
+    (newer than its end marker; from a plain form, the place's newest message if it is theirs).
+    The same text, under ten minutes old: an answer lost on the way and the button pressed again
+    (as the page tells people to when the server seems unreachable), or a plain form's button
+    pressed twice. The message is saved once. The same words sent after the page showed them are
+    a new message."""
+    return same_text(earlier_text, text) and utcnow() - earlier_at < SENT_AGAIN_WITHIN
 
 
 def seen_after_keeping(text: str, seen: str, state: str | None) -> str:

@@ -12,7 +12,7 @@ from .. import access, database, polls
 from ..extensions import db, login_manager
 from ..htmx import is_htmx_request, redirect_for, render
 from ..i18n import gettext as _
-from ..mentoring.answers import add_comment
+from ..mentoring.answers import add_comment_once
 from ..models import JournalEntry, utcnow
 from ..notifications import events
 from ..text import fingerprint, nothing_to_keep, saved_since_opened, seen_after_keeping
@@ -89,15 +89,16 @@ def create(entry_id: int):
         db.session.commit()
         return render("comments/index.html", "comment_form", status=422, entry=entry,
                       comment_section=panel.section_for(entry, current_user, form=form, draft_seen=seen))
-    comment = add_comment(entry, current_user, form.body.data)
-    events.comment_added(comment, entry)
+    shown = _id_arg(request.form.get("after"))
+    comment, new = add_comment_once(entry, current_user, form.body.data, shown)
+    if new:
+        events.comment_added(comment, entry)
     drafts.clear_sent(current_user, entry.id, *drafts.typed())
     db.session.commit()
     if not is_htmx_request():
         return redirect_for(_entry_url(entry.id, f"comment-{comment.id}"))
     # Append everything newer than what the page shows (others' comments too), so that the
     # poller, which is handed the new newest id, skips nothing and repeats nothing.
-    shown = _id_arg(request.form.get("after"))
     after = comment.id - 1 if shown is None else min(shown, comment.id - 1)
     section = panel.news_section(current_user, entry.id, entry.author_id, after, form=panel.new_comment_form())
     return render("comments/_created.html", status=201, comment_section=section, headers={"HX-Trigger": panel.COMMENT_ADDED})

@@ -12,16 +12,40 @@ from .. import database
 from ..extensions import db
 from ..models import JournalEntry, User, utcnow
 from ..notifications import events
+from ..text import sent_again
 from .models import Comment, Feedback, FeedbackStatus
 
 
 def add_comment(entry: JournalEntry, author: User, text: str) -> Comment:
     """A comment under `entry`, in the caller's transaction (a colleague's from the entry page, a
-    methodist's answer). The entry's row is held first (FOR UPDATE on PostgreSQL; SQLite's writers
-    are serialised already), so the comments of one entry are committed in the order of their ids,
-    and the poll ("anything after id N?") never skips one that was committed late."""
+    methodist's answer)."""
+    _hold(entry)
+    return _insert(entry, author, text)
+
+
+def add_comment_once(entry: JournalEntry, author: User, text: str, shown: int | None) -> tuple[Comment, bool]:
+    """add_comment, unless `text` is the person's comment here sent again (webapp.text.sent_again):
+    then that comment, and False. `shown`: the newest comment id the sending page held (None: a
+    plain form)."""
+    _hold(entry)
+    newest = select(Comment).where(Comment.entry_id == entry.id)
+    if shown is not None:
+        newest = newest.where(Comment.author_id == author.id, Comment.id > shown)
+    earlier = db.session.scalars(newest.order_by(Comment.id.desc()).limit(1)).first()
+    if earlier is not None and earlier.author_id == author.id and sent_again(earlier.body, earlier.created_at, text):
+        return earlier, False
+    return _insert(entry, author, text), True
+
+
+def _hold(entry: JournalEntry) -> None:
+    """The entry's row is held first (FOR UPDATE on PostgreSQL; SQLite's writers are serialised
+    already), so the comments of one entry are committed in the order of their ids, and the poll
+    ("anything after id N?") never skips one that was committed late."""
     if db.session.scalar(select(JournalEntry.id).where(JournalEntry.id == entry.id).with_for_update()) is None:
         abort(404)  # deleted while the comment waited for it
+
+
+def _insert(entry: JournalEntry, author: User, text: str) -> Comment:
     comment = Comment(entry_id=entry.id, author_id=author.id, body=text)
     db.session.add(comment)
     db.session.flush()

@@ -28,6 +28,7 @@ from ..groups.models import Group, Post, Thread, ThreadState
 from ..models import User, utcnow
 from ..notifications import inbox
 from ..polls import Poll
+from ..text import sent_again
 
 POSTS_PER_PAGE = 30
 NEWS_LIMIT = 100  # posts one poll appends at most; the next poll brings the rest
@@ -157,9 +158,33 @@ def start_thread(group: Group, author_id: int, title: str, body: str) -> tuple[T
 def add_post(thread: Thread, author_id: int, body: str) -> Post:
     """Save a reply and count it, in the caller's transaction. Raises ThreadLocked (having written
     nothing) if the thread was closed meanwhile."""
-    locked = db.session.scalar(select(Thread.locked).where(Thread.id == thread.id).with_for_update())
-    if locked is None or locked:
+    _hold_open(thread)
+    return _insert_post(thread, author_id, body)
+
+
+def add_reply(thread: Thread, author_id: int, body: str, shown: int | None) -> tuple[Post, bool]:
+    """add_post, unless `body` is the person's post here sent again (webapp.text.sent_again): then
+    that post, and False. `shown`: the newest post id the sending page held (None: a plain form,
+    or a page before the last)."""
+    newest_id = _hold_open(thread)
+    newest = select(Post).where(Post.thread_id == thread.id, Post.author_id == author_id, Post.deleted_at.is_(None))
+    newest = newest.where(Post.id > shown) if shown is not None else newest.where(Post.id == newest_id)
+    earlier = db.session.scalars(newest.order_by(Post.id.desc()).limit(1)).first()
+    if earlier is not None and sent_again(earlier.body, earlier.created_at, body):
+        return earlier, False
+    return _insert_post(thread, author_id, body), True
+
+
+def _hold_open(thread: Thread) -> int | None:
+    """Hold the thread's row (its replies are counted and numbered one after the other); its newest
+    post's id. ThreadLocked if it was closed meanwhile."""
+    row = db.session.execute(select(Thread.locked, Thread.last_post_id).where(Thread.id == thread.id).with_for_update()).first()
+    if row is None or row.locked:
         raise ThreadLocked
+    return row.last_post_id
+
+
+def _insert_post(thread: Thread, author_id: int, body: str) -> Post:
     versions.group_posted(thread.group_id)  # holds the group's row before the post gets its id
     post = Post(thread_id=thread.id, author_id=author_id, body=body, created_at=utcnow())
     db.session.add(post)

@@ -196,15 +196,16 @@ def reply(thread_id: int):
         return _reply_page(thread, area, 422)
     state = queries.read_state(current_user, thread.id)
     last_read = state.last_read_post_id if state else 0
+    shown = number(request.form.get("after"))
     try:
-        post = queries.add_post(thread, current_user.id, form.body.data)
+        post, new = queries.add_reply(thread, current_user.id, form.body.data, shown)
     except queries.ThreadLocked:
         return _kept_because_locked(thread, text)
-    events.post_added(post, thread, thread.group)
+    if new:
+        events.post_added(post, thread, thread.group)
     drafts.clear_sent_reply(current_user, thread.id, *drafts.typed_reply())
     queries.mark_read_up_to(current_user.id, thread.id, post.id)
     db.session.commit()
-    shown = number(request.form.get("after"))
     if not is_htmx_request() or shown is None:  # a plain form, or a page other than the last
         return redirect_for(queries.post_url(thread.id, post.id))
     # Everything newer than what the page shows (others' posts too), at the page's end marker; the
