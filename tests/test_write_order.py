@@ -2,20 +2,24 @@
 ids. A comment waits for its entry's row, and a post for its group's, before it takes its id; two
 at once then commit one after the other, in id order. Shown on PostgreSQL, where writers run side
 by side, by holding that row in another transaction: the write gives up at its lock timeout without
-having taken an id (the next row's id follows the last one saved)."""
+having taken an id (the next row's id follows the last one saved). The same row makes a comment
+sent twice at once wait for the first, and find it (webapp.text.sent_again)."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from webapp.extensions import db
 from webapp.groups.models import Group, Thread
-from webapp.mentoring.answers import add_comment
+from webapp.mentoring.answers import add_comment, add_comment_once
+from webapp.mentoring.models import Comment
 from webapp.models import JournalEntry, User, Visibility
 from webapp.threads import queries
 
@@ -76,3 +80,30 @@ def test_a_post_waits_for_its_group_before_it_takes_an_id(app):
     assert reply().id == last + 1
     assert start().id == last + 2
     db.session.commit()
+
+
+def test_the_same_comment_sent_twice_at_once_is_saved_once(app):
+    """The first request has its comment written, not yet committed, when the second arrives (a
+    double press of a plain form's button): the second waits for the entry's row, then finds it."""
+    reader = factories.make_user(login="olga")
+    entry_id = factories.make_entry(factories.make_user(login="anna"), visibility=Visibility.COLLEAGUES)
+    answers: list[bool] = []
+
+    def second() -> None:
+        with app.app_context():
+            entry, person = db.session.get(JournalEntry, entry_id), db.session.get(User, reader)
+            answers.append(add_comment_once(entry, person, "Дважды не нужно.", shown=None)[1])
+            db.session.commit()
+
+    with db.engine.connect() as connection, Session(bind=connection) as first:
+        first.execute(select(JournalEntry.id).where(JournalEntry.id == entry_id).with_for_update())
+        first.add(Comment(entry_id=entry_id, author_id=reader, body="Дважды не нужно."))
+        first.flush()
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # waiting for the entry's row
+        first.commit()
+    worker.join(10)
+    assert answers == [False]
+    assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.entry_id == entry_id)) == 1
