@@ -85,7 +85,8 @@ def test_a_comment_a_late_poll_brings_again_is_shown_once(new_page, live_server)
     assert page.locator(".comment-after").count() == 1
 
 
-def test_a_post_a_late_poll_brings_again_is_shown_once(new_page, live_server):
+def _reading_a_thread(new_page, live_server) -> tuple[Page, int, dict]:
+    """Olga has the thread Marina started open, on its one post. The page, the thread's id, Marina."""
     member = live_server.user(login="olga")
     leader = live_server.user(login="marina")
     group = live_server.seed(factories.make_group, "Творческая группа", is_open=False,
@@ -95,6 +96,11 @@ def test_a_post_a_late_poll_brings_again_is_shown_once(new_page, live_server):
     sign_in(page, member)
     page.goto(f"/threads/{thread}")
     expect(page.locator("#post-list article.post")).to_have_count(1)
+    return page, thread, leader
+
+
+def test_a_post_a_late_poll_brings_again_is_shown_once(new_page, live_server):
+    page, thread, leader = _reading_a_thread(new_page, live_server)
 
     live_server.seed(factories.make_post, thread, leader["id"], body="Начнём с выставки новинок.")
     polls: list[str] = []
@@ -111,14 +117,7 @@ def test_a_post_a_late_poll_brings_again_is_shown_once(new_page, live_server):
 def test_a_late_poll_answer_leaves_the_newer_post_count(new_page, live_server):
     """A poll's answer, counted before my reply, comes after my reply's: the header keeps the count
     my reply brought."""
-    member = live_server.user(login="olga")
-    leader = live_server.user(login="marina")
-    group = live_server.seed(factories.make_group, "Творческая группа", is_open=False,
-                             leaders=(leader["id"],), members=(member["id"],))
-    thread = live_server.seed(factories.make_thread, group, leader["id"], title="Неделя детской книги")
-    page = new_page()
-    sign_in(page, member)
-    page.goto(f"/threads/{thread}")
+    page, thread, leader = _reading_a_thread(new_page, live_server)
     expect(page.locator("#thread-head .post-count")).to_have_text("1 сообщение")
     page.locator("#reply-form textarea[name=body]").fill("Я принесу новинки из нашей библиотеки.")
 
