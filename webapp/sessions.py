@@ -1,8 +1,8 @@
 """Flask's signed-cookie session, with its signing serializer made once per set of keys.
 
 Flask makes the serializer again on every request that opens or saves a session, and making one
-serializes a test value to learn its kind: about a sixth of what a poll that finds nothing new
-costs (docs/performance.md). The serializer holds nothing of a request, so one serves them all.
+serializes a test value to learn its kind: 3-4 % of what a poll that finds nothing new costs
+(docs/performance.md, finding 3). The serializer holds nothing of a request, so one serves them all.
 A new secret key or fallback makes a new one."""
 from __future__ import annotations
 
