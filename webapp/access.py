@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm.interfaces import ORMOption
 
 from .extensions import db
 from .groups.models import Group, GroupMember, MemberRole, Post, Thread
@@ -89,8 +90,9 @@ def can_edit(user: User, entry: JournalEntry) -> bool:
     return user.is_authenticated and user.active and entry.author_id == user.id
 
 
-def entry_for_viewing(user: User, entry_id: int) -> JournalEntry:
-    entry = db.session.scalar(visible_entries(user).where(JournalEntry.id == entry_id))
+def entry_for_viewing(user: User, entry_id: int, *options: ORMOption) -> JournalEntry:
+    """The entry if `user` may see it, loaded with `options` (what the page shows of it); else 404."""
+    entry = db.session.scalar(visible_entries(user).where(JournalEntry.id == entry_id).options(*options))
     if entry is None:
         abort(404)
     return entry

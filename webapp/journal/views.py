@@ -27,9 +27,12 @@ from .forms import EntryForm, parse_tags
 SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
 
 
+# Author and school are many-to-one: joined into the same statement; tags need one more.
+AUTHOR_AND_TAGS = (joinedload(JournalEntry.author).joinedload(User.school), selectinload(JournalEntry.tags))
+
+
 def _with_author_and_tags(query):
-    # Author and school are many-to-one: joined into the same statement; tags need one more.
-    return query.options(joinedload(JournalEntry.author).joinedload(User.school), selectinload(JournalEntry.tags))
+    return query.options(*AUTHOR_AND_TAGS)
 
 
 def _summaries(query):
@@ -176,10 +179,9 @@ def create():
 @bp.get("/<int:entry_id>")
 @login_required
 def show(entry_id: int):
-    entry = access.entry_for_viewing(current_user, entry_id)
-    if not is_fragment_request():
-        inbox.read_on_opening(current_user, entry_id=entry.id)
-    entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
+    entry = access.entry_for_viewing(current_user, entry_id, *AUTHOR_AND_TAGS)
+    if not is_fragment_request() and inbox.read_on_opening(current_user, entry_id=entry.id):
+        entry = access.entry_for_viewing(current_user, entry_id, *AUTHOR_AND_TAGS)  # the marks' commit expired it
     return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry))
 
 

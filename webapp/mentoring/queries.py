@@ -204,9 +204,12 @@ def read_marks(entry: JournalEntry) -> list[ReadMark]:
 def record_read(entry_id: int, user_id: int) -> None:
     """Note that a methodist opened the entry, once (the first time is what the author sees).
 
-    This is a write during a GET. On SQLite a read transaction that later writes cannot wait for
-    a busy writer and fails at once, so the read transaction ends here and the INSERT is the first
-    statement of its own (deferred) transaction, which waits its turn like any writer."""
+    Opened before: nothing is written. Else a write during a GET: on SQLite a read transaction
+    that later writes cannot wait for a busy writer and fails at once, so the read transaction
+    ends here and the INSERT is the first statement of its own transaction, which waits its turn
+    like any writer (and does nothing if another request wrote the mark meanwhile)."""
+    if db.session.scalar(select(exists().where(EntryRead.entry_id == entry_id, EntryRead.user_id == user_id))):
+        return
     db.session.commit()
     with database.bookkeeping():
         db.session.execute(

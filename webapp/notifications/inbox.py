@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import Integer, Row, Select, and_, bindparam, func, select, update
+from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from .. import access, database
@@ -196,6 +196,16 @@ def mark_read(recipient_id: int, notification_id: int | None = None) -> int:
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
+def _unread_about(user: User, entry_id: int | None, plan_id: int | None, thread_id: int | None):
+    """The condition "an unread notification of `user` about this one thing"."""
+    given = [(column, value) for column, value in ((Notification.entry_id, entry_id), (Notification.plan_id, plan_id),
+                                                   (Notification.thread_id, thread_id)) if value is not None]
+    if len(given) != 1:
+        raise ValueError("name exactly one of entry_id, plan_id, thread_id")
+    ((column, value),) = given
+    return and_(Notification.recipient_id == user.id, Notification.read_at.is_(None), column == value)
+
+
 def mark_read_for(user: User, *, entry_id: int | None = None, plan_id: int | None = None,
                   thread_id: int | None = None) -> int:
     """Opening an entry, a plan or a thread page reads every unread notification of `user` about it.
@@ -206,23 +216,26 @@ def mark_read_for(user: User, *, entry_id: int | None = None, plan_id: int | Non
     read transaction that turns into a write cannot wait for a busy writer and fails at once,
     and the commit expires whatever was loaded before it.
     """
-    given = [(column, value) for column, value in ((Notification.entry_id, entry_id), (Notification.plan_id, plan_id),
-                                                   (Notification.thread_id, thread_id)) if value is not None]
-    if len(given) != 1:
-        raise ValueError("mark_read_for needs exactly one of entry_id, plan_id, thread_id")
-    ((column, value),) = given
-    about = column == value
-    return db.session.execute(
-        update(Notification)
-        .where(Notification.recipient_id == user.id, Notification.read_at.is_(None), about)
-        .values(read_at=utcnow())
-    ).rowcount
+    about = _unread_about(user, entry_id, plan_id, thread_id)
+    return db.session.execute(update(Notification).where(about).values(read_at=utcnow())).rowcount
+
+
+def has_unread_about(user: User, *, entry_id: int | None = None, plan_id: int | None = None,
+                     thread_id: int | None = None) -> bool:
+    """Whether `user` has an unread notification about the entry, plan or thread: one indexed
+    look-up in the request's read transaction."""
+    return bool(db.session.scalar(select(exists().where(_unread_about(user, entry_id, plan_id, thread_id)))))
 
 
 def read_on_opening(user: User, *, entry_id: int | None = None, plan_id: int | None = None,
-                    thread_id: int | None = None) -> None:
-    """A page opened the thing: its notifications are read. Ends the read transaction first and
-    writes in a transaction of its own (see mark_read_for); call before loading the page's data."""
+                    thread_id: int | None = None) -> bool:
+    """A page opened the thing: its notifications are read. Most openings find none unread and
+    write nothing; otherwise the read transaction ends and the marks are written in a transaction
+    of their own (see mark_read_for). True when it wrote: the commit expired what the request
+    had loaded."""
+    if not has_unread_about(user, entry_id=entry_id, plan_id=plan_id, thread_id=thread_id):
+        return False
     db.session.commit()
     with database.bookkeeping():
         mark_read_for(user, entry_id=entry_id, plan_id=plan_id, thread_id=thread_id)
+    return True

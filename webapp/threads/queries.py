@@ -222,12 +222,16 @@ def set_muted(user_id: int, thread_id: int, muted: bool) -> None:
     versions.reading_moved(user_id)
 
 
-def record_reading(user: User, thread_id: int, newest_shown: int | None) -> None:
-    """A page of the thread was shown: the read mark moves to its newest post and the thread's
-    notifications are read. A write during a GET: the read transaction ends first and the writes
+def record_reading(user: User, thread_id: int, newest_shown: int | None, read_up_to: int) -> None:
+    """A page of the thread was shown: the read mark (at `read_up_to` when the page was read)
+    moves to its newest post and the thread's notifications are read. Most pages move nothing and
+    write nothing; otherwise, a write during a GET, the read transaction ends first and the writes
     run in a transaction of their own (see notifications.inbox.mark_read_for)."""
+    moves = newest_shown is not None and newest_shown > read_up_to
+    if not moves and not inbox.has_unread_about(user, thread_id=thread_id):
+        return
     db.session.commit()
     with database.bookkeeping():
-        if newest_shown:
+        if moves:
             mark_read_up_to(user.id, thread_id, newest_shown)
         inbox.mark_read_for(user, thread_id=thread_id)

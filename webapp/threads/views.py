@@ -103,7 +103,8 @@ def show(thread_id: int):
     view = panel.page_view(current_user, thread, state, current_page_number())
     reply = panel.reply_area(current_user, view, quote=_quoted_post(thread))
     if not is_fragment_request():
-        queries.record_reading(current_user, thread.id, view.posts[-1].id if view.posts else None)
+        queries.record_reading(current_user, thread.id, view.posts[-1].id if view.posts else None,
+                               state.last_read_post_id if state else 0)
     return render("threads/show.html", thread_view=view, reply_area=reply)
 
 
