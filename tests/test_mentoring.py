@@ -372,6 +372,36 @@ def test_without_javascript_the_pane_redirects_to_the_next(app, people, round_of
     assert filtered.headers["Location"] == f"/mentoring/awaiting?author={e['vera_id']}"
 
 
+def _told(user_id: int) -> list[str]:
+    return sorted(db.session.scalars(select(Notification.kind).where(Notification.recipient_id == user_id)))
+
+
+@pytest.mark.parametrize("headers", [{}, FRAGMENT], ids=["plain form", "htmx"])
+def test_an_answer_sent_again_is_saved_and_told_once(app, people, headers):
+    """The answer to the first press was lost (or the plain form's button pressed twice): the
+    same text again is the same answer."""
+    entry = factories.make_entry(people["author"])
+    client = _as(app, people["methodist"])
+    for _ in range(2):
+        assert _answer(client, entry, "needs_work", "Допишите, что получилось.", headers=headers).status_code in (200, 303)
+    (comment,) = db.session.scalars(select(Comment.id).where(Comment.entry_id == entry))
+    assert _feedback_rows(entry) == [(people["methodist"], "needs_work", comment)]
+    assert _told(people["author"]) == sorted([NotificationKind.ENTRY_COMMENT, NotificationKind.ENTRY_STATUS])
+
+
+def test_the_same_answer_after_ten_minutes_or_another_comment_is_new(app, people):
+    entry = factories.make_entry(people["author"])
+    client = _as(app, people["methodist"])
+    _answer(client, entry, "comment", "Жду продолжения.")
+    for comment in db.session.scalars(select(Comment)):
+        comment.created_at -= timedelta(minutes=10)
+    db.session.commit()
+    _answer(client, entry, "comment", "Жду продолжения.")
+    factories.make_comment(entry, people["author"], body="Продолжение будет завтра.")
+    _answer(client, entry, "comment", "Жду продолжения.")
+    assert db.session.scalar(select(func.count(Comment.id)).where(Comment.author_id == people["methodist"])) == 3
+
+
 def test_a_refused_answer_in_the_pane_keeps_the_text(app, people, round_of_entries):
     e = round_of_entries
     client = _as(app, people["methodist"])

@@ -230,7 +230,7 @@ ROWS: list[Row] = [
     Row("threads.reply", "threads.reply", lambda w: f"/threads/{w['thread']}/posts", "author", 201, 20,
         method="POST", headers={"HX-Request": "true"},
         data=lambda w: {"body": "Согласна.", "after": str(w["last_post"]), "page": str(w["thread_pages"])}),
-    Row("journal.create", "journal.create", lambda w: "/journal/", "author", 201, 11,
+    Row("journal.create", "journal.create", lambda w: "/journal/", "author", 201, 13,
         method="POST", headers={"HX-Request": "true"},
         data=lambda w: {"title": "Новая запись", "body": "Текст", "visibility": "mentors", "tags": "чтение",
                         "draft_key": "draft-new-1"}),

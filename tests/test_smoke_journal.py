@@ -1,4 +1,11 @@
-from webapp.models import Visibility
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.mentoring.models import Notification
+from webapp.models import JournalEntry, Visibility
 
 from . import factories
 from .conftest import FRAGMENT, login
@@ -61,3 +68,58 @@ def test_a_tag_in_the_colleagues_feed_shows_the_colleagues_entries_with_it(clien
     assert "Записи с меткой #краеведение." in filtered
     assert f'id="entry-{tagged}"' in filtered
     assert all(title not in filtered for title in ("Для методиста", "Без метки", "Моя о крае"))
+
+
+# Sent again: the answer to «Сохранить» was lost and the button pressed again, or a plain form's twice
+
+def _entries_of(user_id: int) -> list[int]:
+    return list(db.session.scalars(select(JournalEntry.id).where(JournalEntry.author_id == user_id)))
+
+
+def _new_entry(client, body: str, headers=None, title: str = "Итоги четверти"):
+    return client.post("/journal/", data={"title": title, "body": body, "visibility": "mentors", "tags": "",
+                                          "draft_key": "k" * 12}, headers=headers or {})
+
+
+def test_a_new_entry_sent_again_is_saved_and_told_once(client, people):
+    login(client, people["author"])
+    first = _new_entry(client, "Провела три урока\r\nв читальном зале.", headers=FRAGMENT)
+    again = _new_entry(client, "Провела три урока\nв читальном зале.\n", headers=FRAGMENT)
+    assert first.status_code == again.status_code == 201
+    (entry,) = _entries_of(people["author"])
+    assert f'href="/journal/{entry}"' in again.text and again.headers["HX-Trigger"] == "entry-saved"
+    assert db.session.scalar(select(func.count(Notification.id))
+                             .where(Notification.recipient_id == people["methodist"])) == 1
+
+
+def test_a_plain_entry_form_sent_twice_saves_once(client, people):
+    login(client, people["author"])
+    first, second = (_new_entry(client, "Текст без скриптов.") for _ in range(2))
+    assert first.status_code == second.status_code == 303
+    assert second.location == first.location and len(_entries_of(people["author"])) == 1
+
+
+def test_another_text_or_the_same_ten_minutes_later_is_a_new_entry(client, people):
+    login(client, people["author"])
+    _new_entry(client, "Первый текст.")
+    _new_entry(client, "Первый текст.", title="Другой заголовок")
+    _new_entry(client, "Второй текст.")
+    assert len(_entries_of(people["author"])) == 3
+    for entry in db.session.scalars(select(JournalEntry)):
+        entry.created_at -= timedelta(minutes=10)
+    db.session.commit()
+    _new_entry(client, "Второй текст.")
+    assert len(_entries_of(people["author"])) == 4
+
+
+@pytest.mark.parametrize("headers", [{}, FRAGMENT], ids=["plain form", "htmx"])
+def test_an_edit_sent_again_is_saved_not_a_conflict(client, people, headers):
+    entry = factories.make_entry(people["author"], title="Неделя", body="Старый текст")
+    login(client, people["author"])
+    edit = {"title": "Неделя", "body": "Новый текст\r\nв две строки", "visibility": "mentors", "tags": "чтение",
+            "version": "1"}
+    first, again = (client.post(f"/journal/{entry}", data=edit, headers=headers) for _ in range(2))
+    assert first.status_code == again.status_code == (200 if headers else 303)
+    assert db.session.scalar(select(JournalEntry.version).where(JournalEntry.id == entry)) == 2
+    other_tab = client.post(f"/journal/{entry}", data={**edit, "body": "Текст из другой вкладки"}, headers=headers)
+    assert other_tab.status_code == 409

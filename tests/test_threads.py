@@ -128,6 +128,42 @@ def test_a_member_starts_a_thread_and_the_leader_hears_of_it(client, people, gro
     assert "<strong>квест</strong>" in article(html, post.id)
 
 
+def _start(client, group_id, title="Квест по Пушкину", body="Предлагаю квест.", headers=None):
+    return client.post("/threads/", data={"group_id": group_id, "title": title, "body": body}, headers=headers or {})
+
+
+def _threads_by(user_id: int) -> list[int]:
+    return list(db.session.scalars(select(Thread.id).where(Thread.author_id == user_id)))
+
+
+@pytest.mark.parametrize("headers", [{}, FRAGMENT], ids=["plain form", "htmx"])
+def test_a_new_thread_sent_again_is_started_and_told_once(client, people, groups, headers):
+    """The answer to «Начать обсуждение» was lost and the button pressed again, or pressed twice."""
+    login(client, people["librarian"])
+    first = _start(client, groups["closed"], body="Предлагаю квест\r\nдля 5-х классов.", headers=headers)
+    again = _start(client, groups["closed"], body="Предлагаю квест\nдля 5-х классов.", headers=headers)
+    (thread,) = _threads_by(people["librarian"])
+    assert len(post_rows(thread)) == 1
+    assert first.status_code == again.status_code and (first.headers.get("Location"), first.headers.get("HX-Redirect")) \
+        == (again.headers.get("Location"), again.headers.get("HX-Redirect"))
+    assert notifications_of(people["author"], NotificationKind.NEW_THREAD) == 1
+
+
+def test_another_thread_or_the_same_after_a_reply_or_ten_minutes_is_new(client, people, groups):
+    login(client, people["librarian"])
+    _start(client, groups["closed"])
+    _start(client, groups["closed"], title="Другая тема")
+    assert len(_threads_by(people["librarian"])) == 2
+    _start(client, groups["closed"], title="Другая тема", body="Другой текст.")
+    # A reply since, even with the same words in the same thread: the same form again is a new thread
+    factories.make_post(max(_threads_by(people["librarian"])), people["librarian"], body="Другой текст.")
+    _start(client, groups["closed"], title="Другая тема", body="Другой текст.")
+    assert len(_threads_by(people["librarian"])) == 4
+    for post in db.session.scalars(select(Post)):
+        post.created_at -= timedelta(minutes=10)
+    db.session.commit()
+    _start(client, groups["closed"], title="Другая тема", body="Другой текст.")
+    assert len(_threads_by(people["librarian"])) == 5
 @pytest.mark.parametrize("persona", ["methodist", "other_methodist", "admin"])
 def test_nobody_outside_a_closed_group_can_start_a_thread_there(client, people, groups, persona):
     login(client, people[persona])

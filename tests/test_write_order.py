@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from webapp.extensions import db
 from webapp.groups.models import Group, Thread
-from webapp.mentoring.answers import add_comment, add_comment_once
+from webapp.mentoring.answers import add_comment_once
 from webapp.mentoring.models import Comment
 from webapp.models import JournalEntry, User, Visibility
 from webapp.threads import queries
@@ -56,7 +56,7 @@ def test_a_comment_waits_for_its_entry_before_it_takes_an_id(app):
     first = factories.make_comment(entry_id, reader)
 
     def comment():
-        return add_comment(db.session.get(JournalEntry, entry_id), db.session.get(User, reader), "Жду очереди.")
+        return add_comment_once(db.session.get(JournalEntry, entry_id), db.session.get(User, reader), "Жду очереди.", None)[0]
     with _held(select(JournalEntry.id).where(JournalEntry.id == entry_id)):
         _gives_up_without_an_id(comment)
     assert comment().id == first + 1

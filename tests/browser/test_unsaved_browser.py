@@ -82,7 +82,7 @@ def test_a_save_that_cannot_reach_the_server_says_so_and_keeps_the_text(page, co
     page.route(f"**/comments/{comment}", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
     page.locator(f"#comment-{comment} button[type=submit]").click()
     expect(page.locator(f"#comment-{comment} .form-alert")).to_have_text(
-        "Сервер не ответил, поэтому ничего не сохранено. Ваш текст остался здесь: нажмите кнопку ещё раз через минуту.")
+        "Сервер не ответил, поэтому сохранение не подтверждено. Ваш текст остался здесь: нажмите кнопку ещё раз через минуту.")
     expect(page.locator(f"#comment-{comment} textarea")).to_have_value("Первый вариант и исправленный")
     assert _leaving_asks(page)
     # What the cut network itself logs: the failed request, and htmx reporting it.

@@ -20,7 +20,7 @@ from ..numbers import number
 from ..pagination import paginate
 from ..plans import panel as plans_panel
 from ..plans import queries as plan_queries
-from ..text import strip_controls
+from ..text import same_text, sent_again, strip_controls
 from . import bp, drafts
 from .forms import EntryForm, parse_tags
 
@@ -154,6 +154,20 @@ def _heading() -> str:
     return "h2" if is_fragment_request() and request.form.get("heading") == "h2" else "h1"
 
 
+def _saved_already(form: EntryForm) -> JournalEntry | None:
+    """The entry this text already became, when the form is sent again (webapp.text.sent_again):
+    the person's newest entry, with the same title and text, under ten minutes old. The person's
+    row is held first (on PostgreSQL; SQLite's writers are serialised already), so that the same
+    form sent twice at once waits for the first and finds its entry."""
+    db.session.execute(select(User.id).where(User.id == current_user.id).with_for_update())
+    newest = db.session.scalar(select(JournalEntry).where(JournalEntry.author_id == current_user.id)
+                               .order_by(JournalEntry.id.desc()).limit(1))
+    if newest is not None and same_text(newest.title, form.title.data) and sent_again(newest.body, newest.created_at,
+                                                                                      form.body.data or ""):
+        return newest
+    return None
+
+
 @bp.post("/")
 @login_required
 def create():
@@ -162,12 +176,14 @@ def create():
         drafts.save(current_user, request.form, None)
         db.session.commit()
         return render("journal/new.html", "entry_form", status=422, form=form, new_drafts=[], heading_tag=_heading())
-    entry = JournalEntry(author_id=current_user.id, tags=[])
-    _apply(entry, form)
-    db.session.add(entry)
-    db.session.flush()
-    events.entry_shared(entry, was=None)
-    drafts.close(current_user, form.draft_key.data, saved=request.form)
+    entry = _saved_already(form)
+    if entry is None:
+        entry = JournalEntry(author_id=current_user.id, tags=[])
+        _apply(entry, form)
+        db.session.add(entry)
+        db.session.flush()
+        events.entry_shared(entry, was=None)
+        drafts.close(current_user, form.draft_key.data, saved=request.form)
     db.session.commit()
     if is_htmx_request():  # the form itself says so; a flash would turn up again on the next page
         return render("journal/new.html", "entry_form", status=201, form=_new_form(), new_drafts=[],
@@ -227,7 +243,7 @@ def update(entry_id: int):
         db.session.commit()
         return render("journal/edit.html", "entry_form", status=422, entry=entry, form=form, restored=None)
     if form.version.data != entry.version:
-        return _conflict(entry, form)
+        return _saved(entry, form) if _holds_already(entry, form) else _conflict(entry, form)
     # Compare-and-set on the version: of two tabs saving at once, exactly one wins.
     won = db.session.execute(
         sql_update(JournalEntry).where(JournalEntry.id == entry.id, JournalEntry.version == form.version.data)
@@ -236,11 +252,23 @@ def update(entry_id: int):
     if not won:
         db.session.rollback()
         entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry_id)))
-        return _conflict(entry, form)
+        return _saved(entry, form) if _holds_already(entry, form) else _conflict(entry, form)
     db.session.refresh(entry, ["version", "updated_at"])
     was = entry.visibility
     _apply(entry, form)
     events.entry_shared(entry, was=was)
+    return _saved(entry, form)
+
+
+def _holds_already(entry: JournalEntry, form: EntryForm) -> bool:
+    """Whether the entry, saved since the editor opened, already holds what the form sends: the
+    same save sent again (its answer was lost), or another tab saved the very same. Not a conflict."""
+    return (same_text(entry.title, form.title.data) and same_text(entry.body, form.body.data)
+            and entry.visibility == form.visibility.data and sorted(entry.tag_names) == sorted(parse_tags(form.tags.data))
+            and entry.step_id == form.step_id.data)
+
+
+def _saved(entry: JournalEntry, form: EntryForm):
     drafts.close(current_user, form.draft_key.data, saved=request.form)
     db.session.commit()
     if is_htmx_request():

@@ -16,17 +16,12 @@ from ..text import sent_again
 from .models import Comment, Feedback, FeedbackStatus
 
 
-def add_comment(entry: JournalEntry, author: User, text: str) -> Comment:
-    """A comment under `entry`, in the caller's transaction (a colleague's from the entry page, a
-    methodist's answer)."""
-    _hold(entry)
-    return _insert(entry, author, text)
-
-
 def add_comment_once(entry: JournalEntry, author: User, text: str, shown: int | None) -> tuple[Comment, bool]:
-    """add_comment, unless `text` is the person's comment here sent again (webapp.text.sent_again):
-    then that comment, and False. `shown`: the newest comment id the sending page held (None: a
-    plain form)."""
+    """A comment under `entry`, in the caller's transaction (a colleague's from the entry page, a
+    methodist's answer), and True; unless `text` is the person's comment here sent again
+    (webapp.text.sent_again): then that comment, and False. `shown`: the newest comment id the
+    sending page held; None when the form does not say (a plain form, a methodist's answer): then
+    the entry's newest comment is the one that may be the same."""
     _hold(entry)
     newest = select(Comment).where(Comment.entry_id == entry.id)
     if shown is not None:
@@ -79,12 +74,15 @@ def answer(entry: JournalEntry, methodist: User, *, status: FeedbackStatus | Non
     `seen`: the fingerprint of the text the form last saved as a draft (webapp.text.sent_from_here)."""
     result = Answer()
     if text.strip():
-        result.comment = add_comment(entry, methodist, text)
+        # Sent again (the answer to the first was lost, or the button pressed twice): saved once,
+        # told once, and the status below finds itself already set.
+        result.comment, new = add_comment_once(entry, methodist, text, None)
         # Imported here: the comments package imports the journal, which imports this one.
         from ..comments.drafts import clear_sent
 
         clear_sent(methodist, entry.id, text, seen)
-        events.comment_added(result.comment, entry)
+        if new:
+            events.comment_added(result.comment, entry)
     if status is not None:
         result.feedback, result.status_changed = _set_status(entry, methodist, status, result.comment)
         if result.status_changed:

@@ -28,7 +28,7 @@ from ..groups.models import Group, Post, Thread, ThreadState
 from ..models import User, utcnow
 from ..notifications import inbox
 from ..polls import Poll
-from ..text import sent_again
+from ..text import same_text, sent_again
 
 POSTS_PER_PAGE = 30
 NEWS_LIMIT = 100  # posts one poll appends at most; the next poll brings the rest
@@ -153,6 +153,25 @@ def start_thread(group: Group, author_id: int, title: str, body: str) -> tuple[T
     set_committed_value(thread, "group", group)
     mark_read_up_to(author_id, thread.id, post.id)
     return thread, post
+
+
+def start_thread_once(group: Group, author_id: int, title: str, body: str) -> tuple[Thread, Post, bool]:
+    """start_thread, and True; unless it is the thread the person started here a moment ago, sent
+    again (webapp.text.sent_again: the same title and text, under ten minutes old, and nothing
+    posted since): then that thread and its first post, and False. The group's row is held first,
+    so the same form sent twice at once waits for the first and finds its thread."""
+    db.session.execute(select(Group.id).where(Group.id == group.id).with_for_update())
+    newest = db.session.execute(
+        select(Post, Thread).join(Thread, Thread.id == Post.thread_id)
+        .where(Post.author_id == author_id).order_by(Post.id.desc()).limit(1)
+    ).first()
+    if newest is not None:
+        post, thread = newest
+        if (thread.group_id == group.id and same_text(thread.title, title) and post.deleted_at is None
+                and sent_again(post.body, post.created_at, body)
+                and db.session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread.id)) == post.id):
+            return thread, post, False
+    return *start_thread(group, author_id, title, body), True
 
 
 def add_post(thread: Thread, author_id: int, body: str) -> Post:

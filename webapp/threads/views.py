@@ -61,8 +61,9 @@ def create():
         db.session.commit()
         return render("threads/new.html", "thread_form", status=422, group=group, form=form, restored=None,
                       draft_seen=drafts.seen_after_saving_new_thread(state))
-    thread, post = queries.start_thread(group, current_user.id, form.title.data, form.body.data)
-    events.thread_created(thread, post, group)
+    thread, post, new = queries.start_thread_once(group, current_user.id, form.title.data, form.body.data)
+    if new:
+        events.thread_created(thread, post, group)
     drafts.clear_sent_new_thread(current_user, group.id)
     db.session.commit()
     return redirect_for(url_for("threads.show", thread_id=thread.id, page=1, _anchor=f"post-{post.id}"))
