@@ -2,6 +2,7 @@
 and the SQL statements each one runs, counted in-process on the same database."""
 from __future__ import annotations
 
+import itertools
 import urllib.parse
 from dataclasses import dataclass, field
 
@@ -57,8 +58,18 @@ def endpoints(f: Fixture, ceiling_path: str) -> list[Endpoint]:
     ]
 
 
-def form_body(point: Endpoint, token: str) -> str:
-    return urllib.parse.urlencode({"csrf_token": token, "body": point.post_text})
+def form_data(point: Endpoint, token: str, number: object = None) -> dict[str, str]:
+    """The form as posted. Its text ends in `number`, different for every request: the same
+    comment again from the same person would be taken for one sent twice and saved once
+    (webapp.text.sent_again). An empty text (the autosave with nothing typed) stays empty."""
+    text = point.post_text
+    return {"csrf_token": token, "body": f"{text} #{number}" if text and number is not None else text}
+
+
+def form_body(point: Endpoint, token: str, number: object = None) -> str:
+    """form_data url-encoded, the text last: without `number`, bench/wrk/post_form.lua numbers
+    each request by appending to it."""
+    return urllib.parse.urlencode(form_data(point, token, number))
 
 
 def logins(f: Fixture) -> dict[str, str]:
@@ -126,13 +137,11 @@ def count_queries(url: str, fixture: Fixture, points: list[Endpoint]) -> dict[st
     try:
         for point in points:
             client = clients.get(point.persona, anonymous)
-            data = None
-            if point.post:
-                page = client.get(point.token_page)
-                data = {"csrf_token": csrf_token(page.data), "body": point.post_text}
+            token = csrf_token(client.get(point.token_page).data) if point.post else ""
 
-            def send(client=client, point=point, data=data):
+            def send(client=client, point=point, token=token, numbers=itertools.count(1)):
                 if point.post:
+                    data = form_data(point, token, f"alone.{next(numbers)}")
                     return client.post(point.path, data=data, headers=point.headers)
                 return client.get(point.path, headers=point.headers)
 

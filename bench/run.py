@@ -100,11 +100,10 @@ def prepare(size: str, conf: dict, db_kind: str) -> Stage:
 
 def measure_point(stage: Stage, point: ep.Endpoint, conf: dict, key: str, first_round: bool) -> None:
     session = stage.sessions.get(point.persona)
-    post_body = None
-    if point.post:  # the form token from the page a person would post from
-        post_body = ep.form_body(point, measure.csrf_token(session.get(point.token_page).body))
+    token = measure.csrf_token(session.get(point.token_page).body) if point.post else ""  # from the page a person posts from
+    post_body = ep.form_body(point, token) if point.post else None
     base = stage.server.base
-    answer = check(session, point, base, post_body)
+    answer = check(session, point, base, ep.form_body(point, token, "before") if point.post else None)
     headers = dict(point.headers)
     if session is not None:
         headers["Cookie"] = session.cookie
@@ -113,12 +112,14 @@ def measure_point(stage: Stage, point: ep.Endpoint, conf: dict, key: str, first_
         # kept connections would stay with whichever worker accepted them first: one worker often
         # holds 15 of the 16 and the run measures one core (the same endpoint then halves).
         headers["Connection"] = "close"
-    script, env = ("post_form.lua", {"BENCH_BODY": post_body}) if point.post else ("report.lua", None)
+    script, env = ("report.lua", None)
+    if point.post:
+        script, env = "post_form.lua", {"BENCH_BODY": post_body, "BENCH_NUMBERED": "1" if point.post_text else "0"}
     if conf["warmup"] and first_round:
         measure.run_wrk(base + point.path, headers, conf["warmup"], conf["connections"], conf["threads"], script, env)
     timed = measure.run_wrk(base + point.path, headers, conf["seconds"], conf["connections"], conf["threads"],
                             script, env)
-    check(session, point, base, post_body)  # still the same answer after the load
+    check(session, point, base, ep.form_body(point, token, "after") if point.post else None)  # the same answer after the load
     queries = stage.counts[point.key]["queries"]
     stage.rounds.setdefault(key, []).append({
         "label": point.label, "kind": point.kind, "path": point.path, "expected_status": point.status,
