@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
@@ -114,16 +114,16 @@ def is_own_step(author_id: int, step_id: int) -> bool:
     ) is not None
 
 
-def _own_steps() -> list[tuple[Plan, PlanStep]]:
-    """The signed-in person's plans and steps, the current year's first, then newest first.
-    Cached for the request: the entry form reads its choices when validating and again when drawn."""
+def _own_steps() -> list[Row]:
+    """The signed-in person's steps (year, id, title), the current year's first, then newest first.
+    Cached for the request: the entry form reads its choices when validating and again when drawn.
+    Only the three columns the selector shows: the journal page draws this form on every view."""
     if "plan_steps_of_user" not in g:
-        rows = db.session.execute(
-            select(Plan, PlanStep).join(PlanStep, PlanStep.plan_id == Plan.id)
+        g.plan_steps_of_user = db.session.execute(
+            select(Plan.year, PlanStep.id, PlanStep.title).join(PlanStep, PlanStep.plan_id == Plan.id)
             .where(Plan.author_id == current_user.id)
             .order_by((Plan.year == current_year()).desc(), Plan.year.desc(), PlanStep.position, PlanStep.id)
-        )
-        g.plan_steps_of_user = [(plan, step) for plan, step in rows]
+        ).all()
     return g.plan_steps_of_user
 
 
@@ -134,6 +134,6 @@ def step_choices() -> list[SelectChoice]:
     choices = [SelectChoice("", _("— not linked to the plan —"))]
     if not current_user.is_authenticated:
         return choices
-    for plan, step in _own_steps():
-        choices.append(SelectChoice(str(step.id), step.title, optgroup=year_label(plan.year)))
+    for year, step_id, title in _own_steps():
+        choices.append(SelectChoice(str(step_id), title, optgroup=year_label(year)))
     return choices
