@@ -161,7 +161,7 @@ def _saved_already(form: EntryForm) -> JournalEntry | None:
     form sent twice at once waits for the first and finds its entry."""
     db.session.execute(select(User.id).where(User.id == current_user.id).with_for_update())
     newest = db.session.scalar(select(JournalEntry).where(JournalEntry.author_id == current_user.id)
-                               .order_by(JournalEntry.id.desc()).limit(1))
+                               .order_by(JournalEntry.created_at.desc()).limit(1))  # ix_entries_author_created
     if newest is not None and same_text(newest.title, form.title.data) and sent_again(newest.body, newest.created_at,
                                                                                       form.body.data or ""):
         return newest
