@@ -77,7 +77,7 @@ class Post(RenderedBody, db.Model):
     __tablename__ = "posts"
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -85,8 +85,12 @@ class Post(RenderedBody, db.Model):
 
     author: Mapped[User | None] = relationship(lazy="raise")
 
-    # A thread's pages and its poll ("anything after id N?") read this index only.
-    __table_args__ = (Index("ix_posts_thread_id_id", "thread_id", "id"),)
+    __table_args__ = (
+        # A thread's pages and its poll ("anything after id N?") read this index only.
+        Index("ix_posts_thread_id_id", "thread_id", "id"),
+        # A person's newest post, in one step (a new thread sent again, threads.queries.start_thread_once).
+        Index("ix_posts_author_id_id", "author_id", "id"),
+    )
 
 
 keep_rendered(Post)
