@@ -3,7 +3,8 @@ ids. A comment waits for its entry's row, and a post for its group's, before it 
 at once then commit one after the other, in id order. Shown on PostgreSQL, where writers run side
 by side, by holding that row in another transaction: the write gives up at its lock timeout without
 having taken an id (the next row's id follows the last one saved). The same row makes a comment
-sent twice at once wait for the first, and find it (webapp.text.sent_again)."""
+sent twice at once wait for the first, and find it (webapp.text.sent_again); the person's row does
+that for a new entry."""
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from webapp.extensions import db
 from webapp.groups.models import Group, Thread
+from webapp.journal.entries import saved_already
 from webapp.mentoring.answers import add_comment_once
 from webapp.mentoring.models import Comment
 from webapp.models import JournalEntry, User, Visibility
@@ -107,3 +109,30 @@ def test_the_same_comment_sent_twice_at_once_is_saved_once(app):
     worker.join(10)
     assert answers == [False]
     assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.entry_id == entry_id)) == 1
+
+
+def test_the_same_new_entry_sent_twice_at_once_is_saved_once(app):
+    """The first request has its entry written, not yet committed, when the second arrives: the
+    second waits for the person's row, then finds the entry."""
+    author = factories.make_user(login="anna")
+    found: list[int | None] = []
+
+    def second() -> None:
+        with app.app_context():
+            entry = saved_already(author, "Итоги недели", "Провела урок в читальном зале.")
+            found.append(entry.id if entry is not None else None)
+            db.session.rollback()
+
+    with db.engine.connect() as connection, Session(bind=connection) as first:
+        first.execute(select(User.id).where(User.id == author).with_for_update())
+        entry = JournalEntry(author_id=author, title="Итоги недели", body="Провела урок в читальном зале.")
+        first.add(entry)
+        first.flush()
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # waiting for the person's row
+        first.commit()
+        saved = entry.id
+    worker.join(10)
+    assert found == [saved]

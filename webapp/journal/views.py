@@ -20,8 +20,8 @@ from ..numbers import number
 from ..pagination import paginate
 from ..plans import panel as plans_panel
 from ..plans import queries as plan_queries
-from ..text import same_text, sent_again, strip_controls
-from . import bp, drafts
+from ..text import same_text, strip_controls
+from . import bp, drafts, entries
 from .forms import EntryForm, parse_tags
 
 SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
@@ -154,20 +154,6 @@ def _heading() -> str:
     return "h2" if is_fragment_request() and request.form.get("heading") == "h2" else "h1"
 
 
-def _saved_already(form: EntryForm) -> JournalEntry | None:
-    """The entry this text already became, when the form is sent again (webapp.text.sent_again):
-    the person's newest entry, with the same title and text, under ten minutes old. The person's
-    row is held first (on PostgreSQL; SQLite's writers are serialised already), so that the same
-    form sent twice at once waits for the first and finds its entry."""
-    db.session.execute(select(User.id).where(User.id == current_user.id).with_for_update())
-    newest = db.session.scalar(select(JournalEntry).where(JournalEntry.author_id == current_user.id)
-                               .order_by(JournalEntry.created_at.desc()).limit(1))  # ix_entries_author_created
-    if newest is not None and same_text(newest.title, form.title.data) and sent_again(newest.body, newest.created_at,
-                                                                                      form.body.data or ""):
-        return newest
-    return None
-
-
 @bp.post("/")
 @login_required
 def create():
@@ -176,7 +162,7 @@ def create():
         drafts.save(current_user, request.form, None)
         db.session.commit()
         return render("journal/new.html", "entry_form", status=422, form=form, new_drafts=[], heading_tag=_heading())
-    entry = _saved_already(form)
+    entry = entries.saved_already(current_user.id, form.title.data, form.body.data or "")
     if entry is None:
         entry = JournalEntry(author_id=current_user.id, tags=[])
         _apply(entry, form)
