@@ -84,6 +84,18 @@ def test_a_post_waits_for_its_group_before_it_takes_an_id(app):
     db.session.commit()
 
 
+def _waits_for_the_commit_of(first: Session, second: Callable[[], None]) -> None:
+    """`second` runs in a thread while `first` holds the row it needs, its write not yet committed:
+    it must still be waiting after half a second, and then go on once `first` commits."""
+    worker = threading.Thread(target=second)
+    worker.start()
+    worker.join(0.5)
+    assert worker.is_alive()  # waiting for the row
+    first.commit()
+    worker.join(10)
+    assert not worker.is_alive()
+
+
 def test_the_same_comment_sent_twice_at_once_is_saved_once(app):
     """The first request has its comment written, not yet committed, when the second arrives (a
     double press of a plain form's button): the second waits for the entry's row, then finds it."""
@@ -101,12 +113,7 @@ def test_the_same_comment_sent_twice_at_once_is_saved_once(app):
         first.execute(select(JournalEntry.id).where(JournalEntry.id == entry_id).with_for_update())
         first.add(Comment(entry_id=entry_id, author_id=reader, body="Дважды не нужно."))
         first.flush()
-        worker = threading.Thread(target=second)
-        worker.start()
-        worker.join(0.5)
-        assert worker.is_alive()  # waiting for the entry's row
-        first.commit()
-    worker.join(10)
+        _waits_for_the_commit_of(first, second)
     assert answers == [False]
     assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.entry_id == entry_id)) == 1
 
@@ -128,11 +135,6 @@ def test_the_same_new_entry_sent_twice_at_once_is_saved_once(app):
         entry = JournalEntry(author_id=author, title="Итоги недели", body="Провела урок в читальном зале.")
         first.add(entry)
         first.flush()
-        worker = threading.Thread(target=second)
-        worker.start()
-        worker.join(0.5)
-        assert worker.is_alive()  # waiting for the person's row
-        first.commit()
+        _waits_for_the_commit_of(first, second)
         saved = entry.id
-    worker.join(10)
     assert found == [saved]
