@@ -2,6 +2,7 @@
 refreshing itself by polling with the count it shows."""
 from __future__ import annotations
 
+import itertools
 import re
 from html import unescape
 
@@ -26,8 +27,12 @@ def thread_with_posts(group_id: int, author_id: int, count: int = 2) -> list[int
     return [first, *factories.make_posts(thread, author_id, count - 1)] if count > 1 else [first]
 
 
+_numbers = itertools.count(1)
+
+
 def add_post(thread_id: int, author_id: int) -> int:
-    post = threads.add_post(db.session.get(Thread, thread_id), author_id, "Сообщение")
+    # Each says something new: the same words again would be taken for a post sent twice.
+    post, _ = threads.add_reply(db.session.get(Thread, thread_id), author_id, f"Сообщение {next(_numbers)}", None)
     db.session.commit()
     return post.id
 

@@ -72,7 +72,7 @@ def test_a_post_waits_for_its_group_before_it_takes_an_id(app):
     last = factories.make_post(other, author)
 
     def reply():
-        return queries.add_post(db.session.get(Thread, replied), author, "Ответ в другой теме.")
+        return queries.add_reply(db.session.get(Thread, replied), author, "Ответ в другой теме.", None)[0]
 
     def start():
         return queries.start_thread(db.session.get(Group, group_id), author, "Новая тема", "Начало.")[1]

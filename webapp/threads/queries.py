@@ -174,17 +174,11 @@ def start_thread_once(group: Group, author_id: int, title: str, body: str) -> tu
     return *start_thread(group, author_id, title, body), True
 
 
-def add_post(thread: Thread, author_id: int, body: str) -> Post:
-    """Save a reply and count it, in the caller's transaction. Raises ThreadLocked (having written
-    nothing) if the thread was closed meanwhile."""
-    _hold_open(thread)
-    return _insert_post(thread, author_id, body)
-
-
 def add_reply(thread: Thread, author_id: int, body: str, shown: int | None) -> tuple[Post, bool]:
-    """add_post, unless `body` is the person's post here sent again (webapp.text.sent_again): then
-    that post, and False. `shown`: the newest post id the sending page held (None: a plain form,
-    or a page before the last)."""
+    """Save a reply and count it, in the caller's transaction, and True; unless `body` is the
+    person's post here sent again (webapp.text.sent_again): then that post, and False. `shown`: the
+    newest post id the sending page held (None: a plain form, or a page before the last). Raises
+    ThreadLocked (having written nothing) if the thread was closed meanwhile."""
     newest_id = _hold_open(thread)
     newest = select(Post).where(Post.thread_id == thread.id, Post.author_id == author_id, Post.deleted_at.is_(None))
     newest = newest.where(Post.id > shown) if shown is not None else newest.where(Post.id == newest_id)
