@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from webapp import access
@@ -107,6 +107,54 @@ def test_second_plan_for_the_same_year_is_refused_and_the_text_kept(client, peop
     assert 'value="Новая тема"' in response.text and "Моя цель" in response.text
     assert "<html" not in response.text and 'id="plan-form"' in response.text
     assert db.session.scalar(select(Plan.topic).where(Plan.year == year)) == "Медиаграмотность школьников"
+
+
+def _plan_data(year: int, **changes) -> dict:
+    return {"year": str(year), "topic": "Проектная деятельность", "aim": "Научиться", "tasks": "1. Первое\r\n2. Второе",
+            **changes}
+
+
+@pytest.mark.parametrize("headers", [{}, FRAGMENT], ids=["plain form", "htmx"])
+def test_a_plan_sent_again_is_created_once(client, people, year, headers):
+    """The answer to «Создать план» was lost and the button pressed again, or pressed twice."""
+    login(client, people["author"])
+    first = client.post("/plans/", data=_plan_data(year), headers=headers)
+    again = client.post("/plans/", data=_plan_data(year, tasks="1. Первое\n2. Второе\n"), headers=headers)
+    (plan,) = db.session.scalars(select(Plan.id).where(Plan.author_id == people["author"]))
+    assert first.status_code == again.status_code and first.status_code in (204, 303)
+    where = "HX-Redirect" if headers else "Location"
+    assert first.headers[where] == again.headers[where] == f"/plans/{plan}"
+
+
+@pytest.mark.parametrize("changes", [{"aim": "Другая цель"}, {"topic": "Другая тема"}], ids=["aim", "topic"])
+def test_a_second_plan_with_other_text_is_refused(client, people, year, changes):
+    login(client, people["author"])
+    client.post("/plans/", data=_plan_data(year))
+    response = client.post("/plans/", data=_plan_data(year, **changes))
+    assert response.status_code == 422 and "У вас уже есть план на этот учебный год" in response.text
+    assert all(f'value="{value}"' in response.text or value in response.text for value in changes.values())
+    assert db.session.scalar(select(func.count(Plan.id))) == 1
+
+
+def test_the_same_plan_ten_minutes_later_is_refused(client, people, year):
+    login(client, people["author"])
+    client.post("/plans/", data=_plan_data(year))
+    db.session.scalar(select(Plan)).created_at -= timedelta(minutes=10)
+    db.session.commit()
+    assert client.post("/plans/", data=_plan_data(year)).status_code == 422
+
+
+def test_a_copied_plan_sent_again_is_created_once(client, people, year):
+    source = factories.make_plan(people["author"], year=year - 1, topic="Прошлая тема", aim="Прошлая цель")
+    factories.make_step(source, title="Шаг прошлого года")
+    login(client, people["author"])
+    data = {"year": str(year), "copy_from": str(source), "topic": "", "aim": "Новая цель"}
+    first = client.post("/plans/", data=data)
+    again = client.post("/plans/", data=data)
+    assert first.status_code == again.status_code == 303 and first.headers["Location"] == again.headers["Location"]
+    copy = db.session.scalar(select(Plan).where(Plan.year == year))
+    assert (copy.topic, copy.aim) == ("Прошлая тема", "Новая цель")
+    assert db.session.scalar(select(func.count(PlanStep.id)).where(PlanStep.plan_id == copy.id)) == 1
 
 
 @pytest.mark.parametrize("data", [{"topic": "Без года"}, {"year": "1999", "topic": "Давно"}, {"year": "2026x"}])
@@ -243,6 +291,40 @@ def test_adding_a_step_with_htmx_swaps_the_steps_section(client, people, plan):
     assert response.text.lstrip().startswith('<section id="plan-steps"')
     assert "Шаг через htmx" in response.text and 'id="plan-progress"' in response.text
     assert db.session.scalar(select(PlanStep.due_date)) == date(2099, 4, 20)
+
+
+def _shown_after(html: str, form: str) -> str:
+    """The newest item's id that the form says its page shows."""
+    match = re.search(rf'<form [^>]*{form}.*?name="after" value="(\d+)"', html, re.S)
+    assert match, f"no end marker in {form}"
+    return match.group(1)
+
+
+def _step_titles(plan: int) -> list[str]:
+    return list(db.session.scalars(select(PlanStep.title).where(PlanStep.plan_id == plan).order_by(PlanStep.id)))
+
+
+@pytest.mark.parametrize("headers", [{}, FRAGMENT], ids=["plain form", "htmx"])
+def test_a_step_sent_again_is_added_once(client, people, plan, step, headers):
+    """The answer to «Добавить шаг» was lost and the button pressed again, or pressed twice."""
+    login(client, people["author"])
+    data = {"title": "Выступить на ГМО", "due_date": "20.04.2099", "status": "planned",
+            "after": _shown_after(client.get(f"/plans/{plan}").text, 'id="new-step"')}
+    first = client.post(f"/plans/{plan}/steps", data=data, headers=headers)
+    again = client.post(f"/plans/{plan}/steps", data={**data, "due_date": "2099-04-20"}, headers=headers)
+    assert first.status_code == again.status_code
+    assert _step_titles(plan) == ["Провести урок медиаграмотности", "Выступить на ГМО"]
+    if headers:
+        assert again.text.count("Выступить на ГМО") == first.text.count("Выступить на ГМО") > 0
+
+
+def test_the_same_step_added_after_the_page_showed_it_is_a_new_step(client, people, plan, step):
+    login(client, people["author"])
+    data = {"title": "Провести урок медиаграмотности", "due_date": FUTURE.isoformat(), "status": "planned"}
+    shown = client.post(f"/plans/{plan}/steps", data=data | {"after": str(step)}, headers=FRAGMENT)
+    client.post(f"/plans/{plan}/steps", data=data | {"after": _shown_after(shown.text, 'id="new-step"')})
+    client.post(f"/plans/{plan}/steps", data=data | {"status": "done", "after": _shown_after(shown.text, 'id="new-step"')})
+    assert _step_titles(plan) == ["Провести урок медиаграмотности"] * 4
 
 
 @pytest.mark.parametrize("data", [
@@ -546,6 +628,27 @@ def test_authors_reply_notifies_nobody_and_works_without_javascript(client, peop
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/plans/{plan}#plan-comments")
     assert db.session.scalar(select(PlanComment.body)) == "Спасибо!"
     assert db.session.scalar(select(Notification.id)) is None
+
+
+@pytest.mark.parametrize("headers", [{}, FRAGMENT], ids=["plain form", "htmx"])
+def test_a_comment_sent_again_is_saved_and_told_once(client, people, plan, headers):
+    login(client, people["methodist"])
+    data = {"body": "Хорошая тема,\r\nдобавьте сроки.", "after": _shown_after(client.get(f"/plans/{plan}").text, "comment-form")}
+    for body in (data["body"], "Хорошая тема,\nдобавьте сроки.\n"):
+        assert client.post(f"/plans/{plan}/comments", data=data | {"body": body}, headers=headers).status_code in (201, 303)
+    assert db.session.scalar(select(func.count(PlanComment.id))) == 1
+    assert db.session.scalar(select(func.count(Notification.id))) == 1
+
+
+def test_the_same_comment_after_the_page_showed_it_or_ten_minutes_is_new(client, people, plan):
+    login(client, people["methodist"])
+    shown = client.post(f"/plans/{plan}/comments", data={"body": "Жду сроки.", "after": "0"}, headers=FRAGMENT)
+    client.post(f"/plans/{plan}/comments", data={"body": "Жду сроки.", "after": _shown_after(shown.text, "comment-form")})
+    for comment in db.session.scalars(select(PlanComment)):
+        comment.created_at -= timedelta(minutes=10)
+    db.session.commit()
+    client.post(f"/plans/{plan}/comments", data={"body": "Жду сроки."})  # a plain form that does not say
+    assert db.session.scalar(select(func.count(PlanComment.id))) == 3
 
 
 def test_empty_or_hostile_comment(client, people, plan):

@@ -14,6 +14,7 @@ from .. import access
 from ..extensions import db
 from ..mentoring.models import Plan, PlanComment, PlanStep, StepStatus
 from ..models import JournalEntry, User
+from ..text import same_text, sent_again
 from .progress import current_year, year_label
 
 
@@ -78,8 +79,63 @@ def own_plan(user: User, year: int) -> Plan | None:
     return db.session.scalar(select(Plan).where(Plan.author_id == user.id, Plan.year == year))
 
 
-def next_position(plan_id: int) -> int:
-    return (db.session.scalar(select(func.max(PlanStep.position)).where(PlanStep.plan_id == plan_id)) or 0) + 1
+def created_already(author_id: int, year: int, text: dict[str, str]) -> Plan | None:
+    """The plan this form already created, when it is sent again (webapp.text.sent_again): the
+    person's plan for `year`, with the same topic, aim and tasks, under ten minutes old. The
+    person's row is held first (on PostgreSQL; SQLite's writers are serialised already), so that
+    the same form sent twice at once waits for the first and finds its plan."""
+    db.session.execute(select(User.id).where(User.id == author_id).with_for_update())
+    plan = db.session.scalar(select(Plan).where(Plan.author_id == author_id, Plan.year == year))
+    if (plan is not None and same_text(plan.aim, text["aim"]) and same_text(plan.tasks, text["tasks"])
+            and sent_again(plan.topic, plan.created_at, text["topic"])):
+        return plan
+    return None
+
+
+def _hold(plan_id: int) -> None:
+    """The plan's row, held until the transaction ends (FOR UPDATE on PostgreSQL; SQLite's writers
+    are serialised already): two saves under one plan come one after the other, and the second
+    sees the first."""
+    if db.session.scalar(select(Plan.id).where(Plan.id == plan_id).with_for_update()) is None:
+        abort(404)  # deleted while the save waited for it
+
+
+def add_step_once(plan_id: int, shown: int | None, *, title: str, due_date: date | None, status: str) -> tuple[PlanStep, bool]:
+    """A new last step of the plan, in the caller's transaction, and True; unless the form was sent
+    again: the plan's newest step that the sending page had not shown (`shown`: the newest step id
+    it held; None from a form that does not say: the newest step) is this one already, with the
+    same title, date and status. Then that step, and False. The same step added again after the
+    page showed it is a new step."""
+    _hold(plan_id)
+    newest = select(PlanStep).where(PlanStep.plan_id == plan_id)
+    if shown is not None:
+        newest = newest.where(PlanStep.id > shown)
+    earlier = db.session.scalars(newest.order_by(PlanStep.id.desc()).limit(1)).first()
+    if earlier is not None and same_text(earlier.title, title) and earlier.due_date == due_date and earlier.status == status:
+        return earlier, False
+    position = (db.session.scalar(select(func.max(PlanStep.position)).where(PlanStep.plan_id == plan_id)) or 0) + 1
+    step = PlanStep(plan_id=plan_id, position=position, title=title, due_date=due_date, status=status)
+    db.session.add(step)
+    db.session.flush()
+    return step, True
+
+
+def add_comment_once(plan_id: int, author_id: int, text: str, shown: int | None) -> tuple[PlanComment, bool]:
+    """A comment on the plan, in the caller's transaction, and True; unless `text` is the person's
+    comment here sent again (webapp.text.sent_again): then that comment, and False. `shown`: the
+    newest comment id the sending page held; None from a form that does not say: then the plan's
+    newest comment is the one that may be the same."""
+    _hold(plan_id)
+    newest = select(PlanComment).where(PlanComment.plan_id == plan_id)
+    if shown is not None:
+        newest = newest.where(PlanComment.author_id == author_id, PlanComment.id > shown)
+    earlier = db.session.scalars(newest.order_by(PlanComment.id.desc()).limit(1)).first()
+    if earlier is not None and earlier.author_id == author_id and sent_again(earlier.body, earlier.created_at, text):
+        return earlier, False
+    comment = PlanComment(plan_id=plan_id, author_id=author_id, body=text)
+    db.session.add(comment)
+    db.session.flush()
+    return comment, True
 
 
 def _shift_years(day: date | None, years: int) -> date | None:
@@ -91,11 +147,15 @@ def _shift_years(day: date | None, years: int) -> date | None:
         return day.replace(year=day.year + years, day=28)
 
 
+def copied_text(source: Plan, text: dict[str, str]) -> dict[str, str]:
+    """A copy's topic, aim and tasks: as typed, or the source's where nothing was typed."""
+    return {name: typed or getattr(source, name) for name, typed in text.items()}
+
+
 def copy_plan(source: Plan, year: int, *, topic: str, aim: str, tasks: str) -> Plan:
-    """A new plan for `year` that starts as `source`: text as given (or the source's), the
-    steps again, all planned, their dates moved by as many years as the plans are apart."""
-    plan = Plan(author_id=source.author_id, year=year, topic=topic or source.topic,
-                aim=aim or source.aim, tasks=tasks or source.tasks)
+    """A new plan for `year` that starts as `source`, with the text given: the steps again, all
+    planned, their dates moved by as many years as the plans are apart."""
+    plan = Plan(author_id=source.author_id, year=year, topic=topic, aim=aim, tasks=tasks)
     db.session.add(plan)
     db.session.flush()
     shift = year - source.year

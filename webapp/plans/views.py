@@ -16,9 +16,10 @@ from .. import access, database
 from ..extensions import db
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..i18n import gettext as _
-from ..mentoring.models import Plan, PlanComment, PlanStep
+from ..mentoring.models import Plan, PlanStep
 from ..models import User, utcnow
 from ..notifications import events, inbox
+from ..numbers import number
 from ..text import fingerprint, saved_since_opened
 from . import bp, queries
 from .forms import STEP_STATUS_LABELS, CommentForm, NewPlanForm, PlanForm, StepForm, StepStatusForm
@@ -108,27 +109,35 @@ def new():
 @login_required
 def create():
     form = _new_plan_form(request.form)
-    valid = form.validate()
-    if valid and queries.own_plan(current_user, form.year.data) is not None:
-        valid = False
-        form.year.errors.append(_already_planned())
-    if not valid:
+    if not form.validate():
         return render("plans/new.html", "plan_form", status=422, form=form)
     text = {"topic": form.topic.data or "", "aim": form.aim.data or "", "tasks": form.tasks.data or ""}
-    try:
-        if form.copy_from.data is not None:
-            source = access.plan_for_editing(current_user, form.copy_from.data)
-            plan = queries.copy_plan(source, form.year.data, **text)
-        else:
-            plan = Plan(author_id=current_user.id, year=form.year.data, **text)
-            db.session.add(plan)
-        db.session.commit()
-    except IntegrityError:  # the same plan saved a moment ago from another tab: one plan a year
-        db.session.rollback()
-        form.year.errors.append(_already_planned())
-        return render("plans/new.html", "plan_form", status=422, form=form)
+    source = None
+    if form.copy_from.data is not None:
+        source = access.plan_for_editing(current_user, form.copy_from.data)
+        text = queries.copied_text(source, text)
+    plan = queries.created_already(current_user.id, form.year.data, text)
+    if plan is None:
+        if queries.own_plan(current_user, form.year.data) is not None:
+            return _already_planned_form(form)
+        try:
+            if source is not None:
+                plan = queries.copy_plan(source, form.year.data, **text)
+            else:
+                plan = Plan(author_id=current_user.id, year=form.year.data, **text)
+                db.session.add(plan)
+            db.session.commit()
+        except IntegrityError:  # the same plan saved a moment ago from another tab: one plan a year
+            db.session.rollback()
+            return _already_planned_form(form)
     flash(_("The plan for %(year)s is created.", year=year_label(plan.year)), "success")
     return redirect_for(url_for("plans.show", plan_id=plan.id))
+
+
+def _already_planned_form(form: NewPlanForm):
+    db.session.rollback()  # nothing was written: the person's row is no longer held
+    form.year.errors.append(_already_planned())
+    return render("plans/new.html", "plan_form", status=422, form=form)
 
 
 # One plan ----------------------------------------------------------------------------------------
@@ -283,8 +292,8 @@ def create_step(plan_id: int):
     form = StepForm()
     if not form.validate():
         return render("plans/show.html", "plan_steps", status=422, **_show_context(plan.id, new_step_form=form))
-    db.session.add(PlanStep(plan_id=plan.id, position=queries.next_position(plan.id), title=form.title.data,
-                            due_date=form.due_date.data, status=form.status.data))
+    queries.add_step_once(plan.id, number(request.form.get("after")), title=form.title.data,
+                          due_date=form.due_date.data, status=form.status.data)
     db.session.commit()
     if is_htmx_request():
         return render("plans/show.html", "plan_steps", status=201, **_show_context(plan.id))
@@ -342,10 +351,9 @@ def create_comment(plan_id: int):
     form = CommentForm()
     if not form.validate():
         return render("plans/show.html", "plan_comments", status=422, **_show_context(plan.id, comment_form=form))
-    comment = PlanComment(plan_id=plan.id, author_id=current_user.id, body=form.body.data)
-    db.session.add(comment)
-    db.session.flush()
-    events.plan_commented(comment, plan)
+    comment, new = queries.add_comment_once(plan.id, current_user.id, form.body.data, number(request.form.get("after")))
+    if new:
+        events.plan_commented(comment, plan)
     db.session.commit()
     if is_htmx_request():
         return render("plans/show.html", "plan_comments", status=201, **_show_context(plan.id))
