@@ -3,8 +3,9 @@ ids. A comment waits for its entry's row, and a post for its group's, before it 
 at once then commit one after the other, in id order. Shown on PostgreSQL, where writers run side
 by side, by holding that row in another transaction: the write gives up at its lock timeout without
 having taken an id (the next row's id follows the last one saved). The same row makes a comment
-sent twice at once wait for the first, and find it (webapp.text.sent_again); the person's row does
-that for a new entry."""
+sent twice at once wait for the first, and find it (webapp.text.sent_again); the thread's row does
+that for a reply, the group's for a new thread, the plan's for its steps and comments, and the
+person's row for a new entry or plan."""
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ from webapp.extensions import db
 from webapp.groups.models import Group, Thread
 from webapp.journal.entries import saved_already
 from webapp.mentoring.answers import add_comment_once
-from webapp.mentoring.models import Comment
+from webapp.mentoring.models import Comment, Plan
 from webapp.models import JournalEntry, User, Visibility
+from webapp.plans import queries as plans
 from webapp.threads import queries
 
 from . import factories
@@ -138,3 +140,61 @@ def test_the_same_new_entry_sent_twice_at_once_is_saved_once(app):
         _waits_for_the_commit_of(first, second)
         saved = entry.id
     assert found == [saved]
+
+
+def _sent_twice_at_once(app, send: Callable[[], bool]) -> list[bool]:
+    """`send` runs, and keeps its transaction open; the same `send` of a second request meanwhile
+    must wait for it to commit, then find what it saved. What each `send` answered: True for
+    something new saved."""
+    answers = [send()]
+
+    def second() -> None:
+        with app.app_context():
+            answers.append(send())
+            db.session.commit()
+
+    _waits_for_the_commit_of(db.session, second)
+    return answers
+
+
+def test_the_same_reply_or_new_thread_sent_twice_at_once_is_saved_once(app):
+    author = factories.make_user(login="anna")
+    group_id = factories.make_group("Клуб", members=(author,))
+    thread_id = factories.make_thread(group_id, author)
+
+    def reply() -> bool:
+        return queries.add_reply(db.session.get(Thread, thread_id), author, "Дважды не нужно.", None)[1]
+
+    def start() -> bool:
+        return queries.start_thread_once(db.session.get(Group, group_id), author, "Новая тема", "Начало.")[2]
+    assert _sent_twice_at_once(app, reply) == [True, False]
+    assert _sent_twice_at_once(app, start) == [True, False]
+    assert db.session.scalar(select(func.count()).select_from(Thread).where(Thread.group_id == group_id)) == 2
+    assert db.session.get(Thread, thread_id).post_count == 2
+
+
+def test_the_same_plan_step_or_plan_comment_sent_twice_at_once_is_saved_once(app):
+    author = factories.make_user(login="anna")
+    plan_id = factories.make_plan(author, year=2026)
+
+    def step() -> bool:
+        return plans.add_step_once(plan_id, None, title="Выступить на ГМО", due_date=None, status="planned")[1]
+
+    def comment() -> bool:
+        return plans.add_comment_once(plan_id, author, "Дважды не нужно.", None)[1]
+    assert _sent_twice_at_once(app, step) == [True, False]
+    assert _sent_twice_at_once(app, comment) == [True, False]
+    assert [len(plans.steps_of(plan_id)), len(plans.comments_of(plan_id))] == [1, 1]
+
+
+def test_the_same_new_plan_sent_twice_at_once_is_saved_once(app):
+    author = factories.make_user(login="anna")
+    text = {"topic": "Медиаграмотность", "aim": "", "tasks": ""}
+
+    def create() -> bool:
+        if plans.created_already(author, 2026, text) is not None:
+            return False
+        db.session.add(Plan(author_id=author, year=2026, **text))
+        db.session.flush()
+        return True
+    assert _sent_twice_at_once(app, create) == [True, False]
