@@ -98,8 +98,9 @@ def entry_for_viewing(user: User, entry_id: int, *options: ORMOption) -> Journal
     return entry
 
 
-def entry_for_editing(user: User, entry_id: int) -> JournalEntry:
-    entry = db.session.get(JournalEntry, entry_id)
+def entry_for_editing(user: User, entry_id: int, *options: ORMOption) -> JournalEntry:
+    """The entry if `user` may edit it, loaded with `options` (what the page shows of it); else 404."""
+    entry = db.session.scalar(select(JournalEntry).where(JournalEntry.id == entry_id).options(*options))
     if entry is None or not can_edit(user, entry):
         abort(404)
     return entry

@@ -212,8 +212,7 @@ def _edit_form_for(entry: JournalEntry) -> tuple[EntryForm, EntryDraft | None]:
 @bp.get("/<int:entry_id>/edit")
 @login_required
 def edit(entry_id: int):
-    entry = access.entry_for_editing(current_user, entry_id)
-    entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
+    entry = access.entry_for_editing(current_user, entry_id, *AUTHOR_AND_TAGS)
     form, restored = _edit_form_for(entry)
     return render("journal/edit.html", "entry_form", entry=entry, form=form, restored=restored)
 
@@ -221,8 +220,7 @@ def edit(entry_id: int):
 @bp.post("/<int:entry_id>")
 @login_required
 def update(entry_id: int):
-    entry = access.entry_for_editing(current_user, entry_id)
-    entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
+    entry = access.entry_for_editing(current_user, entry_id, *AUTHOR_AND_TAGS)
     form = EntryForm()
     if not form.validate():
         drafts.save(current_user, request.form, entry.id)
