@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.models import AccountLink, User, Visibility, utcnow
@@ -127,6 +127,38 @@ def test_invalid_new_person_gets_a_message(admin, fields, message):
     assert response.status_code == 422
     assert message in response.text
     assert admin.get("/admin/?q=irina").text.count("Ирина Волкова") == 0
+
+
+def test_a_new_person_sent_again_is_created_once_with_a_new_link(app, admin):
+    """The answer to «Создать» was lost (its link with it) and the button pressed again: the same
+    account, and a new link in place of the one nobody saw."""
+    first = _link_on(_create(admin, school_id="1").text)
+    again = _create(admin, school_id="1", display_name="Ирина  Волкова ")
+    assert again.status_code == 200 and "Ирина Волкова" in again.text
+    second = _link_on(again.text)
+    assert db.session.scalar(select(func.count(User.id)).where(User.login == "irina")) == 1
+    assert app.test_client().get(first).status_code == 404
+    assert app.test_client().get(second).status_code == 200
+    htmx = admin.post("/admin/users", data={**NEW_PERSON, "school_id": "1"}, headers=FRAGMENT)
+    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"] == again.request.path
+
+
+@pytest.mark.parametrize("change", ["other name", "other school", "signed in since", "ten minutes later"])
+def test_a_taken_login_is_refused_unless_it_is_the_same_form_again(app, admin, change):
+    link = _link_on(_create(admin).text)
+    fields = {}
+    if change == "other name":
+        fields = {"display_name": "Ирина Смирнова"}
+    elif change == "other school":
+        fields = {"school_id": "1"}
+    elif change == "signed in since":
+        app.test_client().post(link, data={"password": "новый-пароль-1", "repeat": "новый-пароль-1"})
+    else:
+        db.session.execute(update(User).where(User.login == "irina").values(created_at=utcnow() - timedelta(minutes=10)))
+        db.session.commit()
+    response = admin.post("/admin/users", data={**NEW_PERSON, **fields})
+    assert response.status_code == 422 and "Логин irina уже занят." in response.text
+    assert db.session.scalar(select(func.count(User.id)).where(User.login == "irina")) == 1
 
 
 def test_htmx_create_redirects_to_the_person_page(admin):

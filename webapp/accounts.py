@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select
 from .extensions import db
 from .i18n import gettext as _
 from .models import Role, School, User, mentorships
-from .text import strip_controls
+from .text import sent_again, strip_controls
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 NAME_LIMIT = 120  # characters in a person's display name (the column holds 120)
@@ -81,6 +81,18 @@ def create_user(*, login: str, display_name: str, role: str = Role.LIBRARIAN, sc
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def created_already(*, login: str | None, display_name: str | None, role: str | None, school_id: int | None,
+                    locale: str | None) -> User | None:
+    """The account this form already created, when it is sent again (webapp.text.sent_again): the
+    login's account, with the same name, role, school and language, under ten minutes old, that
+    nobody has signed in to yet (it has no password). The link made for it went out in the answer
+    that was lost."""
+    user = db.session.scalar(select(User).where(User.login == normalise_login(login or "")))
+    if user is None or user.password_hash or (user.role, user.school_id, user.locale) != (role, school_id, locale):
+        return None
+    return user if sent_again(user.display_name, user.created_at, tidy_name(display_name or "")) else None
 
 
 def set_methodists(librarian: User, methodist_ids: list[int]) -> None:

@@ -154,6 +154,9 @@ def new_user():
 @bp.post("/users")
 def create_user():
     form = _user_form(submitted=True)
+    again = _created_already(form)  # before validating: its login is taken, by this very account
+    if again is not None:
+        return again
     if form.validate():
         try:
             user = accounts.create_user(login=form.login.data, display_name=form.display_name.data,
@@ -164,12 +167,33 @@ def create_user():
             db.session.rollback()
             form.login.errors = [str(error)]
         except IntegrityError:
+            db.session.rollback()
+            again = _created_already(form)  # the same form, sent twice at once
+            if again is not None:
+                return again
             _login_taken(form)
         else:
-            _hand_over_link(user, url)
-            flash(_("The account for %(name)s is created.", name=user.display_name), "success")
-            return redirect_for(url_for("admin.show_user", user_id=user.id))
+            return _created(user, url)
     return render("admin/new_user.html", "user_form", status=422, form=form)
+
+
+def _created_already(form: UserForm):
+    """The page of the account this form already created, sent again after its answer was lost (or
+    its button pressed twice), with a new link in place of the one that answer carried; None when
+    it is not that."""
+    user = accounts.created_already(login=form.login.data, display_name=form.display_name.data, role=form.role.data,
+                                    school_id=form.school_id.data, locale=form.locale.data)
+    if user is None:
+        return None
+    url = links.issue(user)  # the earlier link, never seen, stops working
+    db.session.commit()
+    return _created(user, url)
+
+
+def _created(user: User, url: str):
+    _hand_over_link(user, url)
+    flash(_("The account for %(name)s is created.", name=user.display_name), "success")
+    return redirect_for(url_for("admin.show_user", user_id=user.id))
 
 
 @bp.get("/users/<int:user_id>")
