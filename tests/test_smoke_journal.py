@@ -2,8 +2,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
+from webapp.journal.forms import parse_tags
 from webapp.mentoring.models import Notification
 from webapp.models import JournalEntry, Visibility
 
@@ -76,9 +78,9 @@ def _entries_of(user_id: int) -> list[int]:
     return list(db.session.scalars(select(JournalEntry.id).where(JournalEntry.author_id == user_id)))
 
 
-def _new_entry(client, body: str, headers=None, title: str = "Итоги четверти"):
+def _new_entry(client, body: str, headers=None, title: str = "Итоги четверти", **fields):
     return client.post("/journal/", data={"title": title, "body": body, "visibility": "mentors", "tags": "",
-                                          "draft_key": "k" * 12}, headers=headers or {})
+                                          "draft_key": "k" * 12, **fields}, headers=headers or {})
 
 
 def test_a_new_entry_sent_again_is_saved_and_told_once(client, people):
@@ -110,6 +112,19 @@ def test_another_text_or_the_same_ten_minutes_later_is_a_new_entry(client, peopl
     db.session.commit()
     _new_entry(client, "Второй текст.")
     assert len(_entries_of(people["author"])) == 4
+
+
+@pytest.mark.parametrize("changed", [{"visibility": "private"}, {"tags": "личное"}], ids=["private now", "a tag"])
+def test_the_same_text_sent_again_with_other_settings_is_saved_as_asked(client, people, changed):
+    """The answer was lost, and before pressing again the person made the entry private (or
+    tagged it): the second entry is what they asked for, not the first one reported as saved."""
+    login(client, people["author"])
+    _new_entry(client, "Провела урок.", visibility="colleagues")
+    _new_entry(client, "Провела урок.", **{"visibility": "colleagues", **changed})
+    newest = db.session.scalar(select(JournalEntry).options(selectinload(JournalEntry.tags))
+                               .order_by(JournalEntry.id.desc()).limit(1))
+    assert len(_entries_of(people["author"])) == 2
+    assert (newest.visibility, newest.tag_names) == (changed.get("visibility", "colleagues"), parse_tags(changed.get("tags", "")))
 
 
 @pytest.mark.parametrize("headers", [{}, FRAGMENT], ids=["plain form", "htmx"])

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db
 from webapp.groups.models import Group, Thread
 from webapp.journal.entries import saved_already
+from webapp.journal.forms import EntryForm
 from webapp.mentoring.answers import add_comment_once
 from webapp.mentoring.models import Comment, Plan
 from webapp.models import JournalEntry, User, Visibility
@@ -127,14 +128,16 @@ def test_the_same_new_entry_sent_twice_at_once_is_saved_once(app):
     found: list[int | None] = []
 
     def second() -> None:
-        with app.app_context():
-            entry = saved_already(author, "Итоги недели", "Провела урок в читальном зале.")
+        sent = {"title": "Итоги недели", "body": "Провела урок в читальном зале.", "visibility": "mentors"}
+        with app.test_request_context("/journal/", method="POST", data=sent):
+            entry = saved_already(author, EntryForm())
             found.append(entry.id if entry is not None else None)
             db.session.rollback()
 
     with db.engine.connect() as connection, Session(bind=connection) as first:
         first.execute(select(User.id).where(User.id == author).with_for_update())
-        entry = JournalEntry(author_id=author, title="Итоги недели", body="Провела урок в читальном зале.")
+        entry = JournalEntry(author_id=author, title="Итоги недели", body="Провела урок в читальном зале.",
+                             visibility=Visibility.MENTORS)
         first.add(entry)
         first.flush()
         _waits_for_the_commit_of(first, second)

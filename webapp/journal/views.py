@@ -20,7 +20,7 @@ from ..numbers import number
 from ..pagination import paginate
 from ..plans import panel as plans_panel
 from ..plans import queries as plan_queries
-from ..text import same_text, strip_controls
+from ..text import strip_controls
 from . import bp, drafts, entries
 from .forms import EntryForm, parse_tags
 
@@ -162,7 +162,7 @@ def create():
         drafts.save(current_user, request.form, None)
         db.session.commit()
         return render("journal/new.html", "entry_form", status=422, form=form, new_drafts=[], heading_tag=_heading())
-    entry = entries.saved_already(current_user.id, form.title.data, form.body.data or "")
+    entry = entries.saved_already(current_user.id, form)
     if entry is None:
         entry = JournalEntry(author_id=current_user.id, tags=[])
         _apply(entry, form)
@@ -227,7 +227,7 @@ def update(entry_id: int):
         db.session.commit()
         return render("journal/edit.html", "entry_form", status=422, entry=entry, form=form, restored=None)
     if form.version.data != entry.version:
-        return _saved(entry, form) if _holds_already(entry, form) else _conflict(entry, form)
+        return _saved(entry, form) if entries.holds(entry, form) else _conflict(entry, form)
     # Compare-and-set on the version: of two tabs saving at once, exactly one wins.
     won = db.session.execute(
         sql_update(JournalEntry).where(JournalEntry.id == entry.id, JournalEntry.version == form.version.data)
@@ -236,20 +236,12 @@ def update(entry_id: int):
     if not won:
         db.session.rollback()
         entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry_id)))
-        return _saved(entry, form) if _holds_already(entry, form) else _conflict(entry, form)
+        return _saved(entry, form) if entries.holds(entry, form) else _conflict(entry, form)
     db.session.refresh(entry, ["version", "updated_at"])
     was = entry.visibility
     _apply(entry, form)
     events.entry_shared(entry, was=was)
     return _saved(entry, form)
-
-
-def _holds_already(entry: JournalEntry, form: EntryForm) -> bool:
-    """Whether the entry, saved since the editor opened, already holds what the form sends: the
-    same save sent again (its answer was lost), or another tab saved the very same. Not a conflict."""
-    return (same_text(entry.title, form.title.data) and same_text(entry.body, form.body.data)
-            and entry.visibility == form.visibility.data and sorted(entry.tag_names) == sorted(parse_tags(form.tags.data))
-            and entry.step_id == form.step_id.data)
 
 
 def _saved(entry: JournalEntry, form: EntryForm):
