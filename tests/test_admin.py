@@ -143,7 +143,7 @@ def test_a_new_person_sent_again_is_created_once_with_a_new_link(app, admin):
     assert htmx.status_code == 204 and htmx.headers["HX-Redirect"] == again.request.path
 
 
-@pytest.mark.parametrize("change", ["other name", "other school", "signed in since", "ten minutes later"])
+@pytest.mark.parametrize("change", ["other name", "other school", "signed in since", "deactivated since", "ten minutes later"])
 def test_a_taken_login_is_refused_unless_it_is_the_same_form_again(app, admin, change):
     link = _link_on(_create(admin).text)
     fields = {}
@@ -153,6 +153,8 @@ def test_a_taken_login_is_refused_unless_it_is_the_same_form_again(app, admin, c
         fields = {"school_id": "1"}
     elif change == "signed in since":
         app.test_client().post(link, data={"password": "новый-пароль-1", "repeat": "новый-пароль-1"})
+    elif change == "deactivated since":
+        admin.post(f"/admin/users/{db.session.scalar(select(User.id).where(User.login == 'irina'))}/deactivate")
     else:
         db.session.execute(update(User).where(User.login == "irina").values(created_at=utcnow() - timedelta(minutes=10)))
         db.session.commit()

@@ -86,11 +86,11 @@ def create_user(*, login: str, display_name: str, role: str = Role.LIBRARIAN, sc
 def created_already(*, login: str | None, display_name: str | None, role: str | None, school_id: int | None,
                     locale: str | None) -> User | None:
     """The account this form already created, when it is sent again (webapp.text.sent_again): the
-    login's account, with the same name, role, school and language, under ten minutes old, that
-    nobody has signed in to yet (it has no password). The link made for it went out in the answer
-    that was lost."""
+    login's account, with the same name, role, school and language, under ten minutes old, active,
+    and that nobody has signed in to yet (it has no password). The link made for it went out in the
+    answer that was lost."""
     user = db.session.scalar(select(User).where(User.login == normalise_login(login or "")))
-    if user is None or user.password_hash or (user.role, user.school_id, user.locale) != (role, school_id, locale):
+    if user is None or user.password_hash or not user.active or (user.role, user.school_id, user.locale) != (role, school_id, locale):
         return None
     return user if sent_again(user.display_name, user.created_at, tidy_name(display_name or "")) else None
 
