@@ -1,4 +1,5 @@
-"""Whatever arrives in the entry form, the server answers with a form, a conflict or a saved entry — never a 5xx."""
+"""Whatever arrives in the entry form (or in any form, however it is encoded), the server answers
+with a form, a conflict or a saved entry — never a 5xx."""
 from __future__ import annotations
 
 import itertools
@@ -163,3 +164,31 @@ def test_too_long_a_password_is_told_so(client, people):
     response = client.post("/account/password", data={"current": factories.PASSWORD,
                                                       "password": "п" * 201, "repeat": "п" * 201})
     assert "не длиннее 200 символов" in response.text
+
+
+@pytest.mark.parametrize("url", ["/journal/", "/comments/entry/{entry}", "/notifications/settings", "/account/password"])
+@pytest.mark.parametrize("body", ['{"title": 5, "body": 5, "email": 5, "current": 5}', '{"body": {"a": 1}, "tags": 5}',
+                                  "[1, 2]", "5"], ids=["numbers", "objects", "a list", "a number"])
+def test_a_json_body_is_no_form_and_never_fails(client, people, url, body):
+    """The forms read posted fields only: a JSON body sends none, so it is an empty form."""
+    entry = factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES)
+    login(client, people["author"])
+    response = client.post(url.format(entry=entry), data=body, content_type="application/json", headers=FRAGMENT)
+    assert response.status_code < 500
+    assert db.session.scalar(select(JournalEntry.id).where(JournalEntry.author_id == people["author"])) is None
+
+
+def test_a_file_where_text_belongs_is_not_the_text_and_never_fails(client, people):
+    import io
+
+    entry = factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES)
+    login(client, people["author"])
+    sent = {"body": (io.BytesIO("Комментарий файлом.".encode()), "a.txt")}
+    response = client.post(f"/comments/entry/{entry}", data=sent, content_type="multipart/form-data", headers=FRAGMENT)
+    assert response.status_code == 422 and "Комментарий файлом." not in response.text
+
+
+@pytest.mark.parametrize("url", ["/plans/?year={year}", "/plans/new?year={year}"])
+def test_a_year_of_five_thousand_digits_is_this_year(client, people, url):
+    login(client, people["author"])
+    assert client.get(url.format(year="1" * 5000)).status_code == 200

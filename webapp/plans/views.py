@@ -46,8 +46,8 @@ def _plan_date(day) -> str:
 
 
 def _year_arg() -> int:
-    year = request.args.get("year", "")
-    return int(year) if year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100 else current_year()
+    year = number(request.args.get("year"))
+    return year if year is not None and 2000 <= year <= 2100 else current_year()
 
 
 def _mentee_rows(year: int) -> list[tuple[User, Plan | None, Progress | None]]:
