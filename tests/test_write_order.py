@@ -195,7 +195,7 @@ def test_the_same_new_plan_sent_twice_at_once_is_saved_once(app):
     text = {"topic": "Медиаграмотность", "aim": "", "tasks": ""}
 
     def create() -> bool:
-        if plans.created_already(author, 2026, text) is not None:
+        if plans.own_plan_held(author, 2026) is not None:
             return False
         db.session.add(Plan(author_id=author, year=2026, **text))
         db.session.flush()

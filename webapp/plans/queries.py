@@ -79,17 +79,19 @@ def own_plan(user: User, year: int) -> Plan | None:
     return db.session.scalar(select(Plan).where(Plan.author_id == user.id, Plan.year == year))
 
 
-def created_already(author_id: int, year: int, text: dict[str, str]) -> Plan | None:
-    """The plan this form already created, when it is sent again (webapp.text.sent_again): the
-    person's plan for `year`, with the same topic, aim and tasks, under ten minutes old. The
-    person's row is held first (on PostgreSQL; SQLite's writers are serialised already), so that
-    the same form sent twice at once waits for the first and finds its plan."""
+def own_plan_held(author_id: int, year: int) -> Plan | None:
+    """The person's plan for `year`, their row held first (on PostgreSQL; SQLite's writers are
+    serialised already), so that the same new plan sent twice at once waits for the first and
+    finds it."""
     db.session.execute(select(User.id).where(User.id == author_id).with_for_update())
-    plan = db.session.scalar(select(Plan).where(Plan.author_id == author_id, Plan.year == year))
-    if (plan is not None and same_text(plan.aim, text["aim"]) and same_text(plan.tasks, text["tasks"])
-            and sent_again(plan.topic, plan.created_at, text["topic"])):
-        return plan
-    return None
+    return db.session.scalar(select(Plan).where(Plan.author_id == author_id, Plan.year == year))
+
+
+def sent_again_as(plan: Plan, text: dict[str, str]) -> bool:
+    """Whether a new plan's form, sent again (webapp.text.sent_again), is `plan`: the same topic,
+    aim and tasks, and the plan under ten minutes old."""
+    return (same_text(plan.aim, text["aim"]) and same_text(plan.tasks, text["tasks"])
+            and sent_again(plan.topic, plan.created_at, text["topic"]))
 
 
 def _hold(plan_id: int) -> None:

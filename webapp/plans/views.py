@@ -116,10 +116,10 @@ def create():
     if form.copy_from.data is not None:
         source = access.plan_for_editing(current_user, form.copy_from.data)
         text = queries.copied_text(source, text)
-    plan = queries.created_already(current_user.id, form.year.data, text)
+    plan = queries.own_plan_held(current_user.id, form.year.data)
+    if plan is not None and not queries.sent_again_as(plan, text):
+        return _already_planned_form(form)
     if plan is None:
-        if queries.own_plan(current_user, form.year.data) is not None:
-            return _already_planned_form(form)
         try:
             if source is not None:
                 plan = queries.copy_plan(source, form.year.data, **text)
@@ -128,14 +128,13 @@ def create():
                 db.session.add(plan)
             db.session.commit()
         except IntegrityError:  # the same plan saved a moment ago from another tab: one plan a year
-            db.session.rollback()
             return _already_planned_form(form)
     flash(_("The plan for %(year)s is created.", year=year_label(plan.year)), "success")
     return redirect_for(url_for("plans.show", plan_id=plan.id))
 
 
 def _already_planned_form(form: NewPlanForm):
-    db.session.rollback()  # nothing was written: the person's row is no longer held
+    db.session.rollback()  # nothing is kept: the person's row is no longer held
     form.year.errors.append(_already_planned())
     return render("plans/new.html", "plan_form", status=422, form=form)
 
