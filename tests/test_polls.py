@@ -71,6 +71,7 @@ def test_nothing_new_is_one_statement_and_an_empty_204(client, people, world, po
         response = client.get(world[poll], headers=FRAGMENT)
     assert response.status_code == 204 and response.data == b""
     assert response.headers["Cache-Control"] == "no-store"
+    assert "Content-Type" not in response.headers  # an empty answer describes no content
     assert len(statements) == 1, statements
 
 

@@ -152,10 +152,16 @@ class _Compiled:
         return tuple(every[name] for name in self._order)
 
 
+class _NoContent(Response):
+    default_mimetype = None  # no body, so no Content-Type, and no Vary for HTML (webapp.htmx.add_vary)
+
+
 def nothing_new() -> Response:
     """The answer to a poll that found nothing new: no body, and, as for anything a signed-in
-    person is sent, never stored by a cache."""
-    return Response(status=204, headers={"Cache-Control": "no-store"})
+    person is sent, never stored by a cache. With nothing to describe and nothing stored, it
+    carries no Content-Type and no Vary for htmx's headers: building and writing those was a
+    tenth of what such a poll costs (docs/performance.md, finding 13)."""
+    return _NoContent(status=204, headers={"Cache-Control": "no-store"})
 
 
 def answer_unless_shown(poll: Poll, shown_of: Callable[[Any], str], changed: Callable[[Any], Response]) -> Response | tuple:
