@@ -44,6 +44,13 @@ def article(html: str, comment_id: int) -> str:
     return match.group(0)
 
 
+def form_fields(html: str, form_id: str) -> dict[str, str]:
+    """The hidden fields a browser sends with the form `form_id` of a page."""
+    form = re.search(rf'<form id="{form_id}".*?</form>', html, re.S)
+    assert form, f"no form #{form_id}"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+
+
 def comment_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Comment))
 
@@ -324,6 +331,22 @@ def test_a_plain_form_sent_twice_saves_the_comment_once(client, people, colleagu
     assert comment_count() == 1
     assert second.location == first.location  # to the one comment
     assert post_comment(client, colleagues_entry, "Другой текст.", htmx=False).location != first.location
+    assert comment_count() == 2
+
+
+def test_a_plain_form_saves_the_same_words_again_once_its_page_showed_them(client, people, colleagues_entry):
+    login(client, people["librarian"])
+
+    def send(html: str):
+        fields = form_fields(html, "comment-form")
+        return client.post(f"/comments/entry/{colleagues_entry}", data={**fields, "body": "Спасибо!"})
+
+    shown = client.get(f"/journal/{colleagues_entry}").text
+    first = send(shown)
+    assert send(shown).location == first.location  # the same page's form pressed twice
+    assert comment_count() == 1
+    again = send(client.get(first.location).text)  # from the page the first one landed on, which shows it
+    assert again.status_code == 303 and again.location != first.location
     assert comment_count() == 2
 
 

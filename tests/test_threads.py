@@ -351,6 +351,41 @@ def test_a_plain_reply_form_sent_twice_saves_the_post_once(app, people, closed_t
     assert len(post_rows(closed_thread)) == 4
 
 
+def reply_fields(html: str) -> dict[str, str]:
+    """The hidden fields a browser sends with a page's reply form."""
+    form = re.search(r'<form id="reply-form".*?</form>', html, re.S)
+    assert form, "no reply form"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+
+
+def test_a_plain_reply_form_saves_the_same_words_again_once_its_page_showed_them(app, people, closed_thread):
+    librarian = login(app.test_client(), people["librarian"])
+
+    def send(html: str):
+        return librarian.post(f"/threads/{closed_thread}/posts", data={**reply_fields(html), "body": "Согласна."})
+
+    shown = page(librarian, closed_thread)
+    first = send(shown)
+    assert send(shown).location == first.location  # the same page's form pressed twice
+    assert len(post_rows(closed_thread)) == 2
+    again = send(librarian.get(first.location).text)  # from the page it landed on, which shows it
+    assert again.status_code == 303 and again.location != first.location
+    assert len(post_rows(closed_thread)) == 3 and thread_row(closed_thread).post_count == 3
+
+
+def test_a_reply_from_a_page_before_the_last_goes_to_where_it_landed(app, people, closed_thread):
+    for n in range(POSTS_PER_PAGE):
+        factories.make_post(closed_thread, people["author"], body=f"Сообщение {n}")
+    librarian = login(app.test_client(), people["librarian"])
+    fields = reply_fields(page(librarian, closed_thread, 1))
+    assert "after" not in fields and fields["page_end"]  # no end marker: the last page is elsewhere
+    response = librarian.post(f"/threads/{closed_thread}/posts", data={**fields, "body": "Отвечу позже."},
+                              headers=FRAGMENT)
+    mine = post_rows(closed_thread)[-1]
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/threads/{closed_thread}?page=2#post-{mine.id}"
+    assert mine.body == "Отвечу позже."
+
+
 def test_a_reply_with_htmx_appends_what_is_new_and_clears_the_form(app, people, closed_thread):
     librarian = login(app.test_client(), people["librarian"])
     after = poller_after(page(librarian, closed_thread))

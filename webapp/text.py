@@ -73,7 +73,8 @@ SENT_AGAIN_WITHIN = timedelta(minutes=10)
 def sent_again(earlier_text: str, earlier_at: datetime, text: str) -> bool:
     """Whether `text` is a message sent a second time rather than a new one. The caller holds the
     place's row and passes the person's newest message there that the sending page had not shown
-    (newer than its end marker; from a plain form, the place's newest message if it is theirs).
+    (newer than its end marker, or than the newest message it showed when a plain form was drawn;
+    from a form that says neither, the place's newest message if it is theirs).
     The same text, under ten minutes old: an answer lost on the way and the button pressed again
     (as the page tells people to when the server seems unreachable), or a plain form's button
     pressed twice. The message is saved once. The same words sent after the page showed them are

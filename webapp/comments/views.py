@@ -89,7 +89,9 @@ def create(entry_id: int):
         db.session.commit()
         return render("comments/index.html", "comment_form", status=422, entry=entry,
                       comment_section=panel.section_for(entry, current_user, form=form, draft_seen=seen))
-    shown = _id_arg(request.form.get("after"))
+    shown = _id_arg(request.form.get("after"))  # htmx: the list's end marker
+    if shown is None:
+        shown = _id_arg(request.form.get("page_end"))  # a plain form: the newest comment its page showed
     comment, new = add_comment_once(entry, current_user, form.body.data, shown)
     if new:
         events.comment_added(comment, entry)

@@ -20,8 +20,8 @@ def add_comment_once(entry: JournalEntry, author: User, text: str, shown: int | 
     """A comment under `entry`, in the caller's transaction (a colleague's from the entry page, a
     methodist's answer), and True; unless `text` is the person's comment here sent again
     (webapp.text.sent_again): then that comment, and False. `shown`: the newest comment id the
-    sending page held; None when the form does not say (a plain form, a methodist's answer): then
-    the entry's newest comment is the one that may be the same."""
+    sending page held; None when the form does not say (a methodist's answer): then the entry's
+    newest comment is the one that may be the same."""
     _hold(entry)
     newest = select(Comment).where(Comment.entry_id == entry.id)
     if shown is not None:

@@ -58,6 +58,7 @@ class ReplyArea:
     message: str | None = None
     page: int = 1
     quoted: bool = False  # the form comes back with a quote added: its text box takes focus
+    page_end: int | None = None  # the newest post its page shows, for a plain form (webapp.text.sent_again)
 
 
 def poll_seconds() -> int:
@@ -130,6 +131,7 @@ def reply_area(user: User, view: ThreadView, quote: Post | None = None) -> Reply
     if quote is not None:
         text = drafts.with_quote(text, quote.body)
     area = form_area(thread, text, page=view.page_number)
+    area.page_end = view.after
     area.restored_at = draft.updated_at if draft and draft.body.strip() else None
     area.draft_seen = fingerprint(draft.body) if draft else ""
     return area

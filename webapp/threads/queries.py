@@ -177,7 +177,8 @@ def start_thread_once(group: Group, author_id: int, title: str, body: str) -> tu
 def add_reply(thread: Thread, author_id: int, body: str, shown: int | None) -> tuple[Post, bool]:
     """Save a reply and count it, in the caller's transaction, and True; unless `body` is the
     person's post here sent again (webapp.text.sent_again): then that post, and False. `shown`: the
-    newest post id the sending page held (None: a plain form, or a page before the last). Raises
+    newest post id the sending page held (None: a form that does not say; then the thread's newest
+    post is the one that may be the same). Raises
     ThreadLocked (having written nothing) if the thread was closed meanwhile."""
     newest_id = _hold_open(thread)
     newest = select(Post).where(Post.thread_id == thread.id, Post.author_id == author_id, Post.deleted_at.is_(None))

@@ -170,7 +170,7 @@ def _reply_page(thread: Thread, reply: panel.ReplyArea, status: int):
     if not is_fragment_request():
         page = number(request.form.get("page")) or queries.page_count(thread.post_count)
         view = panel.page_view(current_user, thread, queries.read_state(current_user, thread.id), page)
-        reply.page = view.page_number
+        reply.page, reply.page_end = view.page_number, view.after
     return render("threads/show.html", "reply_area", status=status, thread_view=view, reply_area=reply)
 
 
@@ -194,11 +194,12 @@ def reply(thread_id: int):
         seen = seen_after_keeping(text, seen, drafts.save_reply(current_user, thread.id, text, seen))
         db.session.commit()
         area = panel.form_area(thread, form=form, page=number(request.form.get("page")) or 1)
-        area.draft_seen = seen
+        area.draft_seen, area.page_end = seen, number(request.form.get("page_end"))  # the page is as it was
         return _reply_page(thread, area, 422)
     state = queries.read_state(current_user, thread.id)
     last_read = state.last_read_post_id if state else 0
-    shown = number(request.form.get("after"))
+    marker = number(request.form.get("after"))  # htmx, on the last page: its end marker
+    shown = marker if marker is not None else number(request.form.get("page_end"))  # else what the page showed
     try:
         post, new = queries.add_reply(thread, current_user.id, form.body.data, shown)
     except queries.ThreadLocked:
@@ -208,14 +209,16 @@ def reply(thread_id: int):
     drafts.clear_sent_reply(current_user, thread.id, *drafts.typed_reply())
     queries.mark_read_up_to(current_user.id, thread.id, post.id)
     db.session.commit()
-    if not is_htmx_request() or shown is None:  # a plain form, or a page other than the last
+    if not is_htmx_request() or marker is None:  # a plain form, or a page other than the last
         return redirect_for(queries.post_url(thread.id, post.id))
     # Everything newer than what the page shows (others' posts too), at the page's end marker; the
     # poller asks at once as well, in case a poll answered first and took that marker.
     db.session.refresh(thread, ["post_count", "last_post_id", "locked"])
-    view = panel.news_view(current_user, thread, None, min(shown, post.id - 1), last_read=last_read)
+    view = panel.news_view(current_user, thread, None, min(marker, post.id - 1), last_read=last_read)
+    area = panel.form_area(thread, page=view.page_number)
+    area.page_end = view.after
     return render("threads/_created.html", status=201, headers={"HX-Trigger": REPLY_ADDED}, thread_view=view,
-                  lock_changed=False, reply_area=panel.form_area(thread, page=view.page_number))
+                  lock_changed=False, reply_area=area)
 
 
 @bp.post("/<int:thread_id>/draft")
