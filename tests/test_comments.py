@@ -350,6 +350,20 @@ def test_a_plain_form_saves_the_same_words_again_once_its_page_showed_them(clien
     assert comment_count() == 2
 
 
+def test_with_htmx_the_list_s_end_marker_says_what_the_page_shows_not_the_form(client, people, colleagues_entry):
+    """After an htmx send only the text box comes back: the form's page_end stays as drawn, and the
+    list's end marker, which htmx sends as well, says the page now shows the comment."""
+    factories.make_comment(colleagues_entry, people["methodist"], body="Хорошая идея.")
+    login(client, people["librarian"])
+    shown = client.get(f"/journal/{colleagues_entry}").text
+    fields = form_fields(shown, "comment-form")
+    first = client.post(f"/comments/entry/{colleagues_entry}", headers=FRAGMENT,
+                        data={**fields, "after": str(poller_after(shown)), "body": "Спасибо!"})
+    again = client.post(f"/comments/entry/{colleagues_entry}", headers=FRAGMENT,
+                        data={**fields, "after": str(poller_after(first.text)), "body": "Спасибо!"})
+    assert again.status_code == 201 and comment_count() == 3
+
+
 def test_the_same_text_ten_minutes_later_is_a_new_comment(client, people, colleagues_entry):
     login(client, people["librarian"])
     post_comment(client, colleagues_entry, "Напомню про семинар.", htmx=False)

@@ -20,6 +20,17 @@ def test_a_session_past_its_lifetime_signs_nobody_in_even_just_after_it_was_used
     assert response.status_code == 302 and response.location.startswith("/login")
 
 
+def test_a_cookie_signed_later_than_now_signs_nobody_in(app, client, people, monkeypatch):
+    """The clock put back: itsdangerous refuses a signature from the future, and so does what was remembered."""
+    login(client, people["author"])
+    client.get("/journal/")
+    assert "Анна Смирнова" in client.get("/journal/").text
+    earlier = time.time() - 3600
+    monkeypatch.setattr(time, "time", lambda: earlier)
+    response = client.get("/journal/")
+    assert response.status_code == 302 and response.location.startswith("/login")
+
+
 def _opened(app, cookie: str):
     with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
         return app.session_interface.open_session(app, request)

@@ -386,6 +386,19 @@ def test_a_reply_from_a_page_before_the_last_goes_to_where_it_landed(app, people
     assert mine.body == "Отвечу позже."
 
 
+def test_the_form_a_reopened_thread_gets_back_claims_no_page_it_did_not_see(app, people, closed_thread):
+    """Reopened from page 1 of 2: the form comes back from the thread's head, which shows no posts,
+    so it names none, and the leader's own first words, which page 1 shows, sent again are saved."""
+    factories.make_posts(closed_thread, people["librarian"], POSTS_PER_PAGE)
+    leader = login(app.test_client(), people["author"])
+    leader.post(f"/threads/{closed_thread}/lock", data={"on": "1", "page": "1"}, headers=FRAGMENT)
+    reopened = leader.post(f"/threads/{closed_thread}/lock", data={"on": "0", "page": "1"}, headers=FRAGMENT)
+    fields = reply_fields(reopened.text)
+    assert "page_end" not in fields
+    leader.post(f"/threads/{closed_thread}/posts", data={**fields, "body": "Обсудим план."}, headers=FRAGMENT)
+    assert [p.body for p in post_rows(closed_thread)].count("Обсудим план.") == 2
+
+
 def test_a_reply_with_htmx_appends_what_is_new_and_clears_the_form(app, people, closed_thread):
     librarian = login(app.test_client(), people["librarian"])
     after = poller_after(page(librarian, closed_thread))

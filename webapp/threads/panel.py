@@ -131,7 +131,7 @@ def reply_area(user: User, view: ThreadView, quote: Post | None = None) -> Reply
     if quote is not None:
         text = drafts.with_quote(text, quote.body)
     area = form_area(thread, text, page=view.page_number)
-    area.page_end = view.after
+    area.page_end = view.after or None  # 0: a view without its posts (the head after closing or reopening)
     area.restored_at = draft.updated_at if draft and draft.body.strip() else None
     area.draft_seen = fingerprint(draft.body) if draft else ""
     return area
