@@ -123,6 +123,13 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
+def hidden_fields(html: str, form_id: str) -> dict[str, str]:
+    """The hidden fields a browser sends with the form `form_id` of a page."""
+    form = re.search(rf'<form id="{form_id}".*?</form>', html, re.S)
+    assert form, f"no form #{form_id}"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+
+
 def make_people() -> dict:
     """A small network: two schools, two librarians, their methodist, another methodist, an administrator."""
     s1, s2 = factories.make_school("Гимназия №3"), factories.make_school("Лицей №1")

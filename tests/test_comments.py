@@ -17,7 +17,7 @@ from webapp.mentoring.models import Comment, CommentDraft, Notification, Notific
 from webapp.models import JournalEntry, User, Visibility
 
 from . import factories
-from .conftest import FRAGMENT, csrf_token_from, editor_base, login
+from .conftest import FRAGMENT, csrf_token_from, editor_base, hidden_fields, login
 
 COMMENT_ID = re.compile(r'<article id="comment-(\d+)"')
 
@@ -42,13 +42,6 @@ def article(html: str, comment_id: int) -> str:
     match = re.search(rf'<article id="comment-{comment_id}".*?</article>', html, re.S)
     assert match, f"comment {comment_id} not shown"
     return match.group(0)
-
-
-def form_fields(html: str, form_id: str) -> dict[str, str]:
-    """The hidden fields a browser sends with the form `form_id` of a page."""
-    form = re.search(rf'<form id="{form_id}".*?</form>', html, re.S)
-    assert form, f"no form #{form_id}"
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
 
 
 def comment_count() -> int:
@@ -338,7 +331,7 @@ def test_a_plain_form_saves_the_same_words_again_once_its_page_showed_them(clien
     login(client, people["librarian"])
 
     def send(html: str):
-        fields = form_fields(html, "comment-form")
+        fields = hidden_fields(html, "comment-form")
         return client.post(f"/comments/entry/{colleagues_entry}", data={**fields, "body": "Спасибо!"})
 
     shown = client.get(f"/journal/{colleagues_entry}").text
@@ -356,7 +349,7 @@ def test_with_htmx_the_list_s_end_marker_says_what_the_page_shows_not_the_form(c
     factories.make_comment(colleagues_entry, people["methodist"], body="Хорошая идея.")
     login(client, people["librarian"])
     shown = client.get(f"/journal/{colleagues_entry}").text
-    fields = form_fields(shown, "comment-form")
+    fields = hidden_fields(shown, "comment-form")
     first = client.post(f"/comments/entry/{colleagues_entry}", headers=FRAGMENT,
                         data={**fields, "after": str(poller_after(shown)), "body": "Спасибо!"})
     again = client.post(f"/comments/entry/{colleagues_entry}", headers=FRAGMENT,
@@ -532,8 +525,8 @@ class TestTwoTabs:
     def test_an_idle_tab_leaves_the_draft_typed_in_another_alone(self, app, people, mentors_entry):
         url = f"/comments/entry/{mentors_entry}/draft"
         idle, typing = (login(app.test_client(), people["methodist"]) for _ in range(2))
-        idle_form = comment_form_fields(idle.get(f"/journal/{mentors_entry}").text)
-        typing.post(url, data={**comment_form_fields(typing.get(f"/journal/{mentors_entry}").text), "body": "Почти дописанный комментарий"},
+        idle_form = hidden_fields(idle.get(f"/journal/{mentors_entry}").text, "comment-form")
+        typing.post(url, data={**hidden_fields(typing.get(f"/journal/{mentors_entry}").text, "comment-form"), "body": "Почти дописанный комментарий"},
                     headers=FRAGMENT)
         assert idle.post(url, data=idle_form, headers=FRAGMENT).status_code == 204  # its box is empty, as it was
         assert db.session.get(CommentDraft, (people["methodist"], mentors_entry)).body == "Почти дописанный комментарий"
@@ -541,9 +534,9 @@ class TestTwoTabs:
     def test_a_tab_that_typed_nothing_since_its_last_save_does_not_overwrite_a_newer_draft(self, app, people, mentors_entry):
         url = f"/comments/entry/{mentors_entry}/draft"
         first, second = (login(app.test_client(), people["methodist"]) for _ in range(2))
-        form = {**comment_form_fields(first.get(f"/journal/{mentors_entry}").text), "body": "Первая мысль"}
+        form = {**hidden_fields(first.get(f"/journal/{mentors_entry}").text, "comment-form"), "body": "Первая мысль"}
         form["draft_seen"] = draft_seen(first.post(url, data=form, headers=FRAGMENT).text)
-        second.post(url, data={**comment_form_fields(second.get(f"/journal/{mentors_entry}").text), "body": "Первая мысль, дописанная"},
+        second.post(url, data={**hidden_fields(second.get(f"/journal/{mentors_entry}").text, "comment-form"), "body": "Первая мысль, дописанная"},
                     headers=FRAGMENT)
         assert first.post(url, data=form, headers=FRAGMENT).status_code == 204  # the timer, nothing new typed there
         assert db.session.get(CommentDraft, (people["methodist"], mentors_entry)).body == "Первая мысль, дописанная"
@@ -552,15 +545,9 @@ class TestTwoTabs:
         url = f"/comments/entry/{mentors_entry}/draft"
         client = login(app.test_client(), people["methodist"])
         client.post(url, data={"body": "Передумала"}, headers=FRAGMENT)
-        form = comment_form_fields(client.get(f"/journal/{mentors_entry}").text)
+        form = hidden_fields(client.get(f"/journal/{mentors_entry}").text, "comment-form")
         assert client.post(url, data={**form, "body": ""}, headers=FRAGMENT).status_code == 200
         assert db.session.get(CommentDraft, (people["methodist"], mentors_entry)) is None
-
-
-def comment_form_fields(page: str) -> dict:
-    """The hidden fields of the new-comment form on a page, as the browser sends them with the text."""
-    form = re.search(r'<form id="comment-form".*?</form>', page, re.S).group(0)
-    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
 
 
 def test_an_empty_autosave_refuses_what_a_typed_one_refuses(client, people, mentors_entry):

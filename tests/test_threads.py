@@ -21,7 +21,7 @@ from webapp.models import User, utcnow
 from webapp.threads.queries import POSTS_PER_PAGE
 
 from . import factories
-from .conftest import FRAGMENT, counted_queries, csrf_token_from, editor_base, login
+from .conftest import FRAGMENT, counted_queries, csrf_token_from, editor_base, hidden_fields, login
 
 POST_ID = re.compile(r'<article id="post-(\d+)"')
 
@@ -351,18 +351,11 @@ def test_a_plain_reply_form_sent_twice_saves_the_post_once(app, people, closed_t
     assert len(post_rows(closed_thread)) == 4
 
 
-def reply_fields(html: str) -> dict[str, str]:
-    """The hidden fields a browser sends with a page's reply form."""
-    form = re.search(r'<form id="reply-form".*?</form>', html, re.S)
-    assert form, "no reply form"
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
-
-
 def test_a_plain_reply_form_saves_the_same_words_again_once_its_page_showed_them(app, people, closed_thread):
     librarian = login(app.test_client(), people["librarian"])
 
     def send(html: str):
-        return librarian.post(f"/threads/{closed_thread}/posts", data={**reply_fields(html), "body": "Согласна."})
+        return librarian.post(f"/threads/{closed_thread}/posts", data={**hidden_fields(html, "reply-form"), "body": "Согласна."})
 
     shown = page(librarian, closed_thread)
     first = send(shown)
@@ -377,7 +370,7 @@ def test_a_reply_from_a_page_before_the_last_goes_to_where_it_landed(app, people
     for n in range(POSTS_PER_PAGE):
         factories.make_post(closed_thread, people["author"], body=f"Сообщение {n}")
     librarian = login(app.test_client(), people["librarian"])
-    fields = reply_fields(page(librarian, closed_thread, 1))
+    fields = hidden_fields(page(librarian, closed_thread, 1), "reply-form")
     assert "after" not in fields and fields["page_end"]  # no end marker: the last page is elsewhere
     response = librarian.post(f"/threads/{closed_thread}/posts", data={**fields, "body": "Отвечу позже."},
                               headers=FRAGMENT)
@@ -393,7 +386,7 @@ def test_the_form_a_reopened_thread_gets_back_claims_no_page_it_did_not_see(app,
     leader = login(app.test_client(), people["author"])
     leader.post(f"/threads/{closed_thread}/lock", data={"on": "1", "page": "1"}, headers=FRAGMENT)
     reopened = leader.post(f"/threads/{closed_thread}/lock", data={"on": "0", "page": "1"}, headers=FRAGMENT)
-    fields = reply_fields(reopened.text)
+    fields = hidden_fields(reopened.text, "reply-form")
     assert "page_end" not in fields
     leader.post(f"/threads/{closed_thread}/posts", data={**fields, "body": "Обсудим план."}, headers=FRAGMENT)
     assert [p.body for p in post_rows(closed_thread)].count("Обсудим план.") == 2
