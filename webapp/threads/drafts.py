@@ -210,9 +210,8 @@ def _rescue_reply(keep: bool) -> Response | None:
     message = (_("The page had been open for a long time. Your message is kept; press “Send” once more.") if keep
                else not_kept_for_an_earlier_sign_in())
     if is_htmx_request():
-        area = panel.form_area(thread, text, message=message, page=number(request.form.get("page")) or 1)
+        area = panel.form_area_as_sent(thread, text, message=message)
         area.draft_seen = seen_after_keeping(text, seen, state)
-        area.page_end = number(request.form.get("page_end"))  # the page is as it was
         return render("threads/_reply_area.html", status=status, reply_area=area)
     flash(message, "warning")
     return redirect(url_for("threads.show", thread_id=thread.id, page=request.form.get("page", "1"), _anchor="reply-form"), 303)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, request
 
 from .. import access
 from ..extensions import db
 from ..groups.models import Post, PostDraft, Thread, ThreadState
 from ..i18n import gettext as _
 from ..models import User
+from ..numbers import number
 from ..text import fingerprint
 from . import drafts, queries
 from .forms import REPLY_FIELD, PostForm, ThreadForm, post_form, thread_form
@@ -130,19 +131,27 @@ def reply_area(user: User, view: ThreadView, quote: Post | None = None) -> Reply
         return locked_area(thread, text, page=view.page_number)
     if quote is not None:
         text = drafts.with_quote(text, quote.body)
-    area = form_area(thread, text, page=view.page_number)
-    area.page_end = view.after or None  # 0: a view without its posts (the head after closing or reopening)
+    # page_end 0: a view without its posts (the thread's head, after closing or reopening it)
+    area = form_area(thread, text, page=view.page_number, page_end=view.after or None)
     area.restored_at = draft.updated_at if draft and draft.body.strip() else None
     area.draft_seen = fingerprint(draft.body) if draft else ""
     return area
 
 
 def form_area(thread: Thread, text: str = "", *, form: PostForm | None = None, message: str | None = None,
-              page: int = 1, quoted: bool = False) -> ReplyArea:
+              page: int = 1, page_end: int | None = None, quoted: bool = False) -> ReplyArea:
     form = form or new_reply_form(text)
     if message:
         form.form_errors.append(message)
-    return ReplyArea(thread_id=thread.id, group_id=thread.group_id, state="form", form=form, page=page, quoted=quoted)
+    return ReplyArea(thread_id=thread.id, group_id=thread.group_id, state="form", form=form, page=page,
+                     page_end=page_end, quoted=quoted)
+
+
+def form_area_as_sent(thread: Thread, text: str = "", **options) -> ReplyArea:
+    """The reply form given back in place of the one sent (refused, rescued, its quote gone): the
+    page around it is as it was, so it keeps the page and the page end it was sent with."""
+    return form_area(thread, text, page=number(request.form.get("page")) or 1,
+                     page_end=number(request.form.get("page_end")), **options)
 
 
 def locked_area(thread: Thread, kept: str, *, page: int = 1, message: str | None = None) -> ReplyArea:

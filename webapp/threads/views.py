@@ -193,8 +193,8 @@ def reply(thread_id: int):
         seen = request.form.get("draft_seen", "")
         seen = seen_after_keeping(text, seen, drafts.save_reply(current_user, thread.id, text, seen))
         db.session.commit()
-        area = panel.form_area(thread, form=form, page=number(request.form.get("page")) or 1)
-        area.draft_seen, area.page_end = seen, number(request.form.get("page_end"))  # the page is as it was
+        area = panel.form_area_as_sent(thread, form=form)
+        area.draft_seen = seen
         return _reply_page(thread, area, 422)
     state = queries.read_state(current_user, thread.id)
     last_read = state.last_read_post_id if state else 0
@@ -215,10 +215,8 @@ def reply(thread_id: int):
     # poller asks at once as well, in case a poll answered first and took that marker.
     db.session.refresh(thread, ["post_count", "last_post_id", "locked"])
     view = panel.news_view(current_user, thread, None, min(marker, post.id - 1), last_read=last_read)
-    area = panel.form_area(thread, page=view.page_number)
-    area.page_end = view.after
     return render("threads/_created.html", status=201, headers={"HX-Trigger": REPLY_ADDED}, thread_view=view,
-                  lock_changed=False, reply_area=area)
+                  lock_changed=False, reply_area=panel.form_area(thread, page=view.page_number, page_end=view.after))
 
 
 @bp.post("/<int:thread_id>/draft")
@@ -276,7 +274,7 @@ def _quoted_post_gone(post: Post, thread: Thread):
         db.session.commit()
         area = panel.locked_area(thread, text)
     else:
-        area = panel.form_area(thread, text, message=message, page=number(request.form.get("page")) or 1)
+        area = panel.form_area_as_sent(thread, text, message=message)
         area.draft_seen = request.form.get("draft_seen", "")
     return render("threads/_quote_gone.html", status=410, reply_area=area, post=post,
                   thread_view=panel.single_view(current_user, thread, post))
