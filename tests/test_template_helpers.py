@@ -1,9 +1,13 @@
-"""Messages in templates (_) and lazy labels take a shortcut (webapp.i18n): what a page shows
-must be exactly what Jinja and Flask-Babel would have made of it."""
+"""Messages in templates (_), lazy labels and addresses in templates take a shortcut
+(webapp.i18n, webapp.urls): what a page shows must be exactly what Jinja, Flask-Babel and Flask's
+url_for would have made of it."""
 from __future__ import annotations
 
 import pytest
+from flask import url_for
 from flask_babel import force_locale
+
+from webapp.urls import page_url_for
 
 TEMPLATE = """{{ _("My journal") }}|{{ _("Page %(n)d", n=3) }}|{{ _("<b>") }}|{{ _("Edit the plan for %(year)s", year="<i>") }}"""
 
@@ -49,3 +53,38 @@ def test_lazy_labels_read_in_the_locale_in_force_each_time(app):
             with force_locale(locale):
                 assert (str(label), str(counted)) == (gettext("My journal"), gettext("Page %(n)d", n=4))
                 assert (str(label) == "Мой журнал") == (locale == "ru")
+
+
+# Each twice: the first builds the address, the second finds it remembered.
+ADDRESSES = [
+    ("journal.show", {"entry_id": 7}),
+    ("journal.index", {"tag": "чтение & письмо/2"}),
+    ("journal.index", {"tag": None, "page": 2}),
+    ("threads.show", {"thread_id": 3, "page": 2, "quote": 11, "_anchor": "reply-form"}),
+    ("journal.index", {"page": 1}),
+    ("journal.index", {"page": True}),  # equal to 1 as a key, but another address
+    ("journal.index", {"visibility": ["private", "mentors"]}),  # a list: built every time
+    ("journal.show", {"entry_id": 7, "_external": True}),
+    ("journal.show", {"entry_id": 8, "_scheme": "https", "_external": True}),
+] * 2
+
+
+def test_addresses_in_templates_are_the_ones_url_for_builds(app):
+    with app.test_request_context("/"):
+        for endpoint, values in ADDRESSES:
+            assert page_url_for(endpoint, **values) == url_for(endpoint, **values)
+        assert app.jinja_env.from_string("{{ url_for('journal.show', entry_id=7) }}").render() == "/journal/7"
+    with app.test_request_context("/", base_url="http://intranet.example/rost/"):
+        for endpoint, values in ADDRESSES:
+            assert page_url_for(endpoint, **values) == url_for(endpoint, **values)
+        assert page_url_for("journal.show", entry_id=7) == "/rost/journal/7"
+    with app.test_request_context("/", base_url="https://other.example/"):  # another host, the same root
+        for endpoint, values in ADDRESSES:
+            assert page_url_for(endpoint, **values) == url_for(endpoint, **values)
+        assert page_url_for("journal.show", entry_id=7, _external=True) == "https://other.example/journal/7"
+
+
+def test_the_app_has_no_hook_that_adds_values_to_addresses(app):
+    """page_url_for remembers an address by the values it was given; a url_defaults hook could add
+    others (the reader's language, say) and make one key stand for two addresses."""
+    assert not any(app.url_default_functions.values())

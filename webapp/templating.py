@@ -13,6 +13,7 @@ from .journal.drafts import owner_token
 from .markup import render_markdown_kept
 from .models import Role, Visibility
 from .text import fingerprint
+from .urls import page_url_for
 
 VISIBILITY_LABELS = {
     Visibility.PRIVATE: _l("Only me"),
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         LOCALES=LOCALES,
         Visibility=Visibility,
         Role=Role,
+        url_for=page_url_for,
         get_locale=get_locale,
         entry_draft_owner=lambda key: owner_token(current_user, key),
     )
