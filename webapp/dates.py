@@ -22,9 +22,10 @@ _PATTERNS = {
 
 
 @cache
-def _months(locale: str) -> tuple[str, ...]:
-    """Month names as a date says them («25 ноября»), January first."""
-    names = Locale.parse(locale).months["format"]["wide"]
+def _months(language: str, territory: str | None, script: str | None) -> tuple[str, ...]:
+    """Month names as a date says them («25 ноября»), January first. Asked by the locale's parts:
+    writing the Locale as its name cost an eighth of formatting a date."""
+    names = Locale(language, territory, script).months["format"]["wide"]
     return tuple(names[number] for number in range(1, 13))
 
 
@@ -39,5 +40,7 @@ def format_moment(value: datetime, pattern: str = "d MMMM y, HH:mm") -> str:
     if template is None:
         return format_datetime(value, pattern)
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_zone(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-    return template.format(day=local.day, month=_months(str(get_locale()))[local.month - 1], year=local.year,
+    locale = get_locale()
+    months = _months(locale.language, locale.territory, locale.script)
+    return template.format(day=local.day, month=months[local.month - 1], year=local.year,
                            hour=local.hour, minute=local.minute, second=local.second)
