@@ -3,6 +3,8 @@
 url_for would have made of it."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from flask import url_for
 from flask_babel import force_locale
@@ -27,6 +29,29 @@ def test_messages_read_as_jinja_and_the_catalogue_make_them(app, locale):
             assert escaped.render().split("|") == expected
         assert plain.render().split("|")[3] == gettext("Edit the plan for %(year)s", year="<i>")
     assert (expected[0] == "Мой журнал") == (locale == "ru")
+
+
+PLURALS = ('{{ ngettext("%(num)d post", "%(num)d posts", n) }}|'
+           '{{ ngettext("%(done)d of %(num)d step done", "%(done)d of %(num)d steps done", n, done=d) }}|'
+           '{{ ngettext("%(num)d by %(who)s", "%(num)d by %(who)s", n, who="<i>") }}')
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+def test_counted_messages_read_as_the_catalogue_makes_them(app, locale):
+    """Each count in the form its language takes for it, the same on every call; variables are
+    escaped where the template escapes."""
+    with app.test_request_context("/"), force_locale(locale):
+        from flask_babel import ngettext
+
+        escaped = app.jinja_env.from_string(PLURALS)
+        plain = app.jinja_env.overlay(autoescape=False).from_string(PLURALS)
+        for n, d in itertools.product([0, 1, 2, 4, 5, 11, 12, 21, 22, 25, 101, 111, 1000], [1, 2, 1]):
+            assert escaped.render(n=n, d=d).split("|") == [
+                ngettext("%(num)d post", "%(num)d posts", n),
+                ngettext("%(done)d of %(num)d step done", "%(done)d of %(num)d steps done", n, done=d),
+                f"{n} by &lt;i&gt;"]
+            assert plain.render(n=n, d=d).split("|")[2] == f"{n} by <i>"
+        assert escaped.render(n=22, d=1).split("|")[0] == ("22 сообщения" if locale == "ru" else "22 posts")
 
 
 def test_a_switch_of_locale_mid_request_switches_the_messages(app):

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from flask import current_app
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
+
+from .i18n import current_locale
 
 _PATTERNS = {
     "d MMMM y, HH:mm": "{day} {month} {year}, {hour:02d}:{minute:02d}",
@@ -40,7 +42,7 @@ def format_moment(value: datetime, pattern: str = "d MMMM y, HH:mm") -> str:
     if template is None:
         return format_datetime(value, pattern)
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_zone(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-    locale = get_locale()
+    locale = current_locale()
     months = _months(locale.language, locale.territory, locale.script)
     return template.format(day=local.day, month=months[local.month - 1], year=local.year,
                            hour=local.hour, minute=local.minute, second=local.second)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, g, has_app_context
-from flask_babel import LazyString, get_translations
+from babel import Locale
+from flask import Flask, has_app_context
+from flask.globals import _cv_app
+from flask_babel import LazyString, get_locale, get_translations
 from flask_babel import gettext as babel_gettext
 from flask_login import current_user
 from jinja2 import pass_context
@@ -48,6 +50,18 @@ def select_locale() -> str:
     return "ru"
 
 
+def _babel_context():
+    """Flask-Babel's context (g._flask_babel), or None, read from the app context itself: through
+    the `g` proxy it took 6 µs, more than the rest of translating a message."""
+    app_context = _cv_app.get(None)
+    return None if app_context is None else getattr(app_context.g, "_flask_babel", None)
+
+
+def current_locale() -> Locale | None:
+    """get_locale(), without its proxies once the locale in force is known."""
+    return getattr(_babel_context(), "babel_locale", None) or get_locale()
+
+
 def _translations():
     """Flask-Babel's translations for the locale in force, looked up once per locale and request.
 
@@ -55,7 +69,7 @@ def _translations():
     context, the locale and its name on every one (13 µs each). Its context keeps the Locale
     object in force (get_locale() sets it; force_locale() swaps it and puts it back; refresh()
     clears it): the translations are kept beside it for as long as that object is in force."""
-    context = g.get("_flask_babel")
+    context = _babel_context()
     locale = getattr(context, "babel_locale", None)
     if locale is None:
         return get_translations()
@@ -113,6 +127,32 @@ def template_gettext(context, string: str, **variables):
     return found[1]
 
 
+KEPT_PLURALS = 4096  # counted messages per catalogue and process; all forgotten when full
+
+
+@pass_context
+def template_ngettext(context, singular: str, plural: str, num, **variables):
+    """`ngettext()` in templates: Jinja's newstyle ngettext (the form for `num` in the locale in
+    force, as Markup where the template escapes, formatted with `num` and the variables), each
+    message with only its count kept once made, per catalogue and process. A group's thread list
+    counts the posts of each of its rows: 22 µs each through Jinja's alias, its context calls, the
+    catalogue and Markup's formatting, 6 µs so."""
+    escapes = context.eval_ctx.autoescape
+    translations = _translations()
+    kept = translations.__dict__.setdefault("rost_template_plurals", {})
+    only_count = not variables
+    key = (singular, plural, num.__class__, num, escapes)
+    if only_count and (found := kept.get(key)) is not None:
+        return found
+    message = translations.ungettext(singular, plural, num)
+    made = (Markup(message) if escapes else message) % {"num": num, **variables}
+    if only_count:
+        if len(kept) >= KEPT_PLURALS:
+            kept.clear()
+        kept[key] = made
+    return made
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.install_gettext_callables(
@@ -122,5 +162,5 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
-    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
     app.jinja_env.filters["nested_quotes"] = nested_quotes
