@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import Integer, Select, and_, bindparam, delete, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
@@ -20,22 +20,10 @@ from ..extensions import db
 from ..models import User, utcnow
 from ..pagination import Page, current_page_number
 from ..polls import Poll
-from ..threads import bp as threads_bp
 from . import versions
 from .models import Group, GroupMember, MemberRole, Thread, ThreadState
 
 THREADS_PER_PAGE = 20
-
-
-# Links into the threads feature, by path: the agreed contract is /threads/<id> and
-# /threads/new?group_id=<id>, whatever the endpoints there are called.
-
-def thread_url(thread_id: int) -> str:
-    return f"{request.script_root}{threads_bp.url_prefix}/{thread_id}"
-
-
-def new_thread_url(group_id: int) -> str:
-    return f"{request.script_root}{threads_bp.url_prefix}/new?group_id={group_id}"
 
 
 # Columns computed per group ------------------------------------------------------------------------
@@ -134,7 +122,6 @@ POLL = Poll(lambda viewer: (
 class ThreadRow:
     thread: Thread
     unread: bool
-    url: str
 
 
 def threads_per_page() -> int:
@@ -153,7 +140,7 @@ def thread_page(user: User, group_id: int) -> Page:
              .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
              .limit(per_page + 1).offset((number - 1) * per_page))
     rows = db.session.execute(query).all()
-    items = [ThreadRow(thread, _has_unread(thread, last_read), thread_url(thread.id))
+    items = [ThreadRow(thread, _has_unread(thread, last_read))
              for thread, last_read in rows[:per_page]]
     return Page(items=items, number=number, has_prev=number > 1, has_next=len(rows) > per_page)
 

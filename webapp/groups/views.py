@@ -57,7 +57,7 @@ def show(group_id: int):
     return render("groups/show.html", "thread_list", header=header, group=header.group,
                   page=queries.thread_page(current_user, group_id), is_member=member is not None,
                   can_manage=access.can_manage_group(current_user, group_id), kind_labels=KIND_LABELS,
-                  new_thread_url=queries.new_thread_url(group_id), poll_seconds=poll_seconds())
+                  poll_seconds=poll_seconds())
 
 
 @bp.post("/<int:group_id>/join")
