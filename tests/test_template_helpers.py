@@ -52,6 +52,9 @@ def test_counted_messages_read_as_the_catalogue_makes_them(app, locale):
                 f"{n} by &lt;i&gt;"]
             assert plain.render(n=n, d=d).split("|")[2] == f"{n} by <i>"
         assert escaped.render(n=22, d=1).split("|")[0] == ("22 сообщения" if locale == "ru" else "22 posts")
+        loose = app.jinja_env.from_string('{{ ngettext("%(num)s of it", "%(num)s of them", n) }}|'
+                                          '{{ ngettext("%(num)s of it", "%(num)s of them", n, num="x") }}')
+        assert loose.render(n=2) == "2 of them|x of them"  # `num` given by name wins, as in Jinja
 
 
 def test_a_switch_of_locale_mid_request_switches_the_messages(app):
@@ -89,6 +92,8 @@ ADDRESSES = [
     ("journal.index", {"page": 1}),
     ("journal.index", {"page": True}),  # equal to 1 as a key, but another address
     ("journal.index", {"visibility": ["private", "mentors"]}),  # a list: built every time
+    ("journal.index", {"page": 0.0}),
+    ("journal.index", {"page": -0.0}),  # equal to 0.0 as a key, but another address
     ("journal.show", {"entry_id": 7, "_external": True}),
     ("journal.show", {"entry_id": 8, "_scheme": "https", "_external": True}),
 ] * 2
@@ -107,6 +112,19 @@ def test_addresses_in_templates_are_the_ones_url_for_builds(app):
         for endpoint, values in ADDRESSES:
             assert page_url_for(endpoint, **values) == url_for(endpoint, **values)
         assert page_url_for("journal.show", entry_id=7, _external=True) == "https://other.example/journal/7"
+
+
+def test_long_texts_in_addresses_are_built_but_not_kept(app):
+    """Anyone may send the sign-in page a long `next` (or a journal page a long tag): the
+    addresses made of them must not pile up in the process's memory."""
+    from webapp import urls
+
+    with app.test_request_context("/"):
+        before = len(urls._built)
+        for n in range(20):
+            target = "/journal/" + "x" * 100 + str(n)
+            assert page_url_for("auth.login", next=target) == url_for("auth.login", next=target)
+        assert len(urls._built) == before
 
 
 def test_the_app_has_no_hook_that_adds_values_to_addresses(app):

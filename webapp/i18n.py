@@ -131,17 +131,17 @@ KEPT_PLURALS = 4096  # counted messages per catalogue and process; all forgotten
 
 
 @pass_context
-def template_ngettext(context, singular: str, plural: str, num, **variables):
+def template_ngettext(context, singular: str, plural: str, num, /, **variables):
     """`ngettext()` in templates: Jinja's newstyle ngettext (the form for `num` in the locale in
     force, as Markup where the template escapes, formatted with `num` and the variables), each
-    message with only its count kept once made, per catalogue and process. A group's thread list
-    counts the posts of each of its rows: 22 µs each through Jinja's alias, its context calls, the
-    catalogue and Markup's formatting, 6 µs so."""
+    message with only its count (a whole number) kept once made, per catalogue and process. A
+    group's thread list counts the posts of each of its rows: 22 µs each through Jinja's alias,
+    its context calls, the catalogue and Markup's formatting, 6 µs so."""
     escapes = context.eval_ctx.autoescape
     translations = _translations()
     kept = translations.__dict__.setdefault("rost_template_plurals", {})
-    only_count = not variables
-    key = (singular, plural, num.__class__, num, escapes)
+    only_count = not variables and num.__class__ is int  # a count; 0.0 and -0.0 would be one key
+    key = (singular, plural, num, escapes)
     if only_count and (found := kept.get(key)) is not None:
         return found
     message = translations.ungettext(singular, plural, num)

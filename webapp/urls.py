@@ -31,6 +31,8 @@ class DraftKeyConverter(BaseConverter):
 
 
 KEPT_URLS = 8192  # per process; all forgotten when full
+KEPT_VALUE_CHARS = 64  # a longer text (someone's `next` address, a typed tag) is not kept
+_KEPT_TYPES = frozenset({int, str, bool, type(None)})
 _built: dict[tuple, str] = {}
 
 
@@ -38,18 +40,24 @@ def page_url_for(endpoint: str, **values) -> str:
     """url_for for templates, remembering the addresses it built. A page links to each of its items
     and each of their tags, and Werkzeug builds an address in 15-30 µs; looking it up takes one.
     The same endpoint and values under the same script root always give the same address here: a
-    request's address is relative and no rule has a host or subdomain (`url_for` itself builds
-    anything else: an address with `_external` or `_scheme`, a blueprint-relative endpoint, a value
-    that cannot be a key). The value's type is part of the key, so `True` is not taken for 1.
-    The app has no `url_defaults` hook, which could add values the key does not hold (a test says so)."""
+    request's address is relative and no rule has a host or subdomain. Only ids, flags and short
+    texts are kept, with their types (so `True` is not taken for 1); `url_for` itself builds
+    anything else: an address with `_external` or `_scheme`, a blueprint-relative endpoint, any
+    other value (0.0 and -0.0 are equal keys but other addresses), and a long text, which would
+    let anyone fill the memory with addresses they made up. The app has no `url_defaults` hook,
+    which could add values the key does not hold (a test says so)."""
+    for value in values.values():
+        kind = value.__class__
+        if kind not in _KEPT_TYPES or (kind is str and len(value) > KEPT_VALUE_CHARS):
+            return url_for(endpoint, **values)
     try:
         key = (request_ctx.url_adapter.script_name, endpoint,
                *[(name, value.__class__, value) for name, value in values.items()])
-        return _built[key]
-    except KeyError:
-        pass
-    except (TypeError, RuntimeError, AttributeError):  # unhashable, outside a request, no adapter
+    except (RuntimeError, AttributeError):  # outside a request, or no adapter
         return url_for(endpoint, **values)
+    url = _built.get(key)
+    if url is not None:
+        return url
     if endpoint[:1] == "." or "_external" in values or "_scheme" in values:
         return url_for(endpoint, **values)
     url = url_for(endpoint, **values)
