@@ -46,24 +46,25 @@ def page_url_for(endpoint: str, **values) -> str:
     other value (0.0 and -0.0 are equal keys but other addresses), and a long text, which would
     let anyone fill the memory with addresses they made up. The app has no `url_defaults` hook,
     which could add values the key does not hold (a test says so)."""
-    for value in values.values():
+    if endpoint[:1] == "." or "_external" in values or "_scheme" in values:
+        return url_for(endpoint, **values)
+    parts: list = [endpoint]
+    for name, value in values.items():
         kind = value.__class__
         if kind not in _KEPT_TYPES or (kind is str and len(value) > KEPT_VALUE_CHARS):
             return url_for(endpoint, **values)
+        parts += (name, kind, value)
     try:
-        key = (request_ctx.url_adapter.script_name, endpoint,
-               *[(name, value.__class__, value) for name, value in values.items()])
+        parts.append(request_ctx.url_adapter.script_name)
     except (RuntimeError, AttributeError):  # outside a request, or no adapter
         return url_for(endpoint, **values)
+    key = tuple(parts)
     url = _built.get(key)
-    if url is not None:
-        return url
-    if endpoint[:1] == "." or "_external" in values or "_scheme" in values:
-        return url_for(endpoint, **values)
-    url = url_for(endpoint, **values)
-    if len(_built) >= KEPT_URLS:
-        _built.clear()
-    _built[key] = url
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(_built) >= KEPT_URLS:
+            _built.clear()
+        _built[key] = url
     return url
 
 
