@@ -9,7 +9,7 @@ from flask.globals import _cv_app
 from flask_babel import LazyString, get_locale, get_translations
 from flask_babel import gettext as babel_gettext
 from flask_login import current_user
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from .extensions import babel
@@ -108,13 +108,13 @@ def lazy_gettext(string: str, **variables) -> LazyString:
     return LazyString(gettext, string, **variables)
 
 
-@pass_context
-def template_gettext(context, string: str, **variables):
+@pass_eval_context
+def template_gettext(eval_context, string: str, **variables):
     """`_()` in templates: Jinja's newstyle gettext (the translation, as Markup where the template
     escapes, formatted with the variables, always), with each message looked up once per
     catalogue and process. An entry page translates about 150 strings: 6.8 µs each through
     Jinja's alias, its context calls and Flask-Babel, 3.1 µs so."""
-    escapes = context.eval_ctx.autoescape
+    escapes = eval_context.autoescape
     kept = _translations().__dict__.setdefault("rost_template_messages", {})
     found = kept.get((string, escapes))
     if found is None:
@@ -130,14 +130,14 @@ def template_gettext(context, string: str, **variables):
 KEPT_PLURALS = 4096  # counted messages per catalogue and process; all forgotten when full
 
 
-@pass_context
-def template_ngettext(context, singular: str, plural: str, num, /, **variables):
+@pass_eval_context
+def template_ngettext(eval_context, singular: str, plural: str, num, /, **variables):
     """`ngettext()` in templates: Jinja's newstyle ngettext (the form for `num` in the locale in
     force, as Markup where the template escapes, formatted with `num` and the variables), each
     message with only its count (a whole number) kept once made, per catalogue and process. A
     group's thread list counts the posts of each of its rows: 22 µs each through Jinja's alias,
     its context calls, the catalogue and Markup's formatting, 6 µs so."""
-    escapes = context.eval_ctx.autoescape
+    escapes = eval_context.autoescape
     translations = _translations()
     kept = translations.__dict__.setdefault("rost_template_plurals", {})
     only_count = not variables and num.__class__ is int  # a count; 0.0 and -0.0 would be one key
