@@ -62,6 +62,18 @@ def current_locale() -> Locale | None:
     return getattr(_babel_context(), "babel_locale", None) or get_locale()
 
 
+def language() -> str:
+    """The name of the locale in force ("ru", "en"), made once per locale and request."""
+    context = _babel_context()
+    locale = getattr(context, "babel_locale", None)
+    if locale is None:
+        return str(get_locale())
+    kept = getattr(context, "rost_language", None)
+    if kept is None or kept[0] is not locale:
+        kept = context.rost_language = (locale, str(locale))
+    return kept[1]
+
+
 def _translations():
     """Flask-Babel's translations for the locale in force, looked up once per locale and request.
 

@@ -179,8 +179,8 @@ class JournalEntry(RenderedBody, db.Model):
     )
 
     @property
-    def tag_names(self) -> list[str]:
-        return [t.name for t in self.tags]
+    def tag_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tags)
 
 
 keep_rendered(JournalEntry, excerpt=True)

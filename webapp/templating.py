@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
 from .dates import format_moment
+from .fragments import KeptItems
 from .i18n import LOCALES
 from .i18n import lazy_gettext as _l
 from .journal.drafts import owner_token
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
         Visibility=Visibility,
         Role=Role,
         url_for=page_url_for,
+        kept_item=KeptItems(app),
         get_locale=get_locale,
         entry_draft_owner=lambda key: owner_token(current_user, key),
     )

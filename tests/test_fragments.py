@@ -1,0 +1,176 @@
+"""Kept item markup (webapp.fragments): a comment, a post, an entry's summary or a thread's row is
+rendered once for what it shows and reused. Nothing kept may ever be out of date, in another
+language, or another person's: each partial reads only the values it is given, and a changed
+value is another key."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+from jinja2 import meta, nodes
+from markupsafe import Markup
+
+from webapp.extensions import db
+from webapp.fragments import ITEMS, KeptItems
+from webapp.groups.models import Post, Thread
+from webapp.mentoring.models import Comment
+from webapp.models import User, Visibility
+
+from . import factories
+from .conftest import login
+
+# What an item partial may read besides its values, and what the key holds for it.
+KEYED_HELPERS = {
+    "_": "the language",
+    "ngettext": "the language",
+    "VISIBILITY_LABELS": "the language",
+    "FEEDBACK_LABELS": "the language",
+    "url_for": "the script root (the rest of an address is its endpoint and values)",
+}
+# Filters whose result depends on their input alone, or on the language and the city's time zone
+# (the key and the app).
+PURE_FILTERS = {"datetime", "date", "e", "escape", "length", "join", "default", "lower", "upper"}
+
+
+@pytest.mark.parametrize("name", sorted(ITEMS))
+def test_an_item_partial_reads_only_its_values_and_keyed_helpers(app, name):
+    source = app.jinja_env.loader.get_source(app.jinja_env, name)[0]
+    tree = app.jinja_env.parse(source)
+    read = meta.find_undeclared_variables(tree)
+    assert read - ITEMS[name] <= set(KEYED_HELPERS), f"{name} reads {sorted(read - ITEMS[name] - set(KEYED_HELPERS))}"
+    assert ITEMS[name] <= read, f"{name} is given values it never shows: {sorted(ITEMS[name] - read)}"
+    assert {f.name for f in tree.find_all(nodes.Filter)} <= PURE_FILTERS
+    assert not list(tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)))
+
+
+def test_a_comment_kept_for_its_author_is_not_shown_so_to_another_reader(client, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.MENTORS)
+    own = factories.make_comment(entry, people["author"], body="Мой комментарий")
+    theirs = factories.make_comment(entry, people["methodist"], body="Отзыв методиста")
+
+    for _ in range(2):  # the second time from what was kept
+        login(client, people["author"])
+        page = client.get(f"/journal/{entry}").text
+        assert f"/comments/{own}/edit" in page and f"/comments/{theirs}/edit" not in page
+        login(client, people["methodist"])
+        page = client.get(f"/journal/{entry}").text
+        assert f"/comments/{theirs}/edit" in page and f"/comments/{own}/edit" not in page
+        assert re.search(rf'id="comment-{theirs}" class="comment comment-by-methodist"', page)
+
+
+def test_a_changed_comment_or_name_shows_at_once(client, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES)
+    comment = factories.make_comment(entry, people["librarian"], body="Первый вариант")
+    login(client, people["author"])
+    page = client.get(f"/journal/{entry}").text
+    assert "Первый вариант" in page and "Ольга Петрова" in page and "comment-edited" not in page
+
+    login(client, people["librarian"])
+    assert client.post(f"/comments/{comment}", data={"body": "Второй вариант"}).status_code in (200, 303)
+    db.session.get(User, people["librarian"]).display_name = "Ольга Иванова"
+    db.session.commit()
+
+    login(client, people["author"])
+    page = client.get(f"/journal/{entry}").text
+    assert "Второй вариант" in page and "Первый вариант" not in page
+    assert "Ольга Иванова" in page and "Ольга Петрова" not in page and "comment-edited" in page
+
+
+def test_a_kept_comment_is_in_each_readers_language(client, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.MENTORS)
+    factories.make_comment(entry, people["methodist"])
+    login(client, people["author"])
+    assert ">методист<" in client.get(f"/journal/{entry}").text
+    db.session.get(User, people["author"]).locale = "en"
+    db.session.commit()
+    page = client.get(f"/journal/{entry}").text
+    assert ">methodist<" in page and ">методист<" not in page
+
+
+def test_a_thread_row_and_a_post_show_what_changed(client, people):
+    group = factories.make_group()
+    factories.add_member(group, people["librarian"])
+    thread = factories.make_thread(group, people["librarian"], title="Первая тема")
+    login(client, people["librarian"])
+    assert "Первая тема" in client.get(f"/groups/{group}").text
+    post = db.session.query(Post).filter_by(thread_id=thread).one()
+    shown = client.get(f"/threads/{thread}", follow_redirects=True).text
+    assert "Первое сообщение темы." in shown and f"/posts/{post.id}/edit" in shown
+
+    db.session.get(Thread, thread).title = "Тема переименована"
+    db.session.get(Thread, thread).locked = True
+    post.body = "Сообщение исправлено."
+    db.session.commit()
+    listing = client.get(f"/groups/{group}").text
+    assert "Тема переименована" in listing and "Первая тема" not in listing and "badge-locked" in listing
+    shown = client.get(f"/threads/{thread}", follow_redirects=True).text
+    assert "Сообщение исправлено." in shown and "Первое сообщение темы." not in shown
+    assert f"/posts/{post.id}/edit" not in shown  # closed: no more editing
+
+
+def _comment_values(**changed) -> dict:
+    values = {"id": 7, "author": "Анна", "body": Markup("<p>текст</p>"), "created_at": datetime(2026, 11, 2, 9, 30),
+              "edited_at": None, "by_methodist": False, "by_author": True, "own": False}
+    return {**values, **changed}
+
+
+def test_a_text_and_its_markup_are_kept_apart(app):
+    """The same characters as Markup (sanitised HTML) and as a plain text must not share a key:
+    the text would come out unescaped."""
+    kept = KeptItems(app)
+    with app.test_request_context("/"):
+        as_markup = kept("comments/_comment.html", **_comment_values(body=Markup("<b>жирный</b>")))
+        as_text = kept("comments/_comment.html", **_comment_values(body="<b>жирный</b>"))
+    assert "<b>жирный</b>" in as_markup
+    assert "&lt;b&gt;жирный&lt;/b&gt;" in as_text and "<b>" not in as_text
+
+
+def test_addresses_in_kept_markup_follow_the_script_root(app):
+    kept = KeptItems(app)
+    with app.test_request_context("/"):
+        plain = kept("comments/_comment.html", **_comment_values(own=True))
+    with app.test_request_context("/", base_url="http://localhost/rost/"):
+        rooted = kept("comments/_comment.html", **_comment_values(own=True))
+    assert 'href="/comments/7/edit"' in plain and 'href="/rost/comments/7/edit"' in rooted
+
+
+def test_only_plain_values_and_all_of_them(app):
+    kept = KeptItems(app)
+    with app.test_request_context("/"):
+        with pytest.raises(TypeError, match="plain values"):
+            kept("comments/_comment.html", **_comment_values(author=object()))
+        with pytest.raises(TypeError, match="takes"):
+            kept("comments/_comment.html", **{k: v for k, v in _comment_values().items() if k != "own"})
+        summary = {"id": 3, "title": "Запись", "excerpt": "Текст", "created_at": datetime(2026, 11, 2),
+                   "visibility": Visibility.COLLEAGUES, "status": None, "author": None, "school": None,
+                   "heading": "h3", "tag_endpoint": "journal.index"}
+        with pytest.raises(TypeError, match="plain values"):  # keyed by equal texts, it could skip escaping
+            kept("journal/_entry_summary.html", **summary, tags=(Markup("<b>чтение</b>"),))
+        assert 'href="/journal/?tag=%3Cb%3E' in kept("journal/_entry_summary.html", **summary, tags=("<b>",))
+
+
+def test_what_is_kept_stays_within_its_limit(app):
+    kept = KeptItems(app, limit=20_000)
+    with app.test_request_context("/"):
+        for number in range(200):
+            made = kept("comments/_comment.html", **_comment_values(id=number, body=Markup("<p>" + "ы" * 300 + "</p>")))
+            assert f'id="comment-{number}"' in made
+            assert kept.chars <= 20_000
+    assert 0 < len(kept.kept) < 200
+
+
+def test_comment_markup_is_rendered_once_per_distinct_values(app, people):
+    """What the memo is for: a second reader of the same comments costs no rendering."""
+    entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES)
+    for n in range(3):
+        factories.make_comment(entry, people["librarian"], body=f"Комментарий {n}")
+    kept = app.jinja_env.globals["kept_item"]
+    client = app.test_client()
+    login(client, people["methodist"])
+    client.get(f"/journal/{entry}")
+    count = len(kept.kept)
+    login(client, people["other_methodist"])  # sees them the same way: not the author, no marks
+    assert client.get(f"/journal/{entry}").text.count('class="comment"') == 3
+    assert len(kept.kept) == count
+    assert db.session.query(Comment).count() == 3
