@@ -4,15 +4,18 @@ language, or another person's: each partial reads only the values it is given, a
 value is another key."""
 from __future__ import annotations
 
+import os
 import re
-from datetime import datetime
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import product
 
 import pytest
-from jinja2 import meta, nodes
+from jinja2 import ChoiceLoader, FileSystemLoader, meta, nodes
 from markupsafe import Markup
 
 from webapp.extensions import db
-from webapp.fragments import ITEMS, KeptItems
+from webapp.fragments import HELPERS, ITEMS, KeptItems
 from webapp.groups.models import Post, Thread
 from webapp.mentoring.models import Comment
 from webapp.models import User, Visibility
@@ -31,6 +34,10 @@ KEYED_HELPERS = {
 # Filters whose result depends on their input alone, or on the language and the city's time zone
 # (the key and the app).
 PURE_FILTERS = {"datetime", "date", "e", "escape", "length", "join", "default", "lower", "upper"}
+
+
+def test_the_helpers_given_to_partials_are_the_keyed_ones():
+    assert set(HELPERS) == set(KEYED_HELPERS)
 
 
 @pytest.mark.parametrize("name", sorted(ITEMS))
@@ -170,7 +177,151 @@ def test_comment_markup_is_rendered_once_per_distinct_values(app, people):
     login(client, people["methodist"])
     client.get(f"/journal/{entry}")
     count = len(kept.kept)
+    assert count >= 3
     login(client, people["other_methodist"])  # sees them the same way: not the author, no marks
     assert client.get(f"/journal/{entry}").text.count('class="comment"') == 3
     assert len(kept.kept) == count
     assert db.session.query(Comment).count() == 3
+
+
+MOMENT = datetime(2026, 11, 2, 9, 30)
+
+
+def _summary(**changed) -> dict:
+    values = {"id": 3, "title": "Запись", "excerpt": "Текст", "created_at": MOMENT, "visibility": Visibility.COLLEAGUES,
+              "status": None, "tags": (), "author": None, "school": None, "heading": "h3", "tag_endpoint": "journal.index"}
+    return {**values, **changed}
+
+
+def test_a_tuple_holding_markup_is_refused_even_when_equal_texts_were_kept(app):
+    kept = KeptItems(app)
+    with app.test_request_context("/"):
+        kept("journal/_entry_summary.html", **_summary(tags=("<b>",)))
+        with pytest.raises(TypeError, match="plain values"):
+            kept("journal/_entry_summary.html", **_summary(tags=(Markup("<b>"),)))
+
+
+def test_moments_with_a_zone_are_refused(app):
+    """Two zones' equal moments are equal keys, but other markup."""
+    kept = KeptItems(app)
+    utc = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    moscow = utc.astimezone(timezone(timedelta(hours=3)))
+    with app.test_request_context("/"):
+        for moment in (utc, moscow):  # stored moments are naive UTC; a zone would be a mistake
+            with pytest.raises(TypeError, match="plain values"):
+                kept("comments/_comment.html", **_comment_values(created_at=moment))
+
+
+def test_an_edited_partial_is_seen_when_templates_reload(app, tmp_path):
+    """In development (templates reloaded when changed) a partial may change while the app runs."""
+    (tmp_path / "comments").mkdir()
+    partial = tmp_path / "comments" / "_comment.html"
+    partial.write_text("first {{ id }}")
+    app.jinja_env.loader = ChoiceLoader([FileSystemLoader(tmp_path), app.jinja_env.loader])
+    app.jinja_env.auto_reload = True
+    kept = KeptItems(app)
+    with app.test_request_context("/"):
+        assert kept("comments/_comment.html", **_comment_values()) == "first 7"
+        partial.write_text("changed {{ id }}")
+        later = time.time() + 5
+        os.utime(partial, (later, later))
+        assert kept("comments/_comment.html", **_comment_values()) == "changed 7"
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_kept_markup_is_what_a_fresh_render_gives_for_every_combination(app, language):
+    """Cold, warm and a direct render agree for every flag combination and awkward texts."""
+    evil = '<script>alert("x")</script> & \'q\' «ёлка»'
+    kept = KeptItems(app)
+    cases = []
+    for own, by_methodist, by_author, edited in product((False, True), repeat=4):
+        cases.append(("comments/_comment.html", _comment_values(own=own, by_methodist=by_methodist, by_author=by_author,
+                                                          author=evil, edited_at=MOMENT if edited else None)))
+    for unread, own, can_reply, can_manage, locked, author in product((False, True), (False, True), (False, True),
+                                                                      (False, True), (False, True), (None, evil)):
+        cases.append(("threads/_post.html", {"id": 5, "thread_id": 2, "author": author, "body": Markup("<p>x</p>"),
+                                             "created_at": MOMENT, "edited_at": None, "unread": unread, "own": own,
+                                             "can_reply": can_reply, "can_manage": can_manage, "locked": locked,
+                                             "page_number": 2}))
+    for status, author, school in product((None, "accepted", "needs_work"), (None, evil), (None, evil)):
+        cases.append(("journal/_entry_summary.html", _summary(status=status, author=author, school=school, title=evil,
+                                                              tags=("<b>", "a&b", '"q"', "с пробелом", "x'y"))))
+    for pinned, locked, unread, author, count in product((False, True), (False, True), (False, True), (None, evil), (1, 2, 5)):
+        cases.append(("groups/_thread_row.html", {"id": 4, "title": evil, "pinned": pinned, "locked": locked,
+                                                  "unread": unread, "author": author, "post_count": count,
+                                                  "last_post_at": MOMENT}))
+    with app.test_request_context("/"):
+        from flask_babel import force_locale
+        with force_locale(language):
+            for template, values in cases:
+                fresh = app.jinja_env.get_template(template).render(values)
+                assert kept(template, **values) == fresh, (template, values)
+            for template, values in cases:
+                assert kept(template, **values) == app.jinja_env.get_template(template).render(values)
+                assert "<script>" not in kept(template, **values)
+
+
+def test_the_new_badges_of_a_post_and_a_thread_row_are_each_readers_own(client, people):
+    group = factories.make_group(members=(people["author"], people["librarian"]))
+    thread = factories.make_thread(group, people["author"], title="Тема")
+    login(client, people["author"])
+    client.get(f"/threads/{thread}?page=1")  # the author reads the thread: nothing new for them
+    factories.make_post(thread, people["author"], body="Ещё одно")
+    for _ in range(2):  # the second time from kept markup
+        login(client, people["librarian"])  # has read nothing
+        assert "unread-marker" in client.get(f"/groups/{group}").text
+        assert "post-unread" in client.get(f"/threads/{thread}?page=1", headers={"HX-Request": "true", "HX-Request-Type": "partial"}).text
+        login(client, people["author"])  # own posts are never new to their author
+        assert "post-unread" not in client.get(f"/threads/{thread}?page=1").text
+    login(client, people["librarian"])
+    client.get(f"/threads/{thread}?page=1")  # reads it now
+    assert "unread-marker" not in client.get(f"/groups/{group}").text
+    assert "post-unread" not in client.get(f"/threads/{thread}?page=1").text
+
+
+def test_a_leader_may_delete_anyones_post_a_member_only_their_own(client, people):
+    group = factories.make_group(leaders=(people["admin"],), members=(people["author"], people["librarian"]))
+    thread = factories.make_thread(group, people["author"], title="Тема")
+    post = db.session.query(Post).filter_by(thread_id=thread).one().id
+    for _ in range(2):
+        login(client, people["admin"])
+        assert f"/threads/posts/{post}/delete" in client.get(f"/threads/{thread}?page=1").text
+        login(client, people["librarian"])
+        page = client.get(f"/threads/{thread}?page=1").text
+        assert f"/threads/posts/{post}/delete" not in page and f"/threads/posts/{post}/edit" not in page
+        assert "quote-link" in page
+
+
+def test_one_entry_in_the_feed_and_in_its_authors_journal(client, people):
+    entry = factories.make_entry(people["author"], visibility=Visibility.COLLEAGUES, title="Общая <i>", tags=("a&b",))
+    for _ in range(2):
+        login(client, people["librarian"])
+        feed = client.get("/journal/feed").text
+        assert re.search(rf'<h2><a href="/journal/{entry}">Общая &lt;i&gt;</a></h2>', feed)
+        assert "Анна Смирнова · Гимназия №3 ·" in feed and 'href="/journal/feed?tag=a%26b">#a&amp;b<' in feed
+        login(client, people["author"])
+        own = client.get("/journal/").text
+        assert re.search(rf'<h3><a href="/journal/{entry}">Общая &lt;i&gt;</a></h3>', own)
+        assert "Анна Смирнова" not in own.split(f'id="entry-{entry}"')[1].split("</article>")[0]
+        assert 'href="/journal/?tag=a%26b"' in own
+
+
+def test_a_quote_link_names_the_page_it_is_on(client, people):
+    group = factories.make_group(members=(people["author"], people["librarian"]))
+    thread = factories.make_thread(group, people["author"], title="Длинная")
+    factories.make_posts(thread, people["author"], 31)
+    login(client, people["librarian"])
+    for number in (1, 2, 1, 2):  # cold and kept
+        page = client.get(f"/threads/{thread}?page={number}").text
+        links = re.findall(r'class="quote-link" href="([^"]+)"', page)
+        assert links and all(f"page={number}&amp;" in link for link in links), links[:2]
+
+
+def test_a_partial_that_reached_for_the_request_would_find_nothing(app, tmp_path):
+    """Beside the check of each partial's source: what Flask gives every template (the request,
+    the session, g, the config) is not in a partial's context at all."""
+    (tmp_path / "comments").mkdir()
+    (tmp_path / "comments" / "_comment.html").write_text("[{{ request }}{{ session }}{{ g }}{{ config }}] {{ id }}")
+    app.jinja_env.loader = ChoiceLoader([FileSystemLoader(tmp_path), app.jinja_env.loader])
+    with app.test_request_context("/"):
+        assert KeptItems(app)("comments/_comment.html", **_comment_values()) == "[] 7"

@@ -124,7 +124,7 @@ def test_the_same_text_sent_again_with_other_settings_is_saved_as_asked(client, 
     newest = db.session.scalar(select(JournalEntry).options(selectinload(JournalEntry.tags))
                                .order_by(JournalEntry.id.desc()).limit(1))
     assert len(_entries_of(people["author"])) == 2
-    assert (newest.visibility, newest.tag_names) == (changed.get("visibility", "colleagues"), parse_tags(changed.get("tags", "")))
+    assert (newest.visibility, list(newest.tag_names)) == (changed.get("visibility", "colleagues"), parse_tags(changed.get("tags", "")))
 
 
 @pytest.mark.parametrize("headers", [{}, FRAGMENT], ids=["plain form", "htmx"])

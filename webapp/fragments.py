@@ -12,6 +12,7 @@ helpers the key accounts for.
 from __future__ import annotations
 
 from datetime import datetime
+from threading import Lock
 
 from flask import Flask
 from flask.globals import _cv_request
@@ -37,16 +38,27 @@ ITEMS: dict[str, frozenset[str]] = {
     ),
 }
 
-KEPT_CHARS = 4_000_000  # markup and key texts per app and process (some 8 MB); all forgotten when full
+# What the partials may use besides their values: all of it depends on the language or the script
+# root alone, which the key holds. Nothing else is in their context (not the request, the session,
+# `g`, the config or the viewer), so a partial that reached for it would fail, not leak.
+HELPERS = ("_", "ngettext", "url_for", "VISIBILITY_LABELS", "FEEDBACK_LABELS")
+
+# Characters of markup and of the texts in keys, per app and process; all forgotten when full. A
+# character kept costs 2.5-5 bytes with the keys and the dict (Cyrillic text is two bytes a
+# character, one emoji makes it four): some 5-10 MB a worker at most.
+KEPT_CHARS = 2_000_000
 
 
 def _plain(value) -> bool:
-    """An id, a text (or Markup), a flag, a moment, nothing, or a tuple of texts (tag names). Only
-    exact texts in a tuple: a tuple is keyed by its items, not their kinds, so one holding Markup
-    could otherwise be taken for the same texts unescaped."""
-    if value.__class__ is tuple:
+    """An id, a text (or Markup), a flag, a moment in UTC without its zone (as stored: two zones'
+    equal moments are equal keys but other markup), nothing, or a tuple of exact texts (tag names:
+    a tuple's items are keyed without their kinds, so Markup could pass for the same text)."""
+    kind = value.__class__
+    if kind is tuple:
         return all(item.__class__ is str for item in value)
-    return isinstance(value, (int, str, datetime, type(None)))
+    if kind is datetime:
+        return value.tzinfo is None
+    return isinstance(value, (int, str, type(None)))
 
 
 class KeptItems:
@@ -57,25 +69,32 @@ class KeptItems:
         self.limit = limit
         self.kept: dict[tuple, Markup] = {}
         self.chars = 0
+        self._lock = Lock()  # for the count of what is kept; a lookup needs none
 
     def __call__(self, template: str, /, **values) -> Markup:
         """The markup of `template` for `values`, rendered once for each distinct set of them. The
         key holds each value with its kind: True and 1, or a text and its Markup, differ."""
+        for name, value in values.items():
+            if not _plain(value):
+                raise TypeError(f"{name}: an item partial takes plain values, not {type(value).__name__}")
         key = (template, language(), _cv_request.get().url_adapter.script_name,
                tuple(values.items()), tuple(map(type, values.values())))
         found = self.kept.get(key)
         if found is not None:
-            return found  # its values passed the checks below when it was made
+            return found
         if values.keys() != ITEMS[template]:
             raise TypeError(f"{template} takes {sorted(ITEMS[template])}, not {sorted(values)}")
-        for name, value in values.items():
-            if not _plain(value):
-                raise TypeError(f"{name}: an item partial takes plain values, not {type(value).__name__}")
-        made = Markup(self.app.jinja_env.get_template(template).render(values))
+        environment = self.app.jinja_env
+        partial = environment.get_template(template)
+        helpers = {name: environment.globals[name] for name in HELPERS}
+        made = Markup(environment.concat(partial.root_render_func(partial.new_context({**helpers, **values}, shared=True))))
+        if environment.auto_reload:
+            return made  # templates may change while the app runs (development): nothing is kept
         size = len(made) + sum(len(value) for value in values.values() if isinstance(value, str))
-        if self.chars + size > self.limit:
-            self.kept.clear()
-            self.chars = 0
-        self.kept[key] = made
-        self.chars += size
+        with self._lock:
+            if self.chars + size > self.limit:
+                self.kept.clear()
+                self.chars = 0
+            self.kept[key] = made
+            self.chars += size
         return made
