@@ -1,5 +1,5 @@
-"""The markup of one item of a long list (a comment, a post), kept per process and reused while
-everything it shows is the same.
+"""The markup of one item of a long list (a comment, a post), kept per app and process and reused
+while everything it shows is the same.
 
 An entry page of fifty comments spent a third of its time writing their markup: the same markup
 for every reader and every visit, give or take a flag. An item's partial (ITEMS) is rendered from
