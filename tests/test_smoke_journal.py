@@ -72,6 +72,24 @@ def test_a_tag_in_the_colleagues_feed_shows_the_colleagues_entries_with_it(clien
     assert all(title not in filtered for title in ("Для методиста", "Без метки", "Моя о крае"))
 
 
+def test_my_journal_filters_by_who_can_see_an_entry_and_by_tag(client, people):
+    made = {(visibility, tag): factories.make_entry(people["author"], visibility=visibility, title=f"{visibility} {tag}",
+                                                    tags=(tag,))
+            for visibility in (Visibility.PRIVATE, Visibility.MENTORS) for tag in ("чтение", "клуб")}
+    factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES, title="Чужая", tags=("чтение",))
+    login(client, people["author"])
+
+    def shown(query: str) -> set:
+        page = client.get(f"/journal/?{query}").text
+        assert "Чужая" not in page
+        return {key for key, entry in made.items() if f'id="entry-{entry}"' in page}
+
+    assert shown("") == set(made)
+    assert shown("visibility=private") == {(Visibility.PRIVATE, "чтение"), (Visibility.PRIVATE, "клуб")}
+    assert shown("tag=клуб") == {(Visibility.PRIVATE, "клуб"), (Visibility.MENTORS, "клуб")}
+    assert shown("visibility=mentors&tag=чтение") == {(Visibility.MENTORS, "чтение")}
+
+
 # Sent again: the answer to «Сохранить» was lost and the button pressed again, or a plain form's twice
 
 def _entries_of(user_id: int) -> list[int]:

@@ -5,11 +5,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from sqlalchemy import Select
+from sqlalchemy import Integer, Select, bindparam
 
+from . import database
 from .extensions import db
 
 MAX_PAGE = 10_000
+_LIMIT = bindparam("page_limit", type_=Integer)
+_OFFSET = bindparam("page_offset", type_=Integer)
 
 
 @dataclass
@@ -28,4 +31,17 @@ def current_page_number() -> int:
 def paginate(query: Select, per_page: int) -> Page:
     number = current_page_number()
     rows = list(db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)))
+    return Page(items=rows[:per_page], number=number, has_prev=number > 1, has_next=len(rows) > per_page)
+
+
+def one_page_of(statement: Select) -> Select:
+    """`statement` limited to a page whose place is a bound parameter, for `paginate_rows`: so it
+    can be built once (webapp.prebuilt)."""
+    return statement.limit(_LIMIT).offset(_OFFSET)
+
+
+def paginate_rows(statement: Select, per_page: int, **params) -> Page:
+    """A page of rows (columns, not objects) from a statement made by `one_page_of`."""
+    number = current_page_number()
+    rows = database.run(statement, {**params, "page_limit": per_page + 1, "page_offset": (number - 1) * per_page}).all()
     return Page(items=rows[:per_page], number=number, has_prev=number > 1, has_next=len(rows) > per_page)

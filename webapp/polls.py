@@ -18,29 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, g, request
 from flask_login import current_user
-from sqlalchemy import Integer, Row, Select, String, bindparam, exists, select
+from sqlalchemy import Row, Select, String, bindparam, exists, select
 
-from . import database, identity
+from . import database, identity, prebuilt
 from .extensions import db, login_manager
 from .htmx import is_htmx_request
 
 if TYPE_CHECKING:
     from .models import User
 
-_VIEWER_ID = bindparam("viewer_id", type_=Integer)
+_VIEWER_ID = prebuilt.VIEWER_ID
 _VIEWER_TOKEN = bindparam("viewer_token", type_=String)
-
-
-class _AnyViewer:
-    """Stands for "a signed-in, active person" while a statement is built: the id is the bound
-    parameter `viewer_id`. It has nothing else on purpose: a rule that comes to depend on the
-    role, say, fails where the statement is built instead of being built for one role only.
-    The statement itself checks that the person is signed in and active (webapp.identity)."""
-
-    __slots__ = ()
-    is_authenticated = True
-    active = True
-    id = _VIEWER_ID
 
 
 class Poll:
@@ -56,7 +44,7 @@ class Poll:
     @property
     def statement(self) -> Select:
         if self._statement is None:
-            asked = self._build(_AnyViewer()).subquery("asked")
+            asked = self._build(prebuilt.AnyViewer()).subquery("asked")
             self._statement = select(*asked.c).where(exists().where(identity.signed_in(_VIEWER_ID, _VIEWER_TOKEN)))
         return self._statement
 

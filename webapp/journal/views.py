@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access
+from .. import access, database, prebuilt
 from ..comments import panel as comments_panel
 from ..extensions import db
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
@@ -17,11 +17,10 @@ from ..mentoring import queries as mentoring_queries
 from ..models import EntryDraft, EntryTag, JournalEntry, User, Visibility, utcnow
 from ..notifications import events, inbox
 from ..numbers import number
-from ..pagination import paginate
 from ..plans import panel as plans_panel
 from ..plans import queries as plan_queries
 from ..text import strip_controls
-from . import bp, drafts, entries
+from . import bp, drafts, entries, summaries
 from .forms import EntryForm, parse_tags
 
 SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
@@ -35,13 +34,6 @@ def _with_author_and_tags(query):
     return query.options(*AUTHOR_AND_TAGS)
 
 
-def _summaries(query):
-    """A list shows each entry's stored excerpt: the bodies (up to 100,000 characters each, and
-    their HTML) stay in the database."""
-    return _with_author_and_tags(query).options(defer(JournalEntry.body, raiseload=True),
-                                                defer(JournalEntry.body_html, raiseload=True))
-
-
 def _new_form(**data) -> EntryForm:
     form = EntryForm(formdata=None, data=data)
     if not form.draft_key.data:
@@ -51,10 +43,6 @@ def _new_form(**data) -> EntryForm:
 
 def _tag_arg() -> str:
     return strip_controls(request.args.get("tag", "")).strip().lower()[:40]
-
-
-def _tagged(query, tag: str):
-    return query.where(JournalEntry.id.in_(select(EntryTag.entry_id).where(EntryTag.name == tag)))
 
 
 def _my_filters() -> dict:
@@ -68,44 +56,32 @@ def _my_filters() -> dict:
     return filters
 
 
-def _my_entries_page(filters: dict):
-    query = access.visible_entries(current_user).where(JournalEntry.author_id == current_user.id)
-    if "visibility" in filters:
-        query = query.where(JournalEntry.visibility == filters["visibility"])
-    if "tag" in filters:
-        query = _tagged(query, filters["tag"])
-    query = _summaries(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
-    return paginate(query, per_page=_per_page())
-
-
-def _my_tags() -> list[str]:
-    return list(db.session.scalars(
-        select(EntryTag.name).join(JournalEntry).where(JournalEntry.author_id == current_user.id)
-        .group_by(EntryTag.name).order_by(EntryTag.name)
-    ))
-
-
 def _per_page() -> int:
     return current_app.config["ENTRIES_PER_PAGE"]
 
 
 def _index_context(form: EntryForm | None = None) -> dict:
     filters = _my_filters()
-    page = _my_entries_page(filters)
+    page = summaries.own_page(current_user, filters, _per_page())
     return {
         "page": page,
         "statuses": mentoring_queries.statuses_for(entry.id for entry in page.items),  # one query per page
         "filters": filters,
-        "tags": _my_tags(),
+        "tags": summaries.own_tags(current_user),
         "form": form or _new_form(),
         "new_drafts": _new_drafts(),
     }
 
 
-def _new_drafts() -> list[EntryDraft]:
-    return list(db.session.scalars(
-        access.own_drafts(current_user).where(EntryDraft.entry_id.is_(None)).order_by(EntryDraft.updated_at.desc()).limit(10)
-    ))
+@prebuilt.built_once
+def _unfinished_new(viewer) -> Select:
+    """The person's drafts of new entries, newest first: the key, title and moment each one shows."""
+    return (access.own_drafts(viewer).with_only_columns(EntryDraft.key, EntryDraft.title, EntryDraft.updated_at)
+            .where(EntryDraft.entry_id.is_(None)).order_by(EntryDraft.updated_at.desc()).limit(10))
+
+
+def _new_drafts() -> list:
+    return database.run(_unfinished_new(), {"viewer_id": current_user.id}).all()
 
 
 @bp.get("/")
@@ -117,14 +93,9 @@ def index():
 @bp.get("/feed")
 @login_required
 def feed():
-    query = access.visible_entries(current_user).where(
-        JournalEntry.visibility == Visibility.COLLEAGUES, JournalEntry.author_id != current_user.id
-    )
-    filters = {"tag": tag} if (tag := _tag_arg()) else {}
-    if tag:
-        query = _tagged(query, tag)
-    query = _summaries(query).order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
-    return render("journal/feed.html", "entry_list", page=paginate(query, per_page=_per_page()), filters=filters)
+    tag = _tag_arg()
+    page = summaries.shared_page(current_user, tag or None, _per_page())
+    return render("journal/feed.html", "entry_list", page=page, filters={"tag": tag} if tag else {})
 
 
 @bp.get("/new")

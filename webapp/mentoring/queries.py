@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, bindparam, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from .. import access, database
@@ -158,11 +158,11 @@ def statuses_for(entry_ids: Iterable[int]) -> dict[int, str]:
     ids = list(entry_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(Feedback.entry_id, Feedback.status).where(Feedback.entry_id.in_(ids))
-        .order_by(Feedback.updated_at, Feedback.methodist_id)
-    )
-    return {entry_id: status for entry_id, status in rows}  # the latest wins
+    return {entry_id: status for entry_id, status in database.run(_STATUSES, {"entry_ids": ids})}  # the latest wins
+
+
+_STATUSES = (select(Feedback.entry_id, Feedback.status).where(Feedback.entry_id.in_(bindparam("entry_ids", expanding=True)))
+             .order_by(Feedback.updated_at, Feedback.methodist_id))
 
 
 @dataclass

@@ -1,0 +1,101 @@
+"""Entries as the lists show them (my journal, colleagues' feed): a heading, a line about each and
+its stored excerpt, loaded as columns by statements built once (webapp.prebuilt), never as
+objects. Twenty entries loaded as objects with their authors and tags cost a page about four
+milliseconds; as rows, a few tenths (docs/performance.md, finding 16). Which entries: exactly
+webapp.access's rule for the viewer, narrowed by the list."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Select, bindparam, select
+
+from .. import access, database, prebuilt
+from ..models import EntryTag, JournalEntry, School, User, Visibility
+from ..pagination import Page, one_page_of, paginate_rows
+
+
+class Summary(NamedTuple):
+    id: int
+    title: str
+    excerpt: str
+    created_at: datetime
+    visibility: str
+    author: str  # the author's name
+    school: str | None  # the author's school
+    tag_names: tuple[str, ...]
+
+
+_COLUMNS = (JournalEntry.id, JournalEntry.title, JournalEntry.excerpt, JournalEntry.created_at,
+            JournalEntry.visibility, User.display_name.label("author"), School.name.label("school"))
+_NEWEST_FIRST = (JournalEntry.created_at.desc(), JournalEntry.id.desc())
+
+
+def _narrowed(statement: Select, by_visibility: bool, by_tag: bool) -> Select:
+    if by_visibility:
+        statement = statement.where(JournalEntry.visibility == bindparam("visibility"))
+    if by_tag:
+        statement = statement.where(JournalEntry.id.in_(
+            select(EntryTag.entry_id).where(EntryTag.name == bindparam("tag"))))
+    return statement
+
+
+def _listed(viewer) -> Select:
+    return (select(*_COLUMNS).join(User, User.id == JournalEntry.author_id)
+            .outerjoin(School, School.id == User.school_id).where(access.entry_visible_clause(viewer)))
+
+
+@prebuilt.built_once
+def _own(viewer, by_visibility: bool, by_tag: bool) -> Select:
+    statement = _listed(viewer).where(JournalEntry.author_id == viewer.id)
+    return one_page_of(_narrowed(statement, by_visibility, by_tag).order_by(*_NEWEST_FIRST))
+
+
+@prebuilt.built_once
+def _shared(viewer, by_tag: bool) -> Select:
+    statement = _listed(viewer).where(JournalEntry.visibility == Visibility.COLLEAGUES,
+                                      JournalEntry.author_id != viewer.id)
+    return one_page_of(_narrowed(statement, False, by_tag).order_by(*_NEWEST_FIRST))
+
+
+_TAGS = (select(EntryTag.entry_id, EntryTag.name).where(EntryTag.entry_id.in_(bindparam("entry_ids", expanding=True)))
+         .order_by(EntryTag.name))
+
+
+_OWN_TAGS = (select(EntryTag.name).join(JournalEntry).where(JournalEntry.author_id == prebuilt.VIEWER_ID)
+             .group_by(EntryTag.name).order_by(EntryTag.name))
+
+
+def own_tags(viewer) -> list[str]:
+    """Every tag of `viewer`'s own entries, once each, in order: the journal's filter."""
+    return database.run(_OWN_TAGS, {"viewer_id": viewer.id}).scalars().all()
+
+
+def own_page(viewer, filters: dict, per_page: int) -> Page:
+    """A page of `viewer`'s own entries, newest first; `filters` may hold visibility and tag."""
+    statement = _own("visibility" in filters, "tag" in filters)
+    return _with_tags(paginate_rows(statement, per_page, viewer_id=viewer.id, **filters))
+
+
+def shared_page(viewer, tag: str | None, per_page: int) -> Page:
+    """A page of what colleagues shared with everyone, newest first, with `tag` if given."""
+    params = {"tag": tag} if tag else {}
+    return _with_tags(paginate_rows(_shared(bool(tag)), per_page, viewer_id=viewer.id, **params))
+
+
+def _with_tags(page: Page) -> Page:
+    tags = _tag_names([row.id for row in page.items])
+    page.items = [Summary(*row, tag_names=tags.get(row.id, ())) for row in page.items]
+    return page
+
+
+def _tag_names(entry_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    entry_ids = list(entry_ids)
+    if not entry_ids:
+        return {}
+    names: defaultdict[int, list[str]] = defaultdict(list)
+    for entry_id, name in database.run(_TAGS, {"entry_ids": entry_ids}):
+        names[entry_id].append(name)
+    return {entry_id: tuple(found) for entry_id, found in names.items()}
