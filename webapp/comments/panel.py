@@ -2,17 +2,20 @@
 methodists, the viewer's unsent text, and how often the list asks for news.
 
 Every query here goes through webapp.access; the number of queries never depends on the
-number of comments (one for the list with its authors, one for the methodist marks)."""
+number of comments (one for the list with its authors, one for the methodist marks). The list's
+statements are built once (webapp.prebuilt) and read columns, not objects."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import abort, current_app
-from sqlalchemy import Integer, and_, bindparam, select
-from sqlalchemy.orm import joinedload
+from markupsafe import Markup
+from sqlalchemy import Integer, Select, and_, bindparam, select
 
-from .. import access
+from .. import access, database, prebuilt
 from ..extensions import db
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, mentorships
@@ -35,7 +38,7 @@ class CommentSection:
 
     entry_id: int
     entry_author_id: int
-    comments: list[Comment]
+    comments: list[Shown]
     methodist_ids: set[int]
     after: int  # the newest comment id shown: the poll asks for anything newer
     since: int = 0  # news: the newest id the asking page showed; the comments go in at its marker
@@ -79,12 +82,47 @@ def poll_seconds() -> int:
     return int(current_app.config["COMMENT_POLL_SECONDS"])
 
 
-def comments_of(viewer: User, entry_id: int, after: int | None = None) -> list[Comment]:
-    """The comments under an entry, oldest first, authors loaded in the same query."""
-    query = access.visible_comments(viewer).where(Comment.entry_id == entry_id)
-    if after is not None:
-        query = query.where(Comment.id > after)
-    return list(db.session.scalars(query.options(joinedload(Comment.author)).order_by(Comment.id)))
+class Shown(NamedTuple):
+    """A comment as the list shows it: columns with its author's name, not objects (fifty comments
+    loaded as objects with their authors cost the entry page a few milliseconds)."""
+
+    id: int
+    author_id: int
+    author: str
+    body_html: str
+    created_at: datetime
+    edited_at: datetime | None
+
+    @property
+    def body_markup(self) -> Markup:
+        return Markup(self.body_html)
+
+
+def _shown(viewer, *more) -> Select:
+    """The columns of Shown (then `more`) of the comments `viewer` may see."""
+    return (access.visible_comments(viewer)
+            .with_only_columns(Comment.id, Comment.author_id, User.display_name.label("author"), Comment.body_html,
+                               Comment.created_at, Comment.edited_at, *more)
+            .join(User, User.id == Comment.author_id))
+
+
+@prebuilt.built_once
+def _listed(viewer, only_after: bool) -> Select:
+    statement = _shown(viewer).where(Comment.entry_id == bindparam("entry_id", type_=Integer))
+    if only_after:
+        statement = statement.where(Comment.id > bindparam("after", type_=Integer))
+    return statement.order_by(Comment.id)
+
+
+def comments_of(viewer: User, entry_id: int, after: int | None = None) -> list[Shown]:
+    """The comments under an entry (after the comment `after`), oldest first, with their authors' names."""
+    params = {"viewer_id": viewer.id, "entry_id": entry_id, "after": after}
+    return [Shown(*row) for row in database.run(_listed(after is not None), params)]
+
+
+_MENTORS_AMONG = select(mentorships.c.methodist_id).where(
+    mentorships.c.librarian_id == bindparam("author_id", type_=Integer),
+    mentorships.c.methodist_id.in_(bindparam("user_ids", expanding=True)))
 
 
 def methodists_among(entry_author_id: int, user_ids: Iterable[int]) -> set[int]:
@@ -92,11 +130,7 @@ def methodists_among(entry_author_id: int, user_ids: Iterable[int]) -> set[int]:
     user_ids = set(user_ids) - {entry_author_id}
     if not user_ids:
         return set()
-    return set(db.session.scalars(
-        select(mentorships.c.methodist_id).where(
-            mentorships.c.librarian_id == entry_author_id, mentorships.c.methodist_id.in_(user_ids)
-        )
-    ))
+    return set(database.run(_MENTORS_AMONG, {"author_id": entry_author_id, "user_ids": sorted(user_ids)}).scalars())
 
 
 # The poll's single statement (webapp.polls): the access check is folded in, and comments are
@@ -128,17 +162,20 @@ def news_section(viewer: User, entry_id: int, entry_author_id: int, after: int,
     )
 
 
+@prebuilt.built_once
+def _one(viewer) -> Select:
+    return _shown(viewer, Comment.entry_id, JournalEntry.author_id).where(Comment.id == bindparam("comment_id", type_=Integer))
+
+
 def single(viewer: User, comment_id: int) -> CommentSection:
     """One comment, for showing it again after an edit or a cancelled edit; 404 if not visible."""
-    row = db.session.execute(
-        access.visible_comments(viewer).add_columns(JournalEntry.author_id)
-        .where(Comment.id == comment_id).options(joinedload(Comment.author))
-    ).first()
+    row = database.run(_one(), {"viewer_id": viewer.id, "comment_id": comment_id}).first()
     if row is None:
         abort(404)
-    comment, entry_author_id = row
+    *shown, entry_id, entry_author_id = row
+    comment = Shown(*shown)
     return CommentSection(
-        entry_id=comment.entry_id,
+        entry_id=entry_id,
         entry_author_id=entry_author_id,
         comments=[comment],
         methodist_ids=methodists_among(entry_author_id, {comment.author_id}),
