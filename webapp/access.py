@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_, select
 from sqlalchemy.orm.interfaces import ORMOption
 
+from . import prebuilt
 from .extensions import db
 from .groups.models import Group, GroupMember, MemberRole, Post, Thread
 from .mentoring.models import Comment, Plan
@@ -91,11 +92,19 @@ def can_edit(user: User, entry: JournalEntry) -> bool:
 
 
 def entry_for_viewing(user: User, entry_id: int, *options: ORMOption) -> JournalEntry:
-    """The entry if `user` may see it, loaded with `options` (what the page shows of it); else 404."""
-    entry = db.session.scalar(visible_entries(user).where(JournalEntry.id == entry_id).options(*options))
+    """The entry if `user` may see it, loaded with `options` (what the page shows of it); else 404.
+    The statement is built once for each set of `options`: pass options kept in a constant."""
+    if not user.is_authenticated or not user.active:
+        abort(404)
+    entry = db.session.scalar(_entry_for_viewing(options), {"viewer_id": user.id, "entry_id": entry_id})
     if entry is None:
         abort(404)
     return entry
+
+
+@prebuilt.built_once
+def _entry_for_viewing(viewer, options: tuple[ORMOption, ...]) -> Select[tuple[JournalEntry]]:
+    return visible_entries(viewer).where(JournalEntry.id == bindparam("entry_id", type_=Integer)).options(*options)
 
 
 def entry_for_editing(user: User, entry_id: int, *options: ORMOption) -> JournalEntry:

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import abort, url_for
+from markupsafe import Markup
 from sqlalchemy import Integer, Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import access, database
+from .. import access, database, prebuilt
 from ..extensions import db
 from ..groups import versions
 from ..groups.models import Group, Post, Thread, ThreadState
@@ -67,33 +70,74 @@ def read_state(user: User, thread_id: int) -> ThreadState | None:
     return db.session.get(ThreadState, (user.id, thread_id))
 
 
-def posts_of(user: User, thread_id: int) -> Select:
-    """The thread's posts, oldest first, each with its author (in the same statement)."""
-    return (access.visible_posts(user).where(Post.thread_id == thread_id)
-            .options(joinedload(Post.author)).order_by(Post.id))
+class Shown(NamedTuple):
+    """A post as the thread shows it: columns with its author's name, not objects (thirty posts
+    loaded as objects with their authors cost the thread page a few milliseconds)."""
+
+    id: int
+    thread_id: int
+    author_id: int | None
+    author: str | None  # None: the author's account is gone
+    body_html: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+
+    @property
+    def body_markup(self) -> Markup:
+        return Markup(self.body_html)
+
+    @classmethod
+    def of(cls, post: Post) -> Shown:
+        """A post loaded as an object, with its author."""
+        return cls(post.id, post.thread_id, post.author_id, post.author.display_name if post.author else None,
+                   post.body_html, post.created_at, post.edited_at, post.deleted_at)
+
+
+_THREAD_ID = bindparam("thread_id", type_=Integer)
+
+
+def _shown(viewer) -> Select:
+    """The thread's posts `viewer` may read, oldest first, as the columns of Shown."""
+    return (access.visible_posts(viewer)
+            .with_only_columns(Post.id, Post.thread_id, Post.author_id, User.display_name.label("author"), Post.body_html,
+                               Post.created_at, Post.edited_at, Post.deleted_at)
+            .outerjoin(User, User.id == Post.author_id).where(Post.thread_id == _THREAD_ID).order_by(Post.id))
+
+
+@prebuilt.built_once
+def _page(viewer) -> Select:
+    # The page's ids are picked in ix_posts_thread_id_id alone, so a late page of a long thread skips
+    # index entries, not posts with their authors; only the page's own rows are then read.
+    page_ids = (select(Post.id).where(Post.thread_id == _THREAD_ID).order_by(Post.id)
+                .limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)))
+    return _shown(viewer).where(Post.id.in_(page_ids))
+
+
+@prebuilt.built_once
+def _after(viewer) -> Select:
+    return _shown(viewer).where(Post.id > bindparam("after", type_=Integer)).limit(NEWS_LIMIT)
 
 
 @dataclass
 class PostPage:
-    posts: list[Post]
+    posts: list[Shown]
     number: int
     has_next: bool
 
 
 def post_page(user: User, thread_id: int, number: int) -> PostPage:
-    """One page of posts: one statement, one row more than a page to know whether another follows.
-
-    The page's ids are picked in ix_posts_thread_id_id alone, so a late page of a long thread skips
-    index entries, not posts with their authors; only the page's own rows are then read."""
-    page_ids = (select(Post.id).where(Post.thread_id == thread_id).order_by(Post.id)
-                .limit(POSTS_PER_PAGE + 1).offset((number - 1) * POSTS_PER_PAGE))
-    rows = list(db.session.scalars(posts_of(user, thread_id).where(Post.id.in_(page_ids))))
-    return PostPage(posts=rows[:POSTS_PER_PAGE], number=number, has_next=len(rows) > POSTS_PER_PAGE)
+    """One page of posts: one statement, one row more than a page to know whether another follows."""
+    rows = database.run(_page(), {"viewer_id": user.id, "thread_id": thread_id, "page_limit": POSTS_PER_PAGE + 1,
+                                  "page_offset": (number - 1) * POSTS_PER_PAGE}).all()
+    return PostPage(posts=[Shown(*row) for row in rows[:POSTS_PER_PAGE]], number=number,
+                    has_next=len(rows) > POSTS_PER_PAGE)
 
 
-def posts_after(user: User, thread_id: int, after: int) -> list[Post]:
+def posts_after(user: User, thread_id: int, after: int) -> list[Shown]:
     """What a poll appends: the posts newer than `after`, oldest first, at most NEWS_LIMIT."""
-    return list(db.session.scalars(posts_of(user, thread_id).where(Post.id > after).limit(NEWS_LIMIT)))
+    rows = database.run(_after(), {"viewer_id": user.id, "thread_id": thread_id, "after": after})
+    return [Shown(*row) for row in rows]
 
 
 def page_count(post_count: int) -> int:
