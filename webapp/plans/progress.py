@@ -11,9 +11,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Date, Integer, Select, and_, bindparam, case, func, select
 
-from ..extensions import db
+from .. import database
 from ..i18n import gettext as _
 from ..mentoring.models import Plan, PlanStep, StepStatus
 
@@ -67,25 +67,35 @@ class Progress:
         )
 
 
+def _progress(author_ids) -> Select:
+    """Per author of `author_ids` (a SELECT, or the bound list `author_ids`), the plan for the bound
+    `year`, its steps, those done, and those overdue at the bound `today`."""
+    done = func.sum(case((PlanStep.status == StepStatus.DONE, 1), else_=0))
+    overdue = func.sum(case((and_(PlanStep.due_date < bindparam("today", type_=Date), PlanStep.status != StepStatus.DONE),
+                             1), else_=0))
+    return (select(Plan.author_id, Plan.id, func.count(PlanStep.id), done, overdue)
+            .outerjoin(PlanStep, PlanStep.plan_id == Plan.id)
+            .where(Plan.author_id.in_(author_ids), Plan.year == bindparam("year", type_=Integer))
+            .group_by(Plan.author_id, Plan.id))
+
+
+_PROGRESS = _progress(bindparam("author_ids", expanding=True))  # for a list of ids: built once
+
+
 def progress_for(author_ids: Iterable[int] | Select, year: int, today: date | None = None) -> dict[int, Progress]:
     """Progress of each author's plan for `year`, by author id, in one statement.
 
     `author_ids` may be ids or a SELECT of ids (e.g. access.mentee_ids(user)). Authors without
     a plan for that year are absent from the result.
     """
-    if not isinstance(author_ids, Select):
+    params = {"year": year, "today": today or local_today()}
+    if isinstance(author_ids, Select):
+        rows = database.run(_progress(author_ids), params)
+    else:
         author_ids = list(author_ids)
         if not author_ids:
             return {}
-    today = today or local_today()
-    done = func.sum(case((PlanStep.status == StepStatus.DONE, 1), else_=0))
-    overdue = func.sum(case((and_(PlanStep.due_date < today, PlanStep.status != StepStatus.DONE), 1), else_=0))
-    rows = db.session.execute(
-        select(Plan.author_id, Plan.id, func.count(PlanStep.id), done, overdue)
-        .outerjoin(PlanStep, PlanStep.plan_id == Plan.id)
-        .where(Plan.author_id.in_(author_ids), Plan.year == year)
-        .group_by(Plan.author_id, Plan.id)
-    )
+        rows = database.run(_PROGRESS, {**params, "author_ids": author_ids})
     return {
         author_id: Progress(plan_id=plan_id, done=int(d or 0), total=int(total or 0), overdue=int(o or 0))
         for author_id, plan_id, total, d, o in rows
