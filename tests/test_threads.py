@@ -188,14 +188,18 @@ def test_an_open_groups_non_member_reads_but_cannot_post(client, people, groups,
     assert len(post_rows(open_thread)) == 1
 
 
-def test_a_post_whose_authors_account_is_gone_still_reads_in_its_thread(client, people, groups, closed_thread):
+def test_a_thread_and_a_post_whose_authors_account_is_gone_still_read(client, people, groups, closed_thread):
     gone = factories.make_post(closed_thread, people["librarian"], body="Слова того, кого уже нет в сети.")
+    other = factories.make_thread(groups["closed"], people["librarian"], title="Тема ушедшего")
     db.session.execute(update(Post).where(Post.id == gone).values(author_id=None))  # the account was deleted
+    db.session.execute(update(Thread).where(Thread.id == other).values(author_id=None))
     db.session.commit()
     login(client, people["author"])
     html = page(client, closed_thread)
     assert f'id="post-{gone}"' in html and "Слова того, кого уже нет в сети." in html
     assert "Обсудим план." in html  # and the posts around it
+    listed = client.get(f"/groups/{groups['closed']}").text
+    assert f'href="/threads/{other}"' in listed and "Тема ушедшего" in listed and "План на год" in listed
 
 
 def test_the_new_thread_is_autosaved_and_comes_back(client, people, groups):

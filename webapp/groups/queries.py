@@ -10,15 +10,17 @@ costs a fixed number of statements whatever the number of groups, threads or mem
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import Integer, Select, and_, bindparam, delete, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from .. import access, database
+from .. import access, database, prebuilt
 from ..extensions import db
 from ..models import User, utcnow
-from ..pagination import Page, current_page_number
+from ..pagination import Page, one_page_of, paginate_rows
 from ..polls import Poll
 from . import versions
 from .models import Group, GroupMember, MemberRole, Thread, ThreadState
@@ -103,10 +105,14 @@ class GroupHeader:
 
 def group_header(user: User, group_id: int) -> GroupHeader | None:
     """The group with its member count and newest activity, if `user` may read it."""
-    row = db.session.execute(
-        access.visible_groups(user).add_columns(_member_count(), _newest_activity()).where(Group.id == group_id)
-    ).first()
+    row = db.session.execute(_header(), {"viewer_id": user.id, "group_id": group_id}).first()
     return GroupHeader(*row) if row is not None else None
+
+
+@prebuilt.built_once
+def _header(viewer) -> Select:
+    return (access.visible_groups(viewer).add_columns(_member_count(), _newest_activity())
+            .where(Group.id == bindparam("group_id", type_=Integer)))
 
 
 # The thread list's poll (webapp.polls), with access folded in; the subquery reads threads through
@@ -118,35 +124,45 @@ POLL = Poll(lambda viewer: (
 ))
 
 
-@dataclass
-class ThreadRow:
-    thread: Thread
-    unread: bool
+class ThreadRow(NamedTuple):
+    """A thread as the group's list shows it: columns, not objects."""
+
+    id: int
+    title: str
+    pinned: bool
+    locked: bool
+    author: str | None  # None: the author's account is gone
+    post_count: int
+    last_post_at: datetime | None
+    last_post_id: int | None
+    last_read: int | None  # my read mark; None: not opened yet
+
+    @property
+    def unread(self) -> bool:
+        return self.last_post_id is not None and self.last_post_id > (self.last_read or 0)
 
 
 def threads_per_page() -> int:
     return int(current_app.config.get("THREADS_PER_PAGE", THREADS_PER_PAGE))
 
 
+@prebuilt.built_once
+def _thread_rows(viewer) -> Select:
+    return one_page_of(
+        _with_my_state(access.visible_threads(viewer), viewer)
+        .with_only_columns(Thread.id, Thread.title, Thread.pinned, Thread.locked, User.display_name, Thread.post_count,
+                           Thread.last_post_at, Thread.last_post_id, ThreadState.last_read_post_id)
+        .outerjoin(User, User.id == Thread.author_id)
+        .where(Thread.group_id == bindparam("group_id", type_=Integer))
+        .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()))
+
+
 def thread_page(user: User, group_id: int) -> Page:
     """One page of the group's threads, pinned first, then by last activity; authors and my
     read state come in the same statement."""
-    per_page = threads_per_page()
-    number = current_page_number()
-    query = (_with_my_state(access.visible_threads(user), user)
-             .add_columns(ThreadState.last_read_post_id)
-             .where(Thread.group_id == group_id)
-             .options(joinedload(Thread.author))
-             .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-             .limit(per_page + 1).offset((number - 1) * per_page))
-    rows = db.session.execute(query).all()
-    items = [ThreadRow(thread, _has_unread(thread, last_read))
-             for thread, last_read in rows[:per_page]]
-    return Page(items=items, number=number, has_prev=number > 1, has_next=len(rows) > per_page)
-
-
-def _has_unread(thread: Thread, last_read: int | None) -> bool:
-    return thread.last_post_id is not None and thread.last_post_id > (last_read or 0)
+    page = paginate_rows(_thread_rows(), threads_per_page(), viewer_id=user.id, group_id=group_id)
+    page.items = [ThreadRow(*row) for row in page.items]
+    return page
 
 
 # Members -----------------------------------------------------------------------------------------
