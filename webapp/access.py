@@ -43,15 +43,12 @@ def visible_entries(user: User) -> Select[tuple[JournalEntry]]:
     return select(JournalEntry).where(entry_visible_clause(user))
 
 
+_MENTORSHIP = select(mentorships.c.librarian_id).where(mentorships.c.methodist_id == bindparam("methodist_id", type_=Integer),
+                                                      mentorships.c.librarian_id == bindparam("author_id", type_=Integer))
+
+
 def is_mentor_of(methodist: User, author_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(mentorships.c.librarian_id).where(
-                mentorships.c.methodist_id == methodist.id, mentorships.c.librarian_id == author_id
-            )
-        )
-        is not None
-    )
+    return db.session.scalar(_MENTORSHIP, {"methodist_id": methodist.id, "author_id": author_id}) is not None
 
 
 def can_view(user: User, entry: JournalEntry) -> bool:

@@ -14,7 +14,7 @@ from flask import url_for
 from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
 
-from .. import access, database
+from .. import access, database, prebuilt
 from ..extensions import db
 from ..groups.models import Group, Post, Thread
 from ..i18n import gettext as _
@@ -224,7 +224,20 @@ def has_unread_about(user: User, *, entry_id: int | None = None, plan_id: int | 
                      thread_id: int | None = None) -> bool:
     """Whether `user` has an unread notification about the entry, plan or thread: one indexed
     look-up in the request's read transaction."""
-    return bool(db.session.scalar(select(exists().where(_unread_about(user, entry_id, plan_id, thread_id)))))
+    named = {"entry_id": entry_id, "plan_id": plan_id, "thread_id": thread_id}
+    given = [name for name, value in named.items() if value is not None]
+    if len(given) != 1:
+        raise ValueError("name exactly one of entry_id, plan_id, thread_id")
+    return bool(database.run(_any_unread_about(given[0]), {"viewer_id": user.id, "about": named[given[0]]}).scalar())
+
+
+@prebuilt.built_once
+def _any_unread_about(viewer, name: str) -> Select:
+    """has_unread_about's statement for one kind of thing (`name`), built once: opening an entry or a
+    thread asks it every time."""
+    about = bindparam("about", type_=Integer)
+    return select(exists().where(_unread_about(viewer, *(about if kind == name else None
+                                                         for kind in ("entry_id", "plan_id", "thread_id")))))
 
 
 def read_on_opening(user: User, *, entry_id: int | None = None, plan_id: int | None = None,

@@ -1,12 +1,18 @@
 """What the entry page shows of the plan: the step the entry reports on."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 
-from .. import access
+from .. import access, prebuilt
 from ..extensions import db
 from ..mentoring.models import Plan, PlanStep
 from ..models import JournalEntry, User
+
+
+@prebuilt.built_once
+def _step(viewer) -> Select:
+    return (select(PlanStep, Plan.year, Plan.id, access.plan_audience_clause(viewer))
+            .join(Plan, Plan.id == PlanStep.plan_id).where(PlanStep.id == bindparam("step_id", type_=Integer)))
 
 
 def entry_context(entry: JournalEntry, viewer: User) -> dict:
@@ -15,11 +21,7 @@ def entry_context(entry: JournalEntry, viewer: User) -> dict:
     One query, none for an entry without a step."""
     if entry.step_id is None:
         return {}
-    row = db.session.execute(
-        select(PlanStep, Plan.year, Plan.id, access.plan_audience_clause(viewer))
-        .join(Plan, Plan.id == PlanStep.plan_id)
-        .where(PlanStep.id == entry.step_id)
-    ).first()
+    row = db.session.execute(_step(), {"viewer_id": viewer.id, "step_id": entry.step_id}).first()
     if row is None:
         return {}
     step, year, plan_id, visible = row

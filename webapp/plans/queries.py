@@ -6,11 +6,11 @@ from datetime import date
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import Row, func, select
+from sqlalchemy import Integer, Row, bindparam, func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import access
+from .. import access, database
 from ..extensions import db
 from ..mentoring.models import Plan, PlanComment, PlanStep, StepStatus
 from ..models import JournalEntry, User
@@ -181,12 +181,14 @@ def _own_steps() -> list[Row]:
     Cached for the request: the entry form reads its choices when validating and again when drawn.
     Only the three columns the selector shows: the journal page draws this form on every view."""
     if "plan_steps_of_user" not in g:
-        g.plan_steps_of_user = db.session.execute(
-            select(Plan.year, PlanStep.id, PlanStep.title).join(PlanStep, PlanStep.plan_id == Plan.id)
-            .where(Plan.author_id == current_user.id)
-            .order_by((Plan.year == current_year()).desc(), Plan.year.desc(), PlanStep.position, PlanStep.id)
-        ).all()
+        g.plan_steps_of_user = database.run(_OWN_STEPS, {"author_id": current_user.id, "year": current_year()}).all()
     return g.plan_steps_of_user
+
+
+_OWN_STEPS = (select(Plan.year, PlanStep.id, PlanStep.title).join(PlanStep, PlanStep.plan_id == Plan.id)
+              .where(Plan.author_id == bindparam("author_id", type_=Integer))
+              .order_by((Plan.year == bindparam("year", type_=Integer)).desc(), Plan.year.desc(), PlanStep.position,
+                        PlanStep.id))
 
 
 def step_choices() -> list[SelectChoice]:

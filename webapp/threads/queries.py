@@ -45,12 +45,17 @@ class ThreadLocked(Exception):
 
 def thread_for_reading(user: User, thread_id: int) -> Thread:
     """The thread with its group, if `user` may read it; 404 otherwise."""
-    thread = db.session.scalar(
-        access.visible_threads(user).where(Thread.id == thread_id).options(joinedload(Thread.group))
-    )
+    if not user.is_authenticated or not user.active:
+        abort(404)
+    thread = db.session.scalar(_thread_for_reading(), {"viewer_id": user.id, "thread_id": thread_id})
     if thread is None:
         abort(404)
     return thread
+
+
+@prebuilt.built_once
+def _thread_for_reading(viewer) -> Select:
+    return access.visible_threads(viewer).where(Thread.id == _THREAD_ID).options(joinedload(Thread.group))
 
 
 def post_for_reading(user: User, post_id: int) -> tuple[Post, Thread]:
