@@ -13,10 +13,9 @@ from typing import NamedTuple
 
 from flask import abort, current_app
 from markupsafe import Markup
-from sqlalchemy import Integer, Select, and_, bindparam, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, select
 
 from .. import access, database, prebuilt
-from ..extensions import db
 from ..mentoring.models import Comment, CommentDraft
 from ..models import JournalEntry, User, mentorships
 from ..polls import Poll
@@ -44,7 +43,7 @@ class CommentSection:
     since: int = 0  # news: the newest id the asking page showed; the comments go in at its marker
     poll_seconds: int = 15
     form: CommentForm | None = None
-    restored: CommentDraft | None = None  # the unsent text brought back into the form
+    restored: Row | None = None  # the unsent text (body, updated_at) brought back into the form
     draft_seen: str = ""  # the fingerprint of the draft the form holds (webapp.text.keep_typed)
 
 
@@ -58,7 +57,7 @@ def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = No
     comments = comments_of(viewer, entry.id)
     restored = None
     if form is None:
-        restored = db.session.get(CommentDraft, (viewer.id, entry.id))
+        restored = database.run(_DRAFT, {"user_id": viewer.id, "entry_id": entry.id}).first()
         form = new_comment_form(restored.body if restored else "")
         draft_seen = fingerprint(restored.body) if restored else ""
     return CommentSection(
@@ -72,6 +71,10 @@ def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = No
         restored=restored,
         draft_seen=draft_seen,
     )
+
+
+_DRAFT = select(CommentDraft.body, CommentDraft.updated_at).where(
+    CommentDraft.user_id == bindparam("user_id", type_=Integer), CommentDraft.entry_id == bindparam("entry_id", type_=Integer))
 
 
 def new_comment_form(text: str = "") -> CommentForm:

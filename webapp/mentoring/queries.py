@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Integer, ScalarSelect, Select, and_, bindparam, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from .. import access, database, prebuilt
@@ -197,26 +197,26 @@ class ReadMark:
     first_read_at: datetime | None
 
 
+# The entry page's panel asks these two on every view: built once, the entry as bound parameters.
+_ENTRY_ID, _AUTHOR_ID = bindparam("entry_id", type_=Integer), bindparam("author_id", type_=Integer)
+_VERDICTS = (select(Feedback.methodist_id, User.display_name, Feedback.status, Feedback.updated_at)
+             .join(User, User.id == Feedback.methodist_id)
+             .where(Feedback.entry_id == _ENTRY_ID).order_by(Feedback.updated_at.desc()))
+_READ_MARKS = (select(User.display_name, EntryRead.first_read_at)
+               .select_from(mentorships)
+               .join(User, User.id == mentorships.c.methodist_id)
+               .outerjoin(EntryRead, and_(EntryRead.entry_id == _ENTRY_ID, EntryRead.user_id == User.id))
+               .where(mentorships.c.librarian_id == _AUTHOR_ID, User.active.is_(True))
+               .order_by(User.display_name, User.id))
+
+
 def verdicts_on(entry_id: int) -> list[Verdict]:
-    rows = db.session.execute(
-        select(Feedback.methodist_id, User.display_name, Feedback.status, Feedback.updated_at)
-        .join(User, User.id == Feedback.methodist_id)
-        .where(Feedback.entry_id == entry_id).order_by(Feedback.updated_at.desc())
-    )
-    return [Verdict(*row) for row in rows]
+    return [Verdict(*row) for row in database.run(_VERDICTS, {"entry_id": entry_id})]
 
 
 def read_marks(entry: JournalEntry) -> list[ReadMark]:
     """Whether and when each of the author's current methodists first opened the entry."""
-    rows = db.session.execute(
-        select(User.display_name, EntryRead.first_read_at)
-        .select_from(mentorships)
-        .join(User, User.id == mentorships.c.methodist_id)
-        .outerjoin(EntryRead, and_(EntryRead.entry_id == entry.id, EntryRead.user_id == User.id))
-        .where(mentorships.c.librarian_id == entry.author_id, User.active.is_(True))
-        .order_by(User.display_name, User.id)
-    )
-    return [ReadMark(*row) for row in rows]
+    return [ReadMark(*row) for row in database.run(_READ_MARKS, {"entry_id": entry.id, "author_id": entry.author_id})]
 
 
 def record_read(entry_id: int, user_id: int) -> None:
