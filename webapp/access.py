@@ -91,9 +91,7 @@ def can_edit(user: User, entry: JournalEntry) -> bool:
 def entry_for_viewing(user: User, entry_id: int, *options: ORMOption) -> JournalEntry:
     """The entry if `user` may see it, loaded with `options` (what the page shows of it); else 404.
     The statement is built once for each set of `options`: pass options kept in a constant."""
-    if not user.is_authenticated or not user.active:
-        abort(404)
-    entry = db.session.scalar(_entry_for_viewing(options), {"viewer_id": user.id, "entry_id": entry_id})
+    entry = db.session.scalar(_entry_for_viewing(options), prebuilt.params_for(user, entry_id=entry_id))
     if entry is None:
         abort(404)
     return entry

@@ -119,7 +119,7 @@ def _listed(viewer, only_after: bool) -> Select:
 
 def comments_of(viewer: User, entry_id: int, after: int | None = None) -> list[Shown]:
     """The comments under an entry (after the comment `after`), oldest first, with their authors' names."""
-    params = {"viewer_id": viewer.id, "entry_id": entry_id, "after": after}
+    params = prebuilt.params_for(viewer, entry_id=entry_id, after=after)
     return [Shown(*row) for row in database.run(_listed(after is not None), params)]
 
 
@@ -172,7 +172,7 @@ def _one(viewer) -> Select:
 
 def single(viewer: User, comment_id: int) -> CommentSection:
     """One comment, for showing it again after an edit or a cancelled edit; 404 if not visible."""
-    row = database.run(_one(), {"viewer_id": viewer.id, "comment_id": comment_id}).first()
+    row = database.run(_one(), prebuilt.params_for(viewer, comment_id=comment_id)).first()
     if row is None:
         abort(404)
     *shown, entry_id, entry_author_id = row

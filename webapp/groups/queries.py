@@ -105,7 +105,7 @@ class GroupHeader:
 
 def group_header(user: User, group_id: int) -> GroupHeader | None:
     """The group with its member count and newest activity, if `user` may read it."""
-    row = db.session.execute(_header(), {"viewer_id": user.id, "group_id": group_id}).first()
+    row = db.session.execute(_header(), prebuilt.params_for(user, group_id=group_id)).first()
     return GroupHeader(*row) if row is not None else None
 
 
@@ -160,7 +160,7 @@ def _thread_rows(viewer) -> Select:
 def thread_page(user: User, group_id: int) -> Page:
     """One page of the group's threads, pinned first, then by last activity; authors and my
     read state come in the same statement."""
-    page = paginate_rows(_thread_rows(), threads_per_page(), viewer_id=user.id, group_id=group_id)
+    page = paginate_rows(_thread_rows(), threads_per_page(), **prebuilt.params_for(user, group_id=group_id))
     page.items = [ThreadRow(*row) for row in page.items]
     return page
 

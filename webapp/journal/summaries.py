@@ -70,19 +70,19 @@ _OWN_TAGS = (select(EntryTag.name).join(JournalEntry).where(JournalEntry.author_
 
 def own_tags(viewer) -> list[str]:
     """Every tag of `viewer`'s own entries, once each, in order: the journal's filter."""
-    return database.run(_OWN_TAGS, {"viewer_id": viewer.id}).scalars().all()
+    return database.run(_OWN_TAGS, prebuilt.params_for(viewer)).scalars().all()
 
 
 def own_page(viewer, filters: dict, per_page: int) -> Page:
     """A page of `viewer`'s own entries, newest first; `filters` may hold visibility and tag."""
     statement = _own("visibility" in filters, "tag" in filters)
-    return _with_tags(paginate_rows(statement, per_page, viewer_id=viewer.id, **filters))
+    return _with_tags(paginate_rows(statement, per_page, **prebuilt.params_for(viewer, **filters)))
 
 
 def shared_page(viewer, tag: str | None, per_page: int) -> Page:
     """A page of what colleagues shared with everyone, newest first, with `tag` if given."""
     params = {"tag": tag} if tag else {}
-    return _with_tags(paginate_rows(_shared(bool(tag)), per_page, viewer_id=viewer.id, **params))
+    return _with_tags(paginate_rows(_shared(bool(tag)), per_page, **prebuilt.params_for(viewer, **params)))
 
 
 def _with_tags(page: Page) -> Page:

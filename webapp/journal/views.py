@@ -81,7 +81,7 @@ def _unfinished_new(viewer) -> Select:
 
 
 def _new_drafts() -> list:
-    return database.run(_unfinished_new(), {"viewer_id": current_user.id}).all()
+    return database.run(_unfinished_new(), prebuilt.params_for(current_user)).all()
 
 
 @bp.get("/")

@@ -152,7 +152,7 @@ def desk_rows(methodist: User) -> list[MenteeRow]:
     whatever the number of mentees and however long their history.
 
     Only what the methodist may read counts: a private entry is neither counted nor dated."""
-    viewer = {"viewer_id": methodist.id}
+    viewer = prebuilt.params_for(methodist)
     rows = {mentee.id: MenteeRow(user=Mentee(*mentee)) for mentee in database.run(_mentees(), viewer)}
     if not rows:
         return []

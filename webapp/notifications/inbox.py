@@ -228,7 +228,7 @@ def has_unread_about(user: User, *, entry_id: int | None = None, plan_id: int | 
     given = [name for name, value in named.items() if value is not None]
     if len(given) != 1:
         raise ValueError("name exactly one of entry_id, plan_id, thread_id")
-    return bool(database.run(_any_unread_about(given[0]), {"viewer_id": user.id, "about": named[given[0]]}).scalar())
+    return bool(database.run(_any_unread_about(given[0]), prebuilt.params_for(user, about=named[given[0]])).scalar())
 
 
 @prebuilt.built_once

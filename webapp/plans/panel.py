@@ -21,7 +21,7 @@ def entry_context(entry: JournalEntry, viewer: User) -> dict:
     One query, none for an entry without a step."""
     if entry.step_id is None:
         return {}
-    row = db.session.execute(_step(), {"viewer_id": viewer.id, "step_id": entry.step_id}).first()
+    row = db.session.execute(_step(), prebuilt.params_for(viewer, step_id=entry.step_id)).first()
     if row is None:
         return {}
     step, year, plan_id, visible = row

@@ -45,9 +45,7 @@ class ThreadLocked(Exception):
 
 def thread_for_reading(user: User, thread_id: int) -> Thread:
     """The thread with its group, if `user` may read it; 404 otherwise."""
-    if not user.is_authenticated or not user.active:
-        abort(404)
-    thread = db.session.scalar(_thread_for_reading(), {"viewer_id": user.id, "thread_id": thread_id})
+    thread = db.session.scalar(_thread_for_reading(), prebuilt.params_for(user, thread_id=thread_id))
     if thread is None:
         abort(404)
     return thread
@@ -133,15 +131,15 @@ class PostPage:
 
 def post_page(user: User, thread_id: int, number: int) -> PostPage:
     """One page of posts: one statement, one row more than a page to know whether another follows."""
-    rows = database.run(_page(), {"viewer_id": user.id, "thread_id": thread_id, "page_limit": POSTS_PER_PAGE + 1,
-                                  "page_offset": (number - 1) * POSTS_PER_PAGE}).all()
+    rows = database.run(_page(), prebuilt.params_for(user, thread_id=thread_id, page_limit=POSTS_PER_PAGE + 1,
+                                                         page_offset=(number - 1) * POSTS_PER_PAGE)).all()
     return PostPage(posts=[Shown(*row) for row in rows[:POSTS_PER_PAGE]], number=number,
                     has_next=len(rows) > POSTS_PER_PAGE)
 
 
 def posts_after(user: User, thread_id: int, after: int) -> list[Shown]:
     """What a poll appends: the posts newer than `after`, oldest first, at most NEWS_LIMIT."""
-    rows = database.run(_after(), {"viewer_id": user.id, "thread_id": thread_id, "after": after})
+    rows = database.run(_after(), prebuilt.params_for(user, thread_id=thread_id, after=after))
     return [Shown(*row) for row in rows]
 
 
