@@ -86,12 +86,13 @@ def shared_page(viewer, tag: str | None, per_page: int) -> Page:
 
 
 def _with_tags(page: Page) -> Page:
-    tags = _tag_names([row.id for row in page.items])
+    tags = tag_names([row.id for row in page.items])
     page.items = [Summary(*row, tag_names=tags.get(row.id, ())) for row in page.items]
     return page
 
 
-def _tag_names(entry_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+def tag_names(entry_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The tags of each entry, in order: one statement for a list (or one entry's page)."""
     entry_ids = list(entry_ids)
     if not entry_ids:
         return {}

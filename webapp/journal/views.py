@@ -26,8 +26,10 @@ from .forms import EntryForm, parse_tags
 SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
 
 
-# Author and school are many-to-one: joined into the same statement; tags need one more.
-AUTHOR_AND_TAGS = (joinedload(JournalEntry.author).joinedload(User.school), selectinload(JournalEntry.tags))
+# Author and school are many-to-one: joined into the same statement; tags need one more. The entry's
+# page reads its tags as names (summaries.tag_names): loading them as objects cost it more.
+AUTHOR = (joinedload(JournalEntry.author).joinedload(User.school),)
+AUTHOR_AND_TAGS = (*AUTHOR, selectinload(JournalEntry.tags))
 
 
 def _with_author_and_tags(query):
@@ -152,15 +154,16 @@ def create():
 @bp.get("/<int:entry_id>")
 @login_required
 def show(entry_id: int):
-    entry = access.entry_for_viewing(current_user, entry_id, *AUTHOR_AND_TAGS)
+    entry = access.entry_for_viewing(current_user, entry_id, *AUTHOR)
     if not is_fragment_request() and inbox.read_on_opening(current_user, entry_id=entry.id):
-        entry = access.entry_for_viewing(current_user, entry_id, *AUTHOR_AND_TAGS)  # the marks' commit expired it
+        entry = access.entry_for_viewing(current_user, entry_id, *AUTHOR)  # the marks' commit expired it
     return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry))
 
 
 def _entry_panels(entry: JournalEntry) -> dict:
-    """What the features around an entry show on its page: feedback, plan step, comments."""
+    """What the entry's page shows besides the entry: its tags, feedback, plan step, comments."""
     return {
+        "entry_tags": summaries.tag_names([entry.id]).get(entry.id, ()),
         **mentoring_panel.entry_context(entry, current_user),
         **plans_panel.entry_context(entry, current_user),
         **comments_panel.entry_context(entry, current_user),

@@ -20,14 +20,14 @@ from typing import NamedTuple
 
 from flask import abort, url_for
 from markupsafe import Markup
-from sqlalchemy import Integer, Select, bindparam, case, func, or_, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import access, database, prebuilt
 from ..extensions import db
 from ..groups import versions
-from ..groups.models import Group, Post, Thread, ThreadState
+from ..groups.models import Group, GroupMember, Post, Thread, ThreadState
 from ..models import User, utcnow
 from ..notifications import inbox
 from ..polls import Poll
@@ -44,16 +44,21 @@ class ThreadLocked(Exception):
 # Reading -------------------------------------------------------------------------------------------
 
 def thread_for_reading(user: User, thread_id: int) -> Thread:
-    """The thread with its group, if `user` may read it; 404 otherwise."""
-    thread = db.session.scalar(_thread_for_reading(), prebuilt.params_for(user, thread_id=thread_id))
-    if thread is None:
+    """The thread with its group, if `user` may read it; 404 otherwise. The reader's read state and
+    membership come in the same row, so that read_state() and access.membership() then find them
+    in the session instead of asking (when there are none, they ask as before)."""
+    row = db.session.execute(_thread_for_reading(), prebuilt.params_for(user, thread_id=thread_id)).first()
+    if row is None:
         abort(404)
-    return thread
+    return row[0]
 
 
 @prebuilt.built_once
 def _thread_for_reading(viewer) -> Select:
-    return access.visible_threads(viewer).where(Thread.id == _THREAD_ID).options(joinedload(Thread.group))
+    return (access.visible_threads(viewer).add_columns(ThreadState, GroupMember)
+            .outerjoin(ThreadState, and_(ThreadState.thread_id == Thread.id, ThreadState.user_id == viewer.id))
+            .outerjoin(GroupMember, and_(GroupMember.group_id == Thread.group_id, GroupMember.user_id == viewer.id))
+            .where(Thread.id == _THREAD_ID).options(joinedload(Thread.group)))
 
 
 def post_for_reading(user: User, post_id: int) -> tuple[Post, Thread]:
