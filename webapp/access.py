@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from flask import abort
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from . import prebuilt
@@ -43,8 +44,9 @@ def visible_entries(user: User) -> Select[tuple[JournalEntry]]:
     return select(JournalEntry).where(entry_visible_clause(user))
 
 
-_MENTORSHIP = select(mentorships.c.librarian_id).where(mentorships.c.methodist_id == bindparam("methodist_id", type_=Integer),
-                                                      mentorships.c.librarian_id == bindparam("author_id", type_=Integer))
+_MENTORSHIP = select(mentorships.c.librarian_id).where(
+    mentorships.c.methodist_id == bindparam("methodist_id", type_=Integer),
+    mentorships.c.librarian_id == bindparam("author_id", type_=Integer))
 
 
 def is_mentor_of(methodist: User, author_id: int) -> bool:
@@ -88,18 +90,19 @@ def can_edit(user: User, entry: JournalEntry) -> bool:
     return user.is_authenticated and user.active and entry.author_id == user.id
 
 
-def entry_for_viewing(user: User, entry_id: int, *options: ORMOption) -> JournalEntry:
-    """The entry if `user` may see it, loaded with `options` (what the page shows of it); else 404.
-    The statement is built once for each set of `options`: pass options kept in a constant."""
-    entry = db.session.scalar(_entry_for_viewing(options), prebuilt.params_for(user, entry_id=entry_id))
+def entry_for_viewing(user: User, entry_id: int, *, with_author: bool = False) -> JournalEntry:
+    """The entry if `user` may see it, with its author and the author's school loaded in the same
+    statement when the page shows them; else 404."""
+    entry = db.session.scalar(_entry_for_viewing(with_author), prebuilt.params_for(user, entry_id=entry_id))
     if entry is None:
         abort(404)
     return entry
 
 
 @prebuilt.built_once
-def _entry_for_viewing(viewer, options: tuple[ORMOption, ...]) -> Select[tuple[JournalEntry]]:
-    return visible_entries(viewer).where(JournalEntry.id == bindparam("entry_id", type_=Integer)).options(*options)
+def _entry_for_viewing(viewer, with_author: bool) -> Select[tuple[JournalEntry]]:
+    statement = visible_entries(viewer).where(JournalEntry.id == bindparam("entry_id", type_=Integer))
+    return statement.options(joinedload(JournalEntry.author).joinedload(User.school)) if with_author else statement
 
 
 def entry_for_editing(user: User, entry_id: int, *options: ORMOption) -> JournalEntry:

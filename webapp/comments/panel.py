@@ -37,7 +37,7 @@ class CommentSection:
 
     entry_id: int
     entry_author_id: int
-    comments: list[Shown]
+    comments: list[ShownComment]
     methodist_ids: set[int]
     after: int  # the newest comment id shown: the poll asks for anything newer
     since: int = 0  # news: the newest id the asking page showed; the comments go in at its marker
@@ -85,7 +85,7 @@ def poll_seconds() -> int:
     return int(current_app.config["COMMENT_POLL_SECONDS"])
 
 
-class Shown(NamedTuple):
+class ShownComment(NamedTuple):
     """A comment as the list shows it: columns with its author's name, not objects (fifty comments
     loaded as objects with their authors cost the entry page a few milliseconds)."""
 
@@ -102,7 +102,7 @@ class Shown(NamedTuple):
 
 
 def _shown(viewer, *more) -> Select:
-    """The columns of Shown (then `more`) of the comments `viewer` may see."""
+    """The columns of ShownComment (then `more`) of the comments `viewer` may see."""
     return (access.visible_comments(viewer)
             .with_only_columns(Comment.id, Comment.author_id, User.display_name.label("author"), Comment.body_html,
                                Comment.created_at, Comment.edited_at, *more)
@@ -117,10 +117,10 @@ def _listed(viewer, only_after: bool) -> Select:
     return statement.order_by(Comment.id)
 
 
-def comments_of(viewer: User, entry_id: int, after: int | None = None) -> list[Shown]:
+def comments_of(viewer: User, entry_id: int, after: int | None = None) -> list[ShownComment]:
     """The comments under an entry (after the comment `after`), oldest first, with their authors' names."""
     params = prebuilt.params_for(viewer, entry_id=entry_id, after=after)
-    return [Shown(*row) for row in database.run(_listed(after is not None), params)]
+    return [ShownComment(*row) for row in database.run(_listed(after is not None), params)]
 
 
 _MENTORS_AMONG = select(mentorships.c.methodist_id).where(
@@ -176,7 +176,7 @@ def single(viewer: User, comment_id: int) -> CommentSection:
     if row is None:
         abort(404)
     *shown, entry_id, entry_author_id = row
-    comment = Shown(*shown)
+    comment = ShownComment(*shown)
     return CommentSection(
         entry_id=entry_id,
         entry_author_id=entry_author_id,

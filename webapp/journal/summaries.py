@@ -92,7 +92,8 @@ def _with_tags(page: Page) -> Page:
 
 
 def tag_names(entry_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """The tags of each entry, in order: one statement for a list (or one entry's page)."""
+    """The tags of each entry, in order: one statement for a list (or one entry's page). Only for
+    entries the caller has read through webapp.access: it applies no rule of its own."""
     entry_ids = list(entry_ids)
     if not entry_ids:
         return {}

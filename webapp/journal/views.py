@@ -27,9 +27,8 @@ SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
 
 
 # Author and school are many-to-one: joined into the same statement; tags need one more. The entry's
-# page reads its tags as names (summaries.tag_names): loading them as objects cost it more.
-AUTHOR = (joinedload(JournalEntry.author).joinedload(User.school),)
-AUTHOR_AND_TAGS = (*AUTHOR, selectinload(JournalEntry.tags))
+# page reads its tags as names instead (summaries.tag_names): loading them as objects cost it more.
+AUTHOR_AND_TAGS = (joinedload(JournalEntry.author).joinedload(User.school), selectinload(JournalEntry.tags))
 
 
 def _with_author_and_tags(query):
@@ -154,9 +153,9 @@ def create():
 @bp.get("/<int:entry_id>")
 @login_required
 def show(entry_id: int):
-    entry = access.entry_for_viewing(current_user, entry_id, *AUTHOR)
+    entry = access.entry_for_viewing(current_user, entry_id, with_author=True)
     if not is_fragment_request() and inbox.read_on_opening(current_user, entry_id=entry.id):
-        entry = access.entry_for_viewing(current_user, entry_id, *AUTHOR)  # the marks' commit expired it
+        entry = access.entry_for_viewing(current_user, entry_id, with_author=True)  # the marks' commit expired it
     return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry))
 
 

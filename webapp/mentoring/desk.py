@@ -8,6 +8,6 @@ from .queries import MenteeRow
 def attach_progress(rows: list[MenteeRow]) -> None:
     if not rows:
         return
-    progress = progress_for([row.user.id for row in rows], current_year())
+    progress = progress_for([row.mentee.id for row in rows], current_year())
     for row in rows:
-        row.progress = progress.get(row.user.id)
+        row.progress = progress.get(row.mentee.id)

@@ -69,7 +69,7 @@ def next_awaiting(methodist: User, after: JournalEntry, author_id: int | None = 
 
 @dataclass
 class MenteeRow:
-    user: Mentee
+    mentee: Mentee
     last_entry_at: datetime | None = None
     last_activity_at: datetime | None = None
     awaiting: int = 0
@@ -152,17 +152,17 @@ def desk_rows(methodist: User) -> list[MenteeRow]:
     whatever the number of mentees and however long their history.
 
     Only what the methodist may read counts: a private entry is neither counted nor dated."""
-    viewer = prebuilt.params_for(methodist)
-    rows = {mentee.id: MenteeRow(user=Mentee(*mentee)) for mentee in database.run(_mentees(), viewer)}
+    params = prebuilt.params_for(methodist)
+    rows = {mentee.id: MenteeRow(mentee=Mentee(*mentee)) for mentee in database.run(_mentees(), params)}
     if not rows:
         return []
-    ids = {**viewer, "mentee_ids": list(rows)}
+    params["mentee_ids"] = list(rows)
     width = len(SHARED)
-    for author_id, *latest in database.run(_moments(), ids):
+    for author_id, *latest in database.run(_moments(), params):
         row = rows[author_id]
         row.last_entry_at = _latest(*latest[:width])
         row.last_activity_at = _latest(*latest)
-    for author_id, count in database.run(_awaiting(), ids):
+    for author_id, count in database.run(_awaiting(), params):
         rows[author_id].awaiting = count
     return list(rows.values())
 

@@ -23,7 +23,7 @@ from .forms import REPLY_FIELD, PostForm, ThreadForm, post_form, thread_form
 class ThreadView:
     thread: Thread  # with its group
     viewer_id: int
-    posts: list[queries.Shown] = field(default_factory=list)
+    posts: list[queries.ShownPost] = field(default_factory=list)
     unread: set[int] = field(default_factory=set)  # ids of the shown posts newer than my read mark
     page_number: int = 1
     page_count: int = 1
@@ -66,7 +66,7 @@ def poll_seconds() -> int:
     return int(current_app.config["THREAD_POLL_SECONDS"])
 
 
-def _unread(posts: list[queries.Shown], viewer_id: int, last_read: int) -> set[int]:
+def _unread(posts: list[queries.ShownPost], viewer_id: int, last_read: int) -> set[int]:
     return {p.id for p in posts if p.id > last_read and p.author_id != viewer_id and p.deleted_at is None}
 
 
@@ -107,7 +107,7 @@ def news_view(user: User, thread: Thread, state: ThreadState | None, after: int,
 
 def single_view(user: User, thread: Thread, post: Post) -> ThreadView:
     """One post, shown again after an edit, a cancelled edit or a delete."""
-    return _base(user, thread, queries.read_state(user, thread.id), posts=[queries.Shown.of(post)], after=post.id)
+    return _base(user, thread, queries.read_state(user, thread.id), posts=[queries.ShownPost.of(post)], after=post.id)
 
 
 def head_view(user: User, thread: Thread, page_number: int = 1) -> ThreadView:

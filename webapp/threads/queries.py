@@ -20,14 +20,14 @@ from typing import NamedTuple
 
 from flask import abort, url_for
 from markupsafe import Markup
-from sqlalchemy import Integer, Select, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import access, database, prebuilt
 from ..extensions import db
 from ..groups import versions
-from ..groups.models import Group, GroupMember, Post, Thread, ThreadState
+from ..groups.models import Group, Post, Thread, ThreadState
 from ..models import User, utcnow
 from ..notifications import inbox
 from ..polls import Poll
@@ -44,21 +44,17 @@ class ThreadLocked(Exception):
 # Reading -------------------------------------------------------------------------------------------
 
 def thread_for_reading(user: User, thread_id: int) -> Thread:
-    """The thread with its group, if `user` may read it; 404 otherwise. The reader's read state and
-    membership come in the same row, so that read_state() and access.membership() then find them
-    in the session instead of asking (when there are none, they ask as before)."""
-    row = db.session.execute(_thread_for_reading(), prebuilt.params_for(user, thread_id=thread_id)).first()
-    if row is None:
+    """The thread with its group, if `user` may read it; 404 otherwise."""
+    thread = db.session.scalar(_thread_for_reading(), prebuilt.params_for(user, thread_id=thread_id))
+    if thread is None:
         abort(404)
-    return row[0]
+    return thread
 
 
 @prebuilt.built_once
 def _thread_for_reading(viewer) -> Select:
-    return (access.visible_threads(viewer).add_columns(ThreadState, GroupMember)
-            .outerjoin(ThreadState, and_(ThreadState.thread_id == Thread.id, ThreadState.user_id == viewer.id))
-            .outerjoin(GroupMember, and_(GroupMember.group_id == Thread.group_id, GroupMember.user_id == viewer.id))
-            .where(Thread.id == _THREAD_ID).options(joinedload(Thread.group)))
+    return (access.visible_threads(viewer).where(Thread.id == bindparam("thread_id", type_=Integer))
+            .options(joinedload(Thread.group)))
 
 
 def post_for_reading(user: User, post_id: int) -> tuple[Post, Thread]:
@@ -78,7 +74,7 @@ def read_state(user: User, thread_id: int) -> ThreadState | None:
     return db.session.get(ThreadState, (user.id, thread_id))
 
 
-class Shown(NamedTuple):
+class ShownPost(NamedTuple):
     """A post as the thread shows it: columns with its author's name, not objects (thirty posts
     loaded as objects with their authors cost the thread page a few milliseconds)."""
 
@@ -96,7 +92,7 @@ class Shown(NamedTuple):
         return Markup(self.body_html)
 
     @classmethod
-    def of(cls, post: Post) -> Shown:
+    def of(cls, post: Post) -> ShownPost:
         """A post loaded as an object, with its author."""
         return cls(post.id, post.thread_id, post.author_id, post.author.display_name if post.author else None,
                    post.body_html, post.created_at, post.edited_at, post.deleted_at)
@@ -106,7 +102,7 @@ _THREAD_ID = bindparam("thread_id", type_=Integer)
 
 
 def _shown(viewer) -> Select:
-    """The thread's posts `viewer` may read, oldest first, as the columns of Shown."""
+    """The thread's posts `viewer` may read, oldest first, as the columns of ShownPost."""
     return (access.visible_posts(viewer)
             .with_only_columns(Post.id, Post.thread_id, Post.author_id, User.display_name.label("author"), Post.body_html,
                                Post.created_at, Post.edited_at, Post.deleted_at)
@@ -129,7 +125,7 @@ def _after(viewer) -> Select:
 
 @dataclass
 class PostPage:
-    posts: list[Shown]
+    posts: list[ShownPost]
     number: int
     has_next: bool
 
@@ -138,14 +134,14 @@ def post_page(user: User, thread_id: int, number: int) -> PostPage:
     """One page of posts: one statement, one row more than a page to know whether another follows."""
     rows = database.run(_page(), prebuilt.params_for(user, thread_id=thread_id, page_limit=POSTS_PER_PAGE + 1,
                                                          page_offset=(number - 1) * POSTS_PER_PAGE)).all()
-    return PostPage(posts=[Shown(*row) for row in rows[:POSTS_PER_PAGE]], number=number,
+    return PostPage(posts=[ShownPost(*row) for row in rows[:POSTS_PER_PAGE]], number=number,
                     has_next=len(rows) > POSTS_PER_PAGE)
 
 
-def posts_after(user: User, thread_id: int, after: int) -> list[Shown]:
+def posts_after(user: User, thread_id: int, after: int) -> list[ShownPost]:
     """What a poll appends: the posts newer than `after`, oldest first, at most NEWS_LIMIT."""
     rows = database.run(_after(), prebuilt.params_for(user, thread_id=thread_id, after=after))
-    return [Shown(*row) for row in rows]
+    return [ShownPost(*row) for row in rows]
 
 
 def page_count(post_count: int) -> int:
