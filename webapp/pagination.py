@@ -31,7 +31,7 @@ def current_page_number() -> int:
 def paginate(query: Select, per_page: int) -> Page:
     number = current_page_number()
     rows = list(db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)))
-    return Page(items=rows[:per_page], number=number, has_prev=number > 1, has_next=len(rows) > per_page)
+    return _page(rows, number, per_page)
 
 
 def one_page_of(statement: Select) -> Select:
@@ -44,4 +44,9 @@ def paginate_rows(statement: Select, per_page: int, **params) -> Page:
     """A page of rows (columns, not objects) from a statement made by `one_page_of`."""
     number = current_page_number()
     rows = database.run(statement, {**params, "page_limit": per_page + 1, "page_offset": (number - 1) * per_page}).all()
+    return _page(rows, number, per_page)
+
+
+def _page(rows: list, number: int, per_page: int) -> Page:
+    """Page `number` from up to one row more than a page: the extra row says another page follows."""
     return Page(items=rows[:per_page], number=number, has_prev=number > 1, has_next=len(rows) > per_page)
