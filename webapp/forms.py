@@ -1,8 +1,8 @@
 """The base of every form: Flask-WTF's, with WTForms' own messages (a required field, a number
 that is not one) in the person's language, from a catalogue read once per language (Flask-WTF
 reads and parses that catalogue again on every request that builds a form), every field's
-value cleaned as webapp.text.strip_controls says (a password only of control characters), and
-only the posted form's own fields read."""
+value cleaned as webapp.text.strip_controls says (a password only of control characters), only
+the posted form's own fields read, and the plain fields written by webapp.widgets."""
 from __future__ import annotations
 
 from functools import cache
@@ -14,6 +14,7 @@ from flask_wtf.form import _Auto
 from wtforms import PasswordField
 from wtforms.i18n import get_translations
 
+from . import widgets
 from .text import strip_controls, without_controls
 
 
@@ -35,6 +36,10 @@ class Form(FlaskForm):
             if formdata is _Auto:
                 return request.form if form.is_submitted() and request.form else None
             return formdata
+
+        def render_field(self, field, render_kw):
+            markup = widgets.render(field, getattr(field, "render_kw", None), render_kw)
+            return markup if markup is not None else super().render_field(field, render_kw)
 
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
