@@ -12,10 +12,11 @@ from sqlalchemy import select, update
 from webapp.extensions import db
 from webapp.groups import queries as groups_queries
 from webapp.groups.models import Group, Post, Thread, ThreadState
+from webapp.mentoring.models import NotificationKind
 from webapp.threads import queries as threads
 
 from . import factories
-from .conftest import FRAGMENT, login
+from .conftest import FRAGMENT, counted_queries, login
 
 POLL = "/groups/unread"
 
@@ -304,3 +305,28 @@ def test_the_counts_kept_per_process_are_bounded_and_forget_the_oldest():
     assert counted.get(1) == (1, 1, 5)  # now the latest used
     counted.put(3, (2, 2, 7))
     assert (counted.get(1), counted.get(2), counted.get(3)) == ((1, 1, 5), None, (2, 2, 7))
+
+
+def test_the_header_counts_both_in_one_statement_each_right_when_only_the_other_moved(client, people, groups):
+    """The groups item and the notification badge are read together (webapp.groups.nav.header_counts):
+    a new notification shows while the groups' versions stand still (their count then is the one
+    this process kept), and a new post shows while the notifications stand still."""
+    thread_with_posts(groups["open"], people["librarian"], 1)
+    login(client, people["author"])
+
+    def badge(html: str) -> int:
+        found = re.search(r'<li id="notification-badge".*?data-count="(\d+)".*?</li>', html, re.S)
+        return int(found.group(1)) if found else 0
+
+    page = client.get("/journal/").text
+    assert (shown_count(page), badge(page)) == (1, 0)
+    factories.make_notification(people["author"], NotificationKind.ENTRY_SHARED, actor_id=people["librarian"],
+                                entry_id=factories.make_entry(people["librarian"]))
+    with counted_queries() as statements:
+        page = client.get("/account").text
+    assert (shown_count(page), badge(page)) == (1, 1)
+    assert sum("notifications" in s and "group_members" in s for s in statements) == 1, statements
+    assert not any("notifications" in s and "group_members" not in s for s in statements), statements
+    thread_with_posts(groups["open"], people["librarian"], 1)
+    page = client.get("/account").text
+    assert (shown_count(page), badge(page)) == (2, 1)

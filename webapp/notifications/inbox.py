@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, func, select, update
+from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from .. import access, database, prebuilt
@@ -179,13 +179,13 @@ def _unread(recipient_id) -> Select:
             .where(Notification.recipient_id == recipient_id, Notification.read_at.is_(None)))
 
 
-# Built once: every page's header shows it, and building a statement costs more than running it.
-_UNREAD_COUNT = _unread(bindparam("user_id", type_=Integer))
-BADGE_POLL = Poll(lambda viewer: _unread(viewer.id))  # the same count, for the badge's poll (webapp.polls)
+BADGE_POLL = Poll(lambda viewer: _unread(viewer.id))  # the badge's poll (webapp.polls)
 
 
-def unread_count(user_id: int) -> int:
-    return database.run(_UNREAD_COUNT, {"user_id": user_id}).scalar() or 0
+def unread_column(recipient_id) -> ColumnElement:
+    """The same count as a column, "unread_notifications": the header reads it with the groups
+    item's count (webapp.groups.nav.header_counts)."""
+    return _unread(recipient_id).scalar_subquery().label("unread_notifications")
 
 
 def mark_read(recipient_id: int, notification_id: int | None = None) -> int:

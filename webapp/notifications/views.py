@@ -19,12 +19,6 @@ PER_PAGE = 20
 CHANGED = "notifications-changed"  # htmx event: the badge asks for its count again
 
 
-@bp.app_context_processor
-def _badge_context() -> dict:
-    # A function, not a number: only pages that draw the header (base.html) pay for the count.
-    return {"unread_notification_count": lambda: inbox.unread_count(current_user.id)}
-
-
 @bp.get("/badge")
 def badge():
     """The badge polls with the count it shows: unchanged → 204, no body, one statement."""
