@@ -20,9 +20,17 @@ from . import factories
 AWKWARD = 'Он сказал: "<b>да</b>" & \'нет\''
 
 
+class Counted(Length):
+    """A validator whose flag is a function, as WTForms allows: an input writes its value."""
+
+    def __init__(self):
+        super().__init__(max=99)
+        self.field_flags = {"maxlength": lambda: 99}
+
+
 class Everything(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=200, min=2)])
-    plain = StringField("Plain", render_kw={"class": "from-declaration", "placeholder": AWKWARD})
+    plain = StringField("Plain", validators=[Counted()], render_kw={"class": "from-declaration", "placeholder": AWKWARD})
     body = TextAreaField("Text", validators=[Length(max=5000)])
     secret = PasswordField("Password", validators=[DataRequired()])
     shown_secret = PasswordField("Shown", widget=PasswordField.widget.__class__(hide_value=False))
@@ -34,7 +42,8 @@ class Everything(Form):
     grouped = SelectField("Grouped", choices=[SelectChoice(1, "Шаг 1", optgroup="План «Чтение»"),
                                               SelectChoice(2, "Шаг <2>", optgroup="План «Чтение»"),
                                               SelectChoice(3, "Шаг 3", optgroup=AWKWARD)], coerce=int)
-    flags = SelectField("Flags", choices=[SelectChoice(True, "Да", render_kw={"data-x": '"q"'}),
+    flags = SelectField("Flags", choices=[SelectChoice(True, "Да", render_kw={"data-x": '"q"', "data_y_z": "1",
+                                                                         "class_": "c"}),
                                           SelectChoice(False, "Нет")], coerce=lambda v: v in (True, "True"))
 
 

@@ -12,9 +12,11 @@ from wtforms.widgets.core import clean_key
 
 
 def attributes(attrs: dict) -> str:
-    """WTForms' html_params: sorted by name, True a bare attribute, False none."""
+    """WTForms' html_params: sorted by name, `class_` written `class` and `data_x` `data-x`, True a
+    bare attribute, False none."""
     out = []
     for name, value in sorted(attrs.items()):
+        name = clean_key(name)
         if value is True:
             out.append(escape(name))
         elif value is not False:
@@ -22,13 +24,15 @@ def attributes(attrs: dict) -> str:
     return " ".join(out)
 
 
-def _validation(widget, field, attrs: dict) -> None:
+def _validation(widget, field, attrs: dict, *, call: bool = False) -> None:
     """The flags the field's validators set (required, maxlength, …) that the widget writes as
-    attributes, unless the template gave them."""
+    attributes, unless the template gave them. `call`: a flag that is a function gives its value
+    (an input's do, a textarea's and a select's do not)."""
     flags = vars(field.flags)
     for name in widget.validation_attrs:
         if name in flags and name not in attrs:
-            attrs[name] = flags[name]
+            value = flags[name]
+            attrs[name] = value() if call and callable(value) else value
 
 
 def _input(widget, field, attrs: dict) -> Markup:
@@ -36,7 +40,7 @@ def _input(widget, field, attrs: dict) -> Markup:
     attrs.setdefault("type", widget.input_type)
     if "value" not in attrs:
         attrs["value"] = field._value()
-    _validation(widget, field, attrs)
+    _validation(widget, field, attrs, call=True)
     attrs["name"] = field.name
     return Markup(f"<input {attributes(attrs)}>")
 
@@ -108,4 +112,6 @@ def render(field, field_kw: dict | None, template_kw: dict) -> Markup | None:
         return None
     attrs = {clean_key(name): value for name, value in (field_kw or {}).items()}
     attrs.update((clean_key(name), value) for name, value in template_kw.items())
+    if "name" in attrs:
+        return None  # WTForms refuses a second name
     return writer(field.widget, field, attrs)
