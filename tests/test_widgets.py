@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask_login import login_user
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
@@ -13,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 from webapp import widgets
 from webapp.extensions import db
 from webapp.forms import Form
+from webapp.journal.forms import EntryForm
 from webapp.models import User
 
 from . import factories
@@ -73,8 +75,6 @@ def _rendered_both_ways(form, field, attrs):
 @pytest.mark.parametrize("values", VALUES)
 @pytest.mark.parametrize("attrs", ATTRIBUTE_SETS)
 def test_each_plain_field_is_written_as_wtforms_writes_it(app, values, attrs):
-    from werkzeug.datastructures import MultiDict
-
     with app.test_request_context(method="POST", data=values):
         form = Everything(formdata=MultiDict(values) if values else None)
         form.validate()  # errors set the flags' fields as a posted form has them
@@ -87,8 +87,6 @@ def test_each_plain_field_is_written_as_wtforms_writes_it(app, values, attrs):
 
 def test_the_new_entry_form_on_the_journal_page_is_wtforms_markup(app):
     """The form the journal page shows, its steps grouped by plan year, field by field."""
-    from webapp.journal.forms import EntryForm
-
     author = factories.make_user(login="anna", display_name="Анна")
     for year in (2025, 2026):
         plan = factories.make_plan(author, year=year)

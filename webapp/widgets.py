@@ -2,8 +2,8 @@
 same way), without WTForms' string formatting of every attribute: the journal page's new-entry
 form (five fields) spent most of its time there, a tenth of the page. webapp.forms.Form renders
 the plain widgets below with these; any other widget (a list of checkboxes, a multiple select, a
-field with a datalist) as WTForms does. tests/test_widgets.py holds every field of every form to
-WTForms' own markup."""
+date, a field with a datalist) as WTForms does. tests/test_widgets.py holds each kind of field,
+and the new-entry form's, to WTForms' own markup."""
 from __future__ import annotations
 
 from markupsafe import Markup, escape
