@@ -325,8 +325,32 @@ def test_the_header_counts_both_in_one_statement_each_right_when_only_the_other_
     with counted_queries() as statements:
         page = client.get("/account").text
     assert (shown_count(page), badge(page)) == (1, 1)
-    assert sum("notifications" in s and "group_members" in s for s in statements) == 1, statements
+    # … in the statement that loads the person (webapp.groups.nav.person_with_header)
+    assert sum("notifications" in s and "group_members" in s and "session_token" in s for s in statements) == 1, (
+        statements)
     assert not any("notifications" in s and "group_members" not in s for s in statements), statements
     thread_with_posts(groups["open"], people["librarian"], 1)
     page = client.get("/account").text
     assert (shown_count(page), badge(page)) == (2, 1)
+
+
+def test_a_page_that_marks_something_read_shows_the_counts_after_it(client, people, groups):
+    """The header's counts come with the person (webapp.groups.nav.person_with_header), before the
+    view runs; a page that marks something read on opening shows them as they are after it: the
+    entry's notification read, the thread read to its end."""
+    (post,) = thread_with_posts(groups["open"], people["librarian"], 1)
+    entry = factories.make_entry(people["author"])
+    factories.make_notification(people["author"], NotificationKind.ENTRY_COMMENT, actor_id=people["methodist"],
+                                entry_id=entry, comment_id=factories.make_comment(entry, people["methodist"]))
+    login(client, people["author"])
+
+    def badge(html: str) -> int:
+        found = re.search(r'<li id="notification-badge".*?data-count="(\d+)".*?</li>', html, re.S)
+        return int(found.group(1)) if found else 0
+
+    page = client.get("/journal/").text
+    assert (shown_count(page), badge(page)) == (1, 1)
+    page = client.get(f"/journal/{entry}").text
+    assert badge(page) == 0 and shown_count(page) == 1
+    page = client.get(f"/threads/{db.session.get(Post, post).thread_id}?page=1").text
+    assert (shown_count(page), badge(page)) == (0, 0)

@@ -259,8 +259,8 @@ def test_the_list_query_count_does_not_grow(client, people, count, request):
         html = client.get("/notifications/").text
     assert len(item_ids(html)) == min(count, 20)
     assert "notification-thread_reply" in html and "notification-mention" in html and "unavailable" in html
-    # The user, the page (one query), the header's two counts (notifications, unread discussions) in one.
-    assert len(statements) == 3, statements
+    # The user with the header's two counts (notifications, unread discussions), and the page.
+    assert len(statements) == 2, statements
 
 
 # ------------------------------------------------------------------ reading and opening

@@ -20,6 +20,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask, engine: Engine) -> None:
+    _note_writes(engine)
     if engine.dialect.name == "postgresql":
         _keep_prepared_statements(app, engine)
     if engine.dialect.name != "sqlite":
@@ -78,6 +79,21 @@ def _keep_prepared_statements(app: Flask, engine: Engine) -> None:
                 session.commit()
         except DBAPIError:
             session.rollback()  # the connection is gone: the teardown's ROLLBACK finds nothing to undo
+
+
+def _note_writes(engine: Engine) -> None:
+    @event.listens_for(engine, "before_execute")
+    def _on_execute(_conn, statement, *_args):
+        # Statements of SQLAlchemy's (Core or ORM, a flush's too); the connection's own BEGIN and
+        # PRAGMAs are sent as driver SQL and are not seen here.
+        if not getattr(statement, "is_select", False) and has_request_context():
+            g.database_wrote = True
+
+
+def wrote() -> bool:
+    """Whether this request has sent the database anything but a SELECT: what it read before may
+    have changed since."""
+    return g.get("database_wrote", False)
 
 
 def insert_on_conflict(table):

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import identity
 from ..extensions import db, login_manager
+from ..groups import nav
 from ..htmx import redirect_for, render
 from ..i18n import gettext as _
 from ..journal import drafts
@@ -27,6 +28,8 @@ bp.record_once(lambda state: throttle.init_app(state.app))
 
 # Built once: every signed-in request runs it, and building a statement costs more than running it.
 _SIGNED_IN = select(User).where(identity.signed_in(bindparam("user_id", type_=Integer), bindparam("token", type_=String)))
+# … and for a page, with the header's counts (webapp.groups.nav.header_counts).
+_SIGNED_IN_WITH_HEADER = nav.with_header(_SIGNED_IN)
 
 
 @login_manager.user_loader
@@ -36,7 +39,10 @@ def load_user(user_id: str) -> User | None:
     ids = identity.parse(user_id)
     if ids is None:
         return None
-    return db.session.scalar(_SIGNED_IN, {"user_id": ids[0], "token": ids[1]})
+    params = {"user_id": ids[0], "token": ids[1]}
+    if nav.draws_header():
+        return nav.person_with_header(_SIGNED_IN_WITH_HEADER, params)
+    return db.session.scalar(_SIGNED_IN, params)
 
 
 def home_for(user: User) -> str:

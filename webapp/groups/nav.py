@@ -1,18 +1,20 @@
 """The navigation's «Группы» item: the number of threads in my groups with posts I have not
 read, refreshing itself by polling with the versions it was counted at (webapp.groups.versions);
-and the header's counts, this one's and the notification badge's, read together."""
+and the header's counts, this one's and the notification badge's, read together, for a page in
+the statement that loads the person (`person_with_header`)."""
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from typing import NamedTuple
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select
 
 from .. import database, polls
-from ..htmx import render
+from ..extensions import db
+from ..htmx import is_fragment_request, render
 from ..notifications import inbox
 from ..polls import Poll
 from . import bp, versions
@@ -96,19 +98,62 @@ def nav_state(user_id: int, *, with_notifications: bool = False) -> NavState:
     check (a member may read the group). A muted thread does not ask for attention here either.
     Counted again only when the versions moved since this process last counted for the person.
     `with_notifications`: the same statement counts their unread notifications too."""
-    counted = _counted()
-    known = counted.get(user_id) or (-1, -1, 0)  # versions are never negative: count
+    known = _known(user_id)
     statement = _HEADER if with_notifications else _STATE
-    row = database.run(statement, {"user_id": user_id, "known_reading": known[0], "known_posted": known[1]}).one()
+    row = database.run(statement, {"user_id": user_id, **_known_params(known)}).one()
+    return _state_of(user_id, known, row, with_notifications)
+
+
+def _known(user_id: int) -> tuple[int, int, int]:
+    return _counted().get(user_id) or (-1, -1, 0)  # versions are never negative: count
+
+
+def _known_params(known: tuple[int, int, int]) -> dict:
+    return {"known_reading": known[0], "known_posted": known[1]}
+
+
+def _state_of(user_id: int, known: tuple[int, int, int], row, with_notifications: bool) -> NavState:
     count = known[2] if row.unread is None else row.unread
-    counted.put(user_id, (row.reading, row.posted, count))
+    _counted().put(user_id, (row.reading, row.posted, count))
     return NavState(count, versions.seen_key(row), row.unread_notifications if with_notifications else None)
 
 
+def with_header(person: Select) -> Select:
+    """`person`, a statement that loads one User by the bound `user_id`, with the header's counts
+    as more columns. Build it once, as every page runs it."""
+    return person.add_columns(*_HEADER.selected_columns)
+
+
+def draws_header() -> bool:
+    """A GET that wants a whole page (a plain visit, an htmx boost or history restore): the page
+    draws the header. A targeted swap, a poll or a form sent does not."""
+    return request.method == "GET" and not is_fragment_request()
+
+
+def person_with_header(statement: Select, params: dict):
+    """The person `statement` (made by `with_header`) loads for `params`, or None; their header's
+    counts, read in the same statement, are kept for `header_counts`: a page then reads both in
+    one trip to the database instead of two."""
+    user_id = params["user_id"]
+    known = _known(user_id)
+    row = db.session.execute(statement, {**params, **_known_params(known)}).first()
+    if row is None:
+        return None
+    g.header_loaded = (user_id, _state_of(user_id, known, row, True))
+    return row[0]
+
+
 def header_counts() -> NavState:
-    """The header's two counts, this item's and the notification badge's, read once a request."""
+    """The header's two counts, this item's and the notification badge's, read once a request: the
+    ones read with the person, unless the request has written since (opening an entry marks its
+    notifications read, opening a thread moves the read mark) or signed someone else in; else
+    counted now."""
     if "header_counts" not in g:
-        g.header_counts = nav_state(current_user.id, with_notifications=True)
+        loaded = g.pop("header_loaded", None)
+        if loaded is not None and loaded[0] == current_user.id and not database.wrote():
+            g.header_counts = loaded[1]
+        else:
+            g.header_counts = nav_state(current_user.id, with_notifications=True)
     return g.header_counts
 
 

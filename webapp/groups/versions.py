@@ -17,6 +17,7 @@ unchanged until the next post or read mark moves them on, or it is reloaded."""
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import User
@@ -34,8 +35,11 @@ def reading_moved(user_id: int) -> None:
 
 
 def seen(user_id) -> tuple[ColumnElement, ColumnElement]:
-    """The pair, as two labelled columns, "reading" and "posted"."""
-    reading = select(User.reading_version).where(User.id == user_id).scalar_subquery()
+    """The pair, as two labelled columns, "reading" and "posted". The person's row is read under an
+    alias of its own, so that a statement that selects from users as well (the one that loads the
+    person with their header, webapp.groups.nav.with_header) does not correlate it with its own."""
+    reader = aliased(User, name="reader")
+    reading = select(reader.reading_version).where(reader.id == user_id).scalar_subquery()
     posted = (select(func.coalesce(func.sum(Group.posts_version), 0))
               .join(GroupMember, GroupMember.group_id == Group.id).where(GroupMember.user_id == user_id)
               .scalar_subquery())
