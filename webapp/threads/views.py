@@ -95,8 +95,7 @@ def _quoted_post(thread: Thread) -> Post | None:
 @login_required
 def show(thread_id: int):
     """A page of the thread. Without ?page, the page of my first unread post, at its anchor."""
-    thread = queries.thread_for_reading(current_user, thread_id)
-    state = queries.read_state(current_user, thread.id)
+    thread, state, _membership = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
     if "page" not in request.args:
         quote = number(request.args.get("quote"))
         extra = {"quote": quote} if quote is not None else {}
@@ -134,8 +133,8 @@ def poll(thread_id: int):
         abort(404)
     if unchanged(row):
         return polls.nothing_new()
-    thread = queries.thread_for_reading(current_user, thread_id)
-    view = panel.news_view(current_user, thread, queries.read_state(current_user, thread.id), after)
+    thread, state, _membership = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
+    view = panel.news_view(current_user, thread, state, after)
     return _news(view, lock_changed=thread.locked != shown_locked)
 
 
