@@ -1,6 +1,7 @@
 """How a request ends its transaction (webapp.database). On PostgreSQL one that only read ends with
-COMMIT, so that psycopg keeps the statements it prepared (it forgets them all on ROLLBACK). One that
-wrote and did not commit ends with ROLLBACK on either database, and nothing it wrote is kept."""
+COMMIT, so that psycopg keeps the statements it prepared (it forgets them all on ROLLBACK), and a
+GET reads outside a transaction until it first writes. One that wrote and did not commit ends with
+ROLLBACK on either database, and nothing it wrote is kept, a GET's writes included."""
 from __future__ import annotations
 
 import os
@@ -46,6 +47,15 @@ def app(tmp_path):
         db.session.add(School(name="Не сохранится"))
         return "no", 422
 
+    @app.get("/t/writes-twice-then-fails")
+    def writes_twice_then_fails():
+        db.session.scalar(select(func.count()).select_from(User))
+        db.session.execute(update(User).values(display_name="Не сохранится"))
+        db.session.add(School(name="Не сохранится"))
+        db.session.flush()
+        db.session.scalar(select(func.count()).select_from(School))
+        raise RuntimeError("a fault half way")
+
     @app.get("/t/fails")
     def fails():
         db.session.scalar(select(func.count()).select_from(User))
@@ -87,6 +97,38 @@ def test_a_request_that_only_read_and_answered_an_error_ends_with_commit_too(app
 def test_a_request_that_wrote_without_committing_keeps_nothing(app, endings, route):
     assert app.test_client().post(route).status_code == 422
     assert "commit" not in endings
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(School)) == 0
+        assert db.session.scalars(select(User.display_name)).all() == ["Читатель"]
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="PostgreSQL's rule: on SQLite a BEGIN is no round trip, and it keeps one snapshot for the page")
+def test_a_page_that_only_reads_sends_no_begin(app):
+    """Each statement of a GET that only reads runs in a transaction of its own (psycopg's
+    autocommit): no BEGIN before it, no COMMIT after the last."""
+    from psycopg.pq import TransactionStatus
+
+    states = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(_conn, cursor, *_args):
+        states.append((cursor.connection.autocommit, cursor.connection.info.transaction_status))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert app.test_client().get("/t/reads").text == "1"
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert states and all(state == (True, TransactionStatus.IDLE) for state in states), states
+
+
+def test_a_read_request_that_writes_keeps_none_of_it_when_it_fails(app):
+    """A GET that writes (opening an entry marks its notifications read) writes in one transaction:
+    when it fails half way, none of its writes is kept."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert app.test_client().get("/t/writes-twice-then-fails").status_code == 500
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(School)) == 0
         assert db.session.scalars(select(User.display_name)).all() == ["Читатель"]
