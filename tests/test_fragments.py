@@ -212,6 +212,60 @@ def test_moments_with_a_zone_are_refused(app):
                 kept("comments/_comment.html", **_comment_values(created_at=moment))
 
 
+COMMENT_NAMES = ("id", "author", "body", "created_at", "edited_at", "by_methodist", "by_author", "own")
+
+
+def _comment_rows(count: int, **changed) -> list[tuple]:
+    return [tuple(_comment_values(id=number, body=Markup(f"<p>текст {number}</p>"), **changed).values())
+            for number in range(count)]
+
+
+def test_a_list_is_its_items_one_by_one_kept_once_and_made_again_when_any_row_changes(app):
+    """kept_item.each: the same markup as each item's, the list kept as a whole while every row is
+    the same, and another list (from the items kept) as soon as one value of one row differs."""
+    kept = KeptItems(app)
+    rows = _comment_rows(3)
+    assert tuple(_comment_values()) == COMMENT_NAMES
+    with app.test_request_context("/"):
+        one_by_one = "\n".join(kept("comments/_comment.html", **dict(zip(COMMENT_NAMES, row, strict=True))) for row in rows)
+        made = kept.each("comments/_comment.html", COMMENT_NAMES, rows)
+        assert made == one_by_one and made.count("<article") == 3
+        count = len(kept.kept)
+        assert kept.each("comments/_comment.html", COMMENT_NAMES, list(rows)) == made
+        assert len(kept.kept) == count  # found whole
+        mine = [*rows[:2], rows[2][:-1] + (True,)]  # the last one is the reader's own now
+        changed = kept.each("comments/_comment.html", COMMENT_NAMES, mine)
+        assert changed != made
+        assert changed == "\n".join(kept("comments/_comment.html", **dict(zip(COMMENT_NAMES, row, strict=True))) for row in mine)
+        assert kept.each("comments/_comment.html", COMMENT_NAMES, []) == ""
+
+
+def test_a_list_takes_only_plain_values_even_when_equal_ones_were_kept(app):
+    kept = KeptItems(app)
+    names = tuple(_summary())
+    with app.test_request_context("/"):
+        kept.each("journal/_entry_summary.html", names, [tuple(_summary(tags=("<b>",)).values())])
+        with pytest.raises(TypeError, match="plain values"):  # equal texts, but markup: it would skip escaping
+            kept.each("journal/_entry_summary.html", names, [tuple(_summary(tags=(Markup("<b>"),)).values())])
+        with pytest.raises(TypeError, match="plain values"):
+            kept.each("comments/_comment.html", COMMENT_NAMES, [tuple(_comment_values(author=object()).values())])
+        with pytest.raises(TypeError, match="takes"):
+            kept.each("comments/_comment.html", COMMENT_NAMES[:-1], [row[:-1] for row in _comment_rows(1)])
+
+
+def test_a_list_kept_for_one_reader_is_not_shown_to_another(client, people):
+    """The entry page asks for its comments as one list: each reader's own flags are in its rows."""
+    entry = factories.make_entry(people["author"], visibility=Visibility.MENTORS)
+    factories.make_comment(entry, people["author"], body="Мой комментарий")
+    factories.make_comment(entry, people["methodist"], body="Отзыв методиста")
+    for _ in range(2):  # the second time from what was kept
+        for reader, own in ((people["author"], "Мой комментарий"), (people["methodist"], "Отзыв методиста")):
+            login(client, reader)
+            html = client.get(f"/journal/{entry}").text
+            mine = re.findall(r'<article id="comment-\d+" class="comment[^"]*"[^>]*>.*?</article>', html, re.S)
+            assert [own in item for item in mine if "Edit" in item or "Изменить" in item] == [True]
+
+
 def test_an_edited_partial_is_seen_when_templates_reload(app, tmp_path):
     """In development (templates reloaded when changed) a partial may change while the app runs."""
     (tmp_path / "comments").mkdir()
@@ -237,12 +291,12 @@ def test_kept_markup_is_what_a_fresh_render_gives_for_every_combination(app, lan
     for own, by_methodist, by_author, edited in product((False, True), repeat=4):
         cases.append(("comments/_comment.html", _comment_values(own=own, by_methodist=by_methodist, by_author=by_author,
                                                           author=evil, edited_at=MOMENT if edited else None)))
-    for unread, own, can_reply, can_manage, locked, author in product((False, True), (False, True), (False, True),
-                                                                      (False, True), (False, True), (None, evil)):
+    for unread, own, can_reply, can_manage, locked, author, deleted in product(
+            (False, True), (False, True), (False, True), (False, True), (False, True), (None, evil), (False, True)):
         cases.append(("threads/_post.html", {"id": 5, "thread_id": 2, "author": author, "body": Markup("<p>x</p>"),
                                              "created_at": MOMENT, "edited_at": None, "unread": unread, "own": own,
                                              "can_reply": can_reply, "can_manage": can_manage, "locked": locked,
-                                             "page_number": 2}))
+                                             "page_number": 2, "deleted": deleted}))
     for status, author, school in product((None, "accepted", "needs_work"), (None, evil), (None, evil)):
         cases.append(("journal/_entry_summary.html", _summary(status=status, author=author, school=school, title=evil,
                                                               tags=("<b>", "a&b", '"q"', "с пробелом", "x'y"))))

@@ -11,6 +11,7 @@ helpers the key accounts for.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from threading import Lock
 
@@ -27,7 +28,7 @@ ITEMS: dict[str, frozenset[str]] = {
     ),
     "threads/_post.html": frozenset(
         {"id", "thread_id", "author", "body", "created_at", "edited_at", "unread", "own", "can_reply", "can_manage",
-         "locked", "page_number"}
+         "locked", "page_number", "deleted"}
     ),
     "journal/_entry_summary.html": frozenset(
         {"id", "title", "excerpt", "created_at", "visibility", "status", "tags", "author", "school", "heading",
@@ -90,11 +91,34 @@ class KeptItems:
         made = Markup(environment.concat(partial.root_render_func(partial.new_context({**helpers, **values}, shared=True))))
         if environment.auto_reload:
             return made  # templates may change while the app runs (development): nothing is kept
-        size = len(made) + sum(len(value) for value in values.values() if isinstance(value, str))
+        self._keep(key, made, len(made) + sum(len(value) for value in values.values() if isinstance(value, str)))
+        return made
+
+    def each(self, template: str, /, names: tuple[str, ...], rows: Iterable[tuple]) -> Markup:
+        """The markup of `template` for each row of values (named by `names`, in that order), one after
+        the other. The whole list is kept too, under all its rows, their kinds (a tuple's items'
+        as well) and what __call__ keys on: a page whose items are all as before looks the list up
+        once instead of calling the partial from a loop for each item, which cost an entry page more
+        than writing any of its fifty comments (docs/performance.md, finding 18). A list that
+        differs in any row is made item by item through __call__, which checks every value and
+        reuses each item kept: a list found here was made from rows of exactly these kinds, all of
+        them checked then."""
+        rows = tuple(rows)
+        kinds = tuple(tuple(map(type, value)) if value.__class__ is tuple else value.__class__
+                      for row in rows for value in row)
+        key = (template, names, language(), _cv_request.get().url_adapter.script_name, rows, kinds)
+        found = self.kept.get(key)
+        if found is not None:
+            return found
+        made = Markup("\n").join(self(template, **dict(zip(names, row, strict=True))) for row in rows)
+        if not self.app.jinja_env.auto_reload:
+            self._keep(key, made, len(made) + sum(len(value) for row in rows for value in row if isinstance(value, str)))
+        return made
+
+    def _keep(self, key: tuple, made: Markup, size: int) -> None:
         with self._lock:
             if self.chars + size > self.limit:
                 self.kept.clear()
                 self.chars = 0
             self.kept[key] = made
             self.chars += size
-        return made

@@ -46,6 +46,14 @@ class CommentSection:
     restored: Row | None = None  # the unsent text (body, updated_at) brought back into the form
     draft_seen: str = ""  # the fingerprint of the draft the form holds (webapp.text.keep_typed)
 
+    # What comments/_comment.html is rendered from (webapp.fragments.ITEMS), in the order of item_rows.
+    ITEM_VALUES = ("id", "author", "body", "created_at", "edited_at", "by_methodist", "by_author", "own")
+
+    def item_rows(self, viewer_id: int) -> list[tuple]:
+        methodists, author = self.methodist_ids, self.entry_author_id
+        return [(c.id, c.author, c.body_markup, c.created_at, c.edited_at, c.author_id in methodists,
+                 c.author_id == author, c.author_id == viewer_id) for c in self.comments]
+
 
 def entry_context(entry: JournalEntry, viewer: User) -> dict:
     return {"comment_section": section_for(entry, viewer)}

@@ -28,6 +28,18 @@ class Summary(NamedTuple):
     tag_names: tuple[str, ...]
 
 
+# What journal/_entry_summary.html is rendered from (webapp.fragments.ITEMS), in the order of item_rows.
+ITEM_VALUES = ("id", "title", "excerpt", "created_at", "visibility", "status", "tags", "author", "school", "heading",
+               "tag_endpoint")
+
+
+def item_rows(items: Iterable[Summary], statuses: dict[int, str], show_author: bool, heading: str,
+              tag_endpoint: str) -> list[tuple]:
+    return [(e.id, e.title, e.excerpt, e.created_at, e.visibility, statuses.get(e.id), e.tag_names,
+             e.author if show_author else None, e.school if show_author else None, heading, tag_endpoint)
+            for e in items]
+
+
 _COLUMNS = (JournalEntry.id, JournalEntry.title, JournalEntry.excerpt, JournalEntry.created_at,
             JournalEntry.visibility, User.display_name.label("author"), School.name.label("school"))
 _NEWEST_FIRST = (JournalEntry.created_at.desc(), JournalEntry.id.desc())

@@ -85,6 +85,13 @@ def _new_drafts() -> list:
     return database.run(_unfinished_new(), prebuilt.params_for(current_user)).all()
 
 
+@bp.app_template_global()
+def entry_summaries(items, statuses=None, show_author=False, heading="h3", tag_endpoint="journal.index"):
+    """The summaries of `items` (journal/_entry_summaries.html), their markup kept (webapp/fragments.py)."""
+    rows = summaries.item_rows(items, statuses or {}, bool(show_author), heading, tag_endpoint)
+    return current_app.jinja_env.globals["kept_item"].each("journal/_entry_summary.html", summaries.ITEM_VALUES, rows)
+
+
 @bp.get("/")
 @login_required
 def index():
