@@ -379,3 +379,39 @@ def test_a_partial_that_reached_for_the_request_would_find_nothing(app, tmp_path
     app.jinja_env.loader = ChoiceLoader([FileSystemLoader(tmp_path), app.jinja_env.loader])
     with app.test_request_context("/"):
         assert KeptItems(app)("comments/_comment.html", **_comment_values()) == "[] 7"
+
+
+def _body_field(html: str) -> str:
+    return re.search(r'<textarea[^>]*name="body"[^>]*>(.*?)</textarea>', html, re.S).group(1).strip()
+
+
+def test_the_new_entry_forms_fields_are_kept_per_steps_and_language_never_with_text(client, people):
+    """The empty new-entry form's fields are kept (webapp.journal.views.kept_entry_fields): each
+    person still sees their own plan's steps, in their language, and a form opened with text (a
+    draft resumed) or refused is never what an empty form shows."""
+    from webapp.journal import drafts
+    from webapp.models import EntryDraft
+    from webapp.plans.progress import current_year
+
+    for person, step in ((people["author"], "Шаг автора"), (people["librarian"], "Шаг библиотекаря")):
+        factories.make_step(factories.make_plan(person, year=current_year()), title=step)
+    for _ in range(2):  # the second time from what was kept
+        for person, mine, theirs in ((people["author"], "Шаг автора", "Шаг библиотекаря"),
+                                     (people["librarian"], "Шаг библиотекаря", "Шаг автора")):
+            login(client, person)
+            page = client.get("/journal/").text
+            assert mine in page and theirs not in page and _body_field(page) == ""
+    login(client, people["author"])
+    key = drafts.new_key()
+    db.session.add(EntryDraft(key=key, user_id=people["author"], title="Черновик", body="Текст черновика"))
+    db.session.commit()
+    assert _body_field(client.get(f"/journal/drafts/{key}").text) == "Текст черновика"
+    refused = client.post("/journal/", data={"title": "", "body": "Несохранённый текст", "visibility": "mentors",
+                                             "tags": "", "draft_key": drafts.new_key()})
+    assert refused.status_code == 422 and _body_field(refused.text) == "Несохранённый текст"
+    page = client.get("/journal/").text
+    assert _body_field(page) == "" and 'value="Черновик"' not in page and '<label for="title">Заголовок</label>' in page
+    db.session.get(User, people["author"]).locale = "en"
+    db.session.commit()
+    page = client.get("/journal/").text
+    assert '<label for="title">Title</label>' in page and "Шаг автора" in page

@@ -115,6 +115,21 @@ class KeptItems:
             self._keep(key, made, len(made) + sum(len(value) for row in rows for value in row if isinstance(value, str)))
         return made
 
+    def found(self, key: tuple) -> Markup | None:
+        """Markup kept by `keep` under `key` (plain values only, the caller's to choose so that they
+        decide everything the markup shows), for the language and script root of this request."""
+        return self.kept.get(self._own_key(key))
+
+    def keep(self, key: tuple, made: Markup) -> Markup:
+        if not self.app.jinja_env.auto_reload:
+            self._keep(self._own_key(key), made, len(made))
+        return made
+
+    @staticmethod
+    def _own_key(key: tuple) -> tuple:
+        # Three items: never equal to an item's key (five) or a list's (six).
+        return ("kept", key, (language(), _cv_request.get().url_adapter.script_name))
+
     def _keep(self, key: tuple, made: Markup, size: int) -> None:
         with self._lock:
             if self.chars + size > self.limit:

@@ -85,6 +85,30 @@ def _new_drafts() -> list:
     return database.run(_unfinished_new(), prebuilt.params_for(current_user)).all()
 
 
+def _fresh_fields_key(form: EntryForm) -> tuple | None:
+    """What the fields of an entry form with nothing typed and nothing refused show besides the
+    language (the labels, hints and visibility names): the chosen visibility and step and the steps
+    offered. None for any other form: its markup is written every time."""
+    if form.errors or form.title.data or form.body.data or form.tags.data:
+        return None
+    steps = tuple((str(choice.value), str(choice.label), choice.optgroup) for choice in form.step_id.choices)
+    return ("journal/_entry_form.html#fields", str(form.visibility.data), str(form.step_id.data), steps)
+
+
+@bp.app_template_global()
+def kept_entry_fields(form: EntryForm):
+    """The fields of a new entry's empty form, as kept (webapp/fragments.py), or None: every journal
+    page carries that form, and writing its five fields was a seventh of the page."""
+    key = _fresh_fields_key(form)
+    return None if key is None else current_app.jinja_env.globals["kept_item"].found(key)
+
+
+@bp.app_template_global()
+def keep_entry_fields(form: EntryForm, markup):
+    key = _fresh_fields_key(form)
+    return markup if key is None else current_app.jinja_env.globals["kept_item"].keep(key, markup)
+
+
 @bp.app_template_global()
 def entry_summaries(items, statuses=None, show_author=False, heading="h3", tag_endpoint="journal.index"):
     """The summaries of `items` (journal/_entry_summaries.html), their markup kept (webapp/fragments.py)."""
