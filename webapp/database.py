@@ -65,11 +65,9 @@ def _reads_outside_a_transaction(engine: Engine) -> None:
         if "isolation_level" in conn.get_execution_options():
             return  # chosen for this connection (AUTOCOMMIT for VACUUM): SQLAlchemy's to set and reset
         reading = has_request_context() and request.method in READ_METHODS
-        pooled = conn.connection  # its info lasts as long as the driver's connection
-        if reading or pooled.info.pop(info_key, False):
-            pooled.driver_connection.autocommit = reading  # idle here: a transaction starts with its first statement
-        if reading:
-            pooled.info[info_key] = True
+        # conn.info is the driver connection's own, kept across checkouts: True while it reads outside.
+        if reading or conn.info.get(info_key):
+            conn.connection.driver_connection.autocommit = reading  # idle here: a transaction starts with its first statement
         conn.info[info_key] = reading
 
     @event.listens_for(engine, "before_cursor_execute")
