@@ -55,6 +55,12 @@ def shown_count(html: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+def badge(html: str) -> int:
+    """The count the notification badge shows."""
+    found = re.search(r'<li id="notification-badge".*?data-count="(\d+)".*?</li>', html, re.S)
+    return int(found.group(1)) if found else 0
+
+
 def poll_url(html: str) -> str:
     """The URL the item polls, with what it shows."""
     return unescape(re.search(r'hx-get="([^"]+)"', nav_item(html)).group(1))
@@ -314,10 +320,6 @@ def test_the_header_counts_both_in_one_statement_each_right_when_only_the_other_
     thread_with_posts(groups["open"], people["librarian"], 1)
     login(client, people["author"])
 
-    def badge(html: str) -> int:
-        found = re.search(r'<li id="notification-badge".*?data-count="(\d+)".*?</li>', html, re.S)
-        return int(found.group(1)) if found else 0
-
     page = client.get("/journal/").text
     assert (shown_count(page), badge(page)) == (1, 0)
     factories.make_notification(people["author"], NotificationKind.ENTRY_SHARED, actor_id=people["librarian"],
@@ -343,10 +345,6 @@ def test_a_page_that_marks_something_read_shows_the_counts_after_it(client, peop
     factories.make_notification(people["author"], NotificationKind.ENTRY_COMMENT, actor_id=people["methodist"],
                                 entry_id=entry, comment_id=factories.make_comment(entry, people["methodist"]))
     login(client, people["author"])
-
-    def badge(html: str) -> int:
-        found = re.search(r'<li id="notification-badge".*?data-count="(\d+)".*?</li>', html, re.S)
-        return int(found.group(1)) if found else 0
 
     page = client.get("/journal/").text
     assert (shown_count(page), badge(page)) == (1, 1)
