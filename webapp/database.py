@@ -57,7 +57,9 @@ def _reads_outside_a_transaction(engine: Engine) -> None:
     what was committed when that statement began, so a page reads exactly what it read before.
     The first statement that is not a plain SELECT (a write, a SELECT … FOR UPDATE, SQL written
     out) opens a transaction, which the view commits or rolls back as ever; the next transaction
-    of the same request reads outside one again."""
+    of the same request reads outside one again. A GET that needs a transaction for what it reads
+    (a SELECT with side effects, an advisory lock, a server-side cursor) must write first or open
+    one itself: none does."""
     info_key = "rost.reading_outside"
 
     @event.listens_for(engine, "begin")
