@@ -110,9 +110,10 @@ def keep_entry_fields(form: EntryForm, markup):
 
 
 @bp.app_template_global()
-def entry_summaries(items, statuses=None, show_author=False, heading="h3", tag_endpoint="journal.index"):
-    """The summaries of `items` (journal/_entry_summaries.html), their markup kept (webapp/fragments.py)."""
-    rows = summaries.item_rows(items, statuses or {}, bool(show_author), heading, tag_endpoint)
+def entry_summaries(items, statuses=None, show_author=False, heading=None, tag_endpoint=None):
+    """The summaries of `items` (journal/_entry_summaries.html), their markup kept (webapp/fragments.py).
+    What the including page left unset (undefined, so false) takes its default here."""
+    rows = summaries.item_rows(items, statuses or {}, bool(show_author), heading or "h3", tag_endpoint or "journal.index")
     return current_app.jinja_env.globals["kept_item"].each("journal/_entry_summary.html", summaries.ITEM_VALUES, rows)
 
 
