@@ -223,6 +223,12 @@ def test_the_methodists_and_the_authors_comments_are_marked(client, people, coll
     assert "badge-methodist" not in article(page, by_other)
     assert "badge-methodist" not in article(page, by_colleague)
     assert "comment-by-author" in article(page, by_author) and "badge-methodist" not in article(page, by_author)
+    # The same marks on the comments a poll brings and on one comment shown again.
+    news = client.get(f"/comments/entry/{colleagues_entry}?after={by_methodist - 1}", headers=FRAGMENT).text
+    assert "badge-methodist" in article(news, by_methodist) and "badge-methodist" not in article(news, by_other)
+    single = client.get(f"/comments/{by_methodist}", headers=FRAGMENT).text
+    assert "badge-methodist" in article(single, by_methodist)
+    assert "badge-methodist" not in article(client.get(f"/comments/{by_other}", headers=FRAGMENT).text, by_other)
 
 
 HOSTILE = [

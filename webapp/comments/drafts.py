@@ -126,6 +126,6 @@ def _form_again(entry_id: int, message: str, status: int, draft_seen: str, **con
     form = comment_form(NEW_COMMENT_FIELD, formdata=None, data={"body": clean(request.form.get("body"))})
     form.form_errors.append(message)
     # Only the form is rendered: it needs the entry's id, nothing that shows the entry itself.
-    section = CommentSection(entry_id=entry_id, entry_author_id=0, comments=[], methodist_ids=set(), after=0, form=form,
+    section = CommentSection(entry_id=entry_id, entry_author_id=0, comments=[], after=0, form=form,
                              draft_seen=draft_seen)
     return render("comments/_comment_form.html", status=status, comment_section=section, **context)

@@ -2,18 +2,17 @@
 methodists, the viewer's unsent text, and how often the list asks for news.
 
 Every query here goes through webapp.access; the number of queries never depends on the
-number of comments (one for the list with its authors, one for the methodist marks). The list's
-statements are built once (webapp.prebuilt) and read columns, not objects."""
+number of comments: one reads the list with its authors and whether each is a methodist of the
+entry's author. The list's statements are built once (webapp.prebuilt) and read columns, not objects."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from flask import abort, current_app
 from markupsafe import Markup
-from sqlalchemy import Integer, Row, Select, and_, bindparam, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, select
 
 from .. import access, database, prebuilt
 from ..mentoring.models import Comment, CommentDraft
@@ -38,7 +37,6 @@ class CommentSection:
     entry_id: int
     entry_author_id: int
     comments: list[ShownComment]
-    methodist_ids: set[int]
     after: int  # the newest comment id shown: the poll asks for anything newer
     since: int = 0  # news: the newest id the asking page showed; the comments go in at its marker
     poll_seconds: int = 15
@@ -50,8 +48,8 @@ class CommentSection:
     ITEM_VALUES = ("id", "author", "body", "created_at", "edited_at", "by_methodist", "by_author", "own")
 
     def item_rows(self, viewer_id: int) -> list[tuple]:
-        methodists, author = self.methodist_ids, self.entry_author_id
-        return [(c.id, c.author, c.body_markup, c.created_at, c.edited_at, c.author_id in methodists,
+        author = self.entry_author_id
+        return [(c.id, c.author, c.body_markup, c.created_at, c.edited_at, c.by_methodist,
                  c.author_id == author, c.author_id == viewer_id) for c in self.comments]
 
 
@@ -72,7 +70,6 @@ def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = No
         entry_id=entry.id,
         entry_author_id=entry.author_id,
         comments=comments,
-        methodist_ids=methodists_among(entry.author_id, {c.author_id for c in comments}),
         after=comments[-1].id if comments else 0,
         poll_seconds=poll_seconds(),
         form=form,
@@ -103,17 +100,23 @@ class ShownComment(NamedTuple):
     body_html: str
     created_at: datetime
     edited_at: datetime | None
+    by_methodist: bool  # its author is a methodist of the entry's author (access.is_mentor_of)
 
     @property
     def body_markup(self) -> Markup:
         return Markup(self.body_html)
 
 
+# Whether the comment's author mentors the entry's author: one primary-key lookup per comment shown.
+_BY_METHODIST = exists().where(mentorships.c.librarian_id == JournalEntry.author_id,
+                               mentorships.c.methodist_id == Comment.author_id).label("by_methodist")
+
+
 def _shown(viewer, *more) -> Select:
     """The columns of ShownComment (then `more`) of the comments `viewer` may see."""
     return (access.visible_comments(viewer)
             .with_only_columns(Comment.id, Comment.author_id, User.display_name.label("author"), Comment.body_html,
-                               Comment.created_at, Comment.edited_at, *more)
+                               Comment.created_at, Comment.edited_at, _BY_METHODIST, *more)
             .join(User, User.id == Comment.author_id))
 
 
@@ -129,19 +132,6 @@ def comments_of(viewer: User, entry_id: int, after: int | None = None) -> list[S
     """The comments under an entry (after the comment `after`), oldest first, with their authors' names."""
     params = prebuilt.params_for(viewer, entry_id=entry_id, after=after)
     return [ShownComment(*row) for row in database.run(_listed(after is not None), params)]
-
-
-_MENTORS_AMONG = select(mentorships.c.methodist_id).where(
-    mentorships.c.librarian_id == bindparam("author_id", type_=Integer),
-    mentorships.c.methodist_id.in_(bindparam("user_ids", expanding=True)))
-
-
-def methodists_among(entry_author_id: int, user_ids: Iterable[int]) -> set[int]:
-    """Which of `user_ids` are methodists of the entry's author (access.is_mentor_of, for a set at once)."""
-    user_ids = set(user_ids) - {entry_author_id}
-    if not user_ids:
-        return set()
-    return set(database.run(_MENTORS_AMONG, {"author_id": entry_author_id, "user_ids": sorted(user_ids)}).scalars())
 
 
 # The poll's single statement (webapp.polls): the access check is folded in, and comments are
@@ -165,7 +155,6 @@ def news_section(viewer: User, entry_id: int, entry_author_id: int, after: int,
         entry_id=entry_id,
         entry_author_id=entry_author_id,
         comments=comments,
-        methodist_ids=methodists_among(entry_author_id, {c.author_id for c in comments}),
         after=comments[-1].id if comments else after,
         since=after,
         poll_seconds=poll_seconds(),
@@ -189,7 +178,6 @@ def single(viewer: User, comment_id: int) -> CommentSection:
         entry_id=entry_id,
         entry_author_id=entry_author_id,
         comments=[comment],
-        methodist_ids=methodists_among(entry_author_id, {comment.author_id}),
         after=comment.id,
         poll_seconds=poll_seconds(),
     )

@@ -185,8 +185,8 @@ def create():
 @bp.get("/<int:entry_id>")
 @login_required
 def show(entry_id: int):
-    entry = access.entry_for_viewing(current_user, entry_id, with_author=True)
-    if not is_fragment_request() and inbox.read_on_opening(current_user, entry_id=entry.id):
+    entry, unread = access.entry_with(current_user, entry_id, inbox.unread_about_entry, with_author=True)
+    if not is_fragment_request() and inbox.read_on_opening(current_user, entry_id=entry.id, unread=unread):
         entry = access.entry_for_viewing(current_user, entry_id, with_author=True)  # the marks' commit expired it
     return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry))
 

@@ -240,13 +240,21 @@ def _any_unread_about(viewer, name: str) -> Select:
                                                          for kind in ("entry_id", "plan_id", "thread_id")))))
 
 
+def unread_about_entry(viewer) -> ColumnElement[bool]:
+    """has_unread_about for the entry a statement loads, as a column of it (access.entry_with):
+    the entry page learns it with the entry."""
+    return exists().where(_unread_about(viewer, JournalEntry.id, None, None)).label("unread_about")
+
+
 def read_on_opening(user: User, *, entry_id: int | None = None, plan_id: int | None = None,
-                    thread_id: int | None = None) -> bool:
+                    thread_id: int | None = None, unread: bool | None = None) -> bool:
     """A page opened the thing: its notifications are read. Most openings find none unread and
     write nothing; otherwise the read transaction ends and the marks are written in a transaction
-    of their own (see mark_read_for). True when it wrote: the commit expired what the request
-    had loaded."""
-    if not has_unread_about(user, entry_id=entry_id, plan_id=plan_id, thread_id=thread_id):
+    of their own (see mark_read_for). `unread`: has_unread_about's answer, when the page read it
+    with the thing. True when it wrote: the commit expired what the request had loaded."""
+    if unread is None:
+        unread = has_unread_about(user, entry_id=entry_id, plan_id=plan_id, thread_id=thread_id)
+    if not unread:
         return False
     db.session.commit()
     with database.bookkeeping():
