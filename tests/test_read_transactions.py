@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.models import School, User
 
 from . import factories
-from .conftest import make_test_app
+from .conftest import login, make_test_app
 
 postgresql_only = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="SQLite keeps its statements on ROLLBACK: the rule is PostgreSQL's")
 
@@ -61,8 +61,12 @@ def app(tmp_path):
         db.session.scalar(select(func.count()).select_from(User))
         abort(404)
 
+    @app.post("/t/writes-twice-then-fails")
+    def posts_twice_then_fails():
+        return writes_twice_then_fails()
+
     with app.app_context():
-        factories.make_user(login="reader", display_name="Читатель")
+        app.reader_id = factories.make_user(login="reader", display_name="Читатель")
         db.session.commit()
     return app
 
@@ -129,6 +133,33 @@ def test_a_read_request_that_writes_keeps_none_of_it_when_it_fails(app):
     when it fails half way, none of its writes is kept."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert app.test_client().get("/t/writes-twice-then-fails").status_code == 500
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(School)) == 0
+        assert db.session.scalars(select(User.display_name)).all() == ["Читатель"]
+
+
+def test_a_write_after_a_poll_on_the_same_connection_is_one_transaction(app):
+    """A poll that found nothing new leaves its connection reading outside a transaction (on
+    PostgreSQL, in autocommit): the next request on it that writes still writes in one
+    transaction, and keeps none of it when it fails half way."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    with app.app_context():
+        login(client, app.reader_id)
+        engine = db.engine
+    used = []
+
+    def note(_conn, cursor, *_args):
+        used.append(cursor.connection)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/notifications/badge?shown=0").status_code == 204
+        poll_connection = used[-1]
+        assert client.post("/t/writes-twice-then-fails").status_code == 500
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert used[-1] is poll_connection, "the same pooled connection served the poll and the write"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(School)) == 0
         assert db.session.scalars(select(User.display_name)).all() == ["Читатель"]
