@@ -47,13 +47,13 @@ def assign_mentor(methodist_id: int, librarian_id: int) -> None:
 
 
 def make_notification(recipient_id: int, kind: str, *, actor_id: int | None = None, entry_id: int | None = None,
-                      comment_id: int | None = None, plan_id: int | None = None, read: bool = False,
-                      created_at=None) -> int:
+                      comment_id: int | None = None, plan_id: int | None = None, thread_id: int | None = None,
+                      read: bool = False, created_at=None) -> int:
     from webapp.mentoring.models import Notification
     from webapp.models import utcnow
 
     notification = Notification(recipient_id=recipient_id, kind=kind, actor_id=actor_id, entry_id=entry_id,
-                                comment_id=comment_id, plan_id=plan_id, read_at=utcnow() if read else None,
+                                comment_id=comment_id, plan_id=plan_id, thread_id=thread_id, read_at=utcnow() if read else None,
                                 created_at=created_at or utcnow())
     db.session.add(notification)
     db.session.commit()

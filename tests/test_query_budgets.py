@@ -198,7 +198,7 @@ ROWS: list[Row] = [
     get("threads.show#jump", lambda w: f"/threads/{w['thread']}", "author", 303, 4, endpoint="threads.show"),
     # A page that moves the read mark moves the reader's version too (webapp.groups.versions).
     get("threads.show", lambda w: f"/threads/{w['thread']}?page=1", "author", 200, 8),
-    get("threads.show#again", lambda w: f"/threads/{w['thread']}?page=1", "author", 200, 5),
+    get("threads.show#again", lambda w: f"/threads/{w['thread']}?page=1", "author", 200, 4),
     get("threads.show#last", lambda w: f"/threads/{w['thread']}?page={w['thread_pages']}", "author", 200, 8),
     get("threads.show#fragment", lambda w: f"/threads/{w['thread']}?page=1", "author", 200, 5, headers=F),
     get("threads.poll#poll", lambda w: f"/threads/{w['thread']}/poll?after={w['last_post']}&locked=0", "author",

@@ -283,6 +283,17 @@ def test_opening_a_thread_reads_its_notifications(app, people, closed_thread):
     assert db.session.scalar(unread) == 0
 
 
+def test_opening_a_thread_read_to_its_end_still_reads_its_notifications(app, people, closed_thread):
+    """The read mark does not move, but a notification about the thread is still unread: it is read."""
+    author = login(app.test_client(), people["author"])
+    page(author, closed_thread, 1)
+    notification = factories.make_notification(people["author"], NotificationKind.NEW_THREAD,
+                                               actor_id=people["librarian"], thread_id=closed_thread)
+    page(author, closed_thread, 1)
+    db.session.expire_all()
+    assert db.session.get(Notification, notification).read_at is not None
+
+
 def test_the_thread_page_costs_the_same_for_30_and_300_posts(app, people, groups):
     client = login(app.test_client(), people["author"])
     counts = []

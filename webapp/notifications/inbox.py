@@ -246,6 +246,11 @@ def unread_about_entry(viewer) -> ColumnElement[bool]:
     return exists().where(_unread_about(viewer, JournalEntry.id, None, None)).label("unread_about")
 
 
+def unread_about_thread(viewer) -> ColumnElement[bool]:
+    """The same for the thread a statement loads (threads.queries.thread_and_reader)."""
+    return exists().where(_unread_about(viewer, None, None, Thread.id)).label("unread_about")
+
+
 def read_on_opening(user: User, *, entry_id: int | None = None, plan_id: int | None = None,
                     thread_id: int | None = None, unread: bool | None = None) -> bool:
     """A page opened the thing: its notifications are read. Most openings find none unread and

@@ -48,10 +48,11 @@ def thread_for_reading(user: User, thread_id: int) -> Thread:
     return thread_and_reader(user, thread_id)[0]
 
 
-def thread_and_reader(user: User, thread_id: int) -> tuple[Thread, ThreadState | None, GroupMember | None]:
+def thread_and_reader(user: User, thread_id: int) -> tuple[Thread, ThreadState | None, GroupMember | None, bool]:
     """The thread with its group, if `user` may read it (404 otherwise), with their read mark and
-    membership (None for each they lack), in one statement. Hold the membership while the page is
-    built: `access.membership` then finds it in the session, as `read_state` would the mark."""
+    membership (None for each they lack) and whether they have unread notifications about it, in
+    one statement. Hold the membership while the page is built: `access.membership` then finds it
+    in the session, as `read_state` would the mark."""
     row = db.session.execute(_thread_for_reading(), prebuilt.params_for(user, thread_id=thread_id)).first()
     if row is None:
         abort(404)
@@ -63,7 +64,7 @@ def _thread_for_reading(viewer) -> Select:
     # Aliases: the group rule's own subqueries name group_members and must not correlate with these.
     state, member = aliased(ThreadState), aliased(GroupMember)
     return (access.visible_threads(viewer).where(Thread.id == bindparam("thread_id", type_=Integer))
-            .add_columns(state, member)
+            .add_columns(state, member, inbox.unread_about_thread(viewer))
             .outerjoin(state, and_(state.thread_id == Thread.id, state.user_id == viewer.id))
             .outerjoin(member, and_(member.group_id == Thread.group_id, member.user_id == viewer.id))
             .options(joinedload(Thread.group)))
@@ -296,13 +297,14 @@ def set_muted(user_id: int, thread_id: int, muted: bool) -> None:
     versions.reading_moved(user_id)
 
 
-def record_reading(user: User, thread_id: int, newest_shown: int | None, read_up_to: int) -> None:
+def record_reading(user: User, thread_id: int, newest_shown: int | None, read_up_to: int, unread: bool) -> None:
     """A page of the thread was shown: the read mark (at `read_up_to` when the page was read)
-    moves to its newest post and the thread's notifications are read. Most pages move nothing and
-    write nothing; otherwise, a write during a GET, the read transaction ends first and the writes
-    run in a transaction of their own (see notifications.inbox.mark_read_for)."""
+    moves to its newest post and the thread's notifications are read (`unread`: whether it has
+    any, from thread_and_reader). Most pages move nothing and write nothing; otherwise, a write
+    during a GET, the read transaction ends first and the writes run in a transaction of their
+    own (see notifications.inbox.mark_read_for)."""
     moves = newest_shown is not None and newest_shown > read_up_to
-    if not moves and not inbox.has_unread_about(user, thread_id=thread_id):
+    if not moves and not unread:
         return
     db.session.commit()
     with database.bookkeeping():

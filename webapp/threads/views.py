@@ -95,7 +95,7 @@ def _quoted_post(thread: Thread) -> Post | None:
 @login_required
 def show(thread_id: int):
     """A page of the thread. Without ?page, the page of my first unread post, at its anchor."""
-    thread, state, _membership = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
+    thread, state, _membership, unread = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
     if "page" not in request.args:
         quote = number(request.args.get("quote"))
         extra = {"quote": quote} if quote is not None else {}
@@ -104,7 +104,7 @@ def show(thread_id: int):
     reply = panel.reply_area(current_user, view, quote=_quoted_post(thread))
     if not is_fragment_request():
         queries.record_reading(current_user, thread.id, view.posts[-1].id if view.posts else None,
-                               state.last_read_post_id if state else 0)
+                               state.last_read_post_id if state else 0, unread)
     return render("threads/show.html", thread_view=view, reply_area=reply)
 
 
@@ -133,7 +133,7 @@ def poll(thread_id: int):
         abort(404)
     if unchanged(row):
         return polls.nothing_new()
-    thread, state, _membership = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
+    thread, state, _membership, _unread = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
     view = panel.news_view(current_user, thread, state, after)
     return _news(view, lock_changed=thread.locked != shown_locked)
 
