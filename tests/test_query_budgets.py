@@ -152,7 +152,7 @@ ROWS: list[Row] = [
     get("comments.edit#fragment", lambda w: f"/comments/{w['comment']}/edit", "author", 200, 2, headers=F),
     get("comments.confirm_delete", lambda w: f"/comments/{w['comment']}/delete", "author", 200, 2),
     # The methodist's desk and «awaiting answers»
-    get("mentoring.desk", lambda w: "/mentoring/", "methodist", 200, 5),
+    get("mentoring.desk", lambda w: "/mentoring/", "methodist", 200, 3),
     get("mentoring.awaiting", lambda w: "/mentoring/awaiting", "methodist", 200, 6),
     get("mentoring.awaiting#fragment", lambda w: "/mentoring/awaiting?page=2", "methodist", 200, 3, headers=F),
     get("mentoring.awaiting_entry", lambda w: f"/mentoring/awaiting/{w['entry']}", "methodist", 200, 7),

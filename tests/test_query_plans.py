@@ -223,11 +223,15 @@ def sqlite_offences(statement: str, parameters) -> tuple[list[str], list[str]]:
     bad += [f"{row[3]} (materialized)" for row in rows
             if re.match(rf"(SCAN|SEARCH) ({WATCHED_RE})\b", row[3]) and inside_materialized(row[0])]
     # Sorting rows of a big table for a page (LIMIT) means reading all candidate rows first: a
-    # page must come straight out of an index, in order.
+    # page must come straight out of an index, in order. The statement's own sort (parent 0)
+    # counts when the statement itself ends in a LIMIT; without one it sorts only the rows it
+    # returns (the desk's mentees), whatever LIMIT 1 lookups its columns make.
     limited = "LIMIT" in statement.upper()
+    page_limited = re.search(r"\bLIMIT \S+( OFFSET \S+)?\s*$", statement.strip(), re.I) is not None
     reads_watched = any(re.match(rf"(SCAN|SEARCH) ({WATCHED_RE})\b", line) for line in lines)
     if limited and reads_watched:
-        bad += [line for line in lines if line.startswith("USE TEMP B-TREE FOR ORDER BY")]
+        bad += [row[3] for row in rows if row[3].startswith("USE TEMP B-TREE FOR ORDER BY")
+                and (row[1] != 0 or page_limited)]
     # Without a LIMIT that stops it, a range on visibility alone reads a share of every entry there is.
     if not limited:
         bad += [line for line in lines if re.fullmatch(r"SEARCH journal_entries USING (COVERING )?INDEX \w+ \(visibility=\?\)", line)]

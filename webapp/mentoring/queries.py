@@ -119,52 +119,36 @@ class Mentee(NamedTuple):
 
 
 @prebuilt.built_once
-def _mentees(methodist) -> Select:
-    return (select(User.id, User.display_name, School.name).outerjoin(School, School.id == User.school_id)
-            .where(User.id.in_(active_mentee_ids(methodist))).order_by(User.display_name, User.id))
-
-
-_MENTEE_IDS = bindparam("mentee_ids", expanding=True)
-
-
-@prebuilt.built_once
-def _moments(methodist) -> Select:
-    # The latest moments, each a "newest first, LIMIT 1" lookup per mentee rather than a max()
-    # over all their entries and comments. An entry's updated_at is set on creation too, so the
-    # newest edit is never older than the newest entry; both are read anyway (two index steps).
+def _desk(methodist) -> Select:
+    # One statement: each active mentee (one step in the mentorships' primary key, then the
+    # person), with
+    # - the latest moments, each a "newest first, LIMIT 1" lookup rather than a max() over all
+    #   their entries and comments. An entry's updated_at is set on creation too, so the newest edit
+    #   is never older than the newest entry; both are read anyway (two index steps);
+    # - how many of their entries await an answer: NOT EXISTS in the count's WHERE, an anti-join on
+    #   PostgreSQL (inside an aggregate's CASE it ran once per shared entry, 50 times slower). It
+    #   reads each shared entry's index row and probes for an answer, so it grows with them.
     created, updated = _newest_shared_entry(JournalEntry.created_at), _newest_shared_entry(JournalEntry.updated_at)
-    return (select(User.id, *created, *updated, _newest_comment_the_methodist_may_read(methodist))
-            .where(User.id.in_(_MENTEE_IDS)))
-
-
-@prebuilt.built_once
-def _awaiting(methodist) -> Select:
-    # Awaiting in a statement of its own: NOT EXISTS in WHERE is an anti-join on PostgreSQL
-    # (inside an aggregate's CASE it ran once per shared entry, 50 times slower). A count: it
-    # reads each shared entry's index row and probes for an answer, so it grows with them.
-    return (select(JournalEntry.author_id, func.count())
-            .where(JournalEntry.author_id.in_(_MENTEE_IDS), awaiting_clause(methodist))
-            .group_by(JournalEntry.author_id))
+    awaiting = select(func.count()).where(JournalEntry.author_id == User.id, awaiting_clause(methodist)).scalar_subquery()
+    return (select(User.id, User.display_name, School.name, *created, *updated,
+                   _newest_comment_the_methodist_may_read(methodist), awaiting)
+            .select_from(mentorships).join(User, User.id == mentorships.c.librarian_id)
+            .outerjoin(School, School.id == User.school_id)
+            .where(mentorships.c.methodist_id == methodist.id, User.active.is_(True))
+            .order_by(User.display_name, User.id))
 
 
 def desk_rows(methodist: User) -> list[MenteeRow]:
-    """Each active mentee with what the desk shows. Three statements, built once (webapp.prebuilt),
+    """Each active mentee with what the desk shows. One statement, built once (webapp.prebuilt),
     whatever the number of mentees and however long their history.
 
     Only what the methodist may read counts: a private entry is neither counted nor dated."""
-    params = prebuilt.params_for(methodist)
-    rows = {mentee.id: MenteeRow(mentee=Mentee(*mentee)) for mentee in database.run(_mentees(), params)}
-    if not rows:
-        return []
-    params["mentee_ids"] = list(rows)
     width = len(SHARED)
-    for author_id, *latest in database.run(_moments(), params):
-        row = rows[author_id]
-        row.last_entry_at = _latest(*latest[:width])
-        row.last_activity_at = _latest(*latest)
-    for author_id, count in database.run(_awaiting(), params):
-        rows[author_id].awaiting = count
-    return list(rows.values())
+    rows = []
+    for mentee_id, name, school, *latest, awaiting in database.run(_desk(), prebuilt.params_for(methodist)):
+        rows.append(MenteeRow(mentee=Mentee(mentee_id, name, school), last_entry_at=_latest(*latest[:width]),
+                              last_activity_at=_latest(*latest), awaiting=awaiting))
+    return rows
 
 
 # What the author sees -----------------------------------------------------------------------------
