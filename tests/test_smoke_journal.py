@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -70,6 +71,28 @@ def test_a_tag_in_the_colleagues_feed_shows_the_colleagues_entries_with_it(clien
     assert "Записи с меткой #краеведение." in filtered
     assert f'id="entry-{tagged}"' in filtered
     assert all(title not in filtered for title in ("Для методиста", "Без метки", "Моя о крае"))
+
+
+def test_every_entry_in_a_list_shows_its_own_tags_in_order(client, people):
+    several = factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES, title="Три метки",
+                                   tags=("чтение", "клуб", "афиша"))
+    one = factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES, title="Одна", tags=("клуб",))
+    none = factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES, title="Без меток")
+    login(client, people["librarian"])
+
+    def tags_of(page: str, entry_id: int) -> list[str]:
+        article = re.search(rf'<article id="entry-{entry_id}".*?</article>', page, re.S).group(0)
+        return re.findall(r'class="tag"[^>]*>#([^<]+)</a>', article)
+
+    for page in (client.get("/journal/").text, client.get("/journal/?tag=клуб").text):
+        assert tags_of(page, several) == ["афиша", "клуб", "чтение"]
+        assert tags_of(page, one) == ["клуб"]
+    assert tags_of(client.get("/journal/").text, none) == []
+    login(client, people["author"])
+    assert tags_of(client.get("/journal/feed").text, several) == ["афиша", "клуб", "чтение"]
+    entry_page = client.get(f"/journal/{several}").text
+    assert re.findall(r"<li>#([^<]+)</li>", re.search(r'<ul class="tags">.*?</ul>', entry_page, re.S).group(0)) == [
+        "афиша", "клуб", "чтение"]
 
 
 def test_my_journal_filters_by_who_can_see_an_entry_and_by_tag(client, people):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 
 from .. import access, database, prebuilt
 from ..models import EntryTag, JournalEntry, School, User, Visibility
@@ -40,8 +40,16 @@ def item_rows(items: Iterable[Summary], statuses: dict[int, str], show_author: b
             for e in items]
 
 
+# Each listed entry's tags as one string, a correlated aggregate over entry_tags' primary key, so
+# that a list page needs no statement of its own for them. Tags hold no control characters
+# (journal.forms.parse_tags); the names are put in order here, as no aggregate of both databases
+# promises one.
+_TAG_SEPARATOR = "\x1f"
+_TAGS_OF_THE_ENTRY = (select(func.aggregate_strings(EntryTag.name, _TAG_SEPARATOR))
+                      .where(EntryTag.entry_id == JournalEntry.id).scalar_subquery().label("tags"))
 _COLUMNS = (JournalEntry.id, JournalEntry.title, JournalEntry.excerpt, JournalEntry.created_at,
-            JournalEntry.visibility, User.display_name.label("author"), School.name.label("school"))
+            JournalEntry.visibility, User.display_name.label("author"), School.name.label("school"),
+            _TAGS_OF_THE_ENTRY)
 _NEWEST_FIRST = (JournalEntry.created_at.desc(), JournalEntry.id.desc())
 
 
@@ -72,8 +80,7 @@ def _shared(viewer, by_tag: bool) -> Select:
     return one_page_of(_narrowed(statement, False, by_tag).order_by(*_NEWEST_FIRST))
 
 
-_TAGS = (select(EntryTag.entry_id, EntryTag.name).where(EntryTag.entry_id.in_(bindparam("entry_ids", expanding=True)))
-         .order_by(EntryTag.name))
+_TAGS = select(EntryTag.entry_id, EntryTag.name).where(EntryTag.entry_id.in_(bindparam("entry_ids", expanding=True)))
 
 
 _OWN_TAGS = (select(EntryTag.name).join(JournalEntry).where(JournalEntry.author_id == prebuilt.VIEWER_ID)
@@ -98,18 +105,23 @@ def shared_page(viewer, tag: str | None, per_page: int) -> Page:
 
 
 def _with_tags(page: Page) -> Page:
-    tags = tag_names([row.id for row in page.items])
-    page.items = [Summary(*row, tag_names=tags.get(row.id, ())) for row in page.items]
+    page.items = [Summary(*row[:-1], tag_names=_in_order(row.tags.split(_TAG_SEPARATOR) if row.tags else ()))
+                  for row in page.items]
     return page
 
 
+def _in_order(names: Iterable[str]) -> tuple[str, ...]:
+    """Tags in the one order every page shows them in, on either database."""
+    return tuple(sorted(names))
+
+
 def tag_names(entry_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """The tags of each entry, in order: one statement for a list (or one entry's page). Only for
-    entries the caller has read through webapp.access: it applies no rule of its own."""
+    """The tags of each entry, in order: one statement (an entry's page). Only for entries the
+    caller has read through webapp.access: it applies no rule of its own."""
     entry_ids = list(entry_ids)
     if not entry_ids:
         return {}
     names: defaultdict[int, list[str]] = defaultdict(list)
     for entry_id, name in database.run(_TAGS, {"entry_ids": entry_ids}):
         names[entry_id].append(name)
-    return {entry_id: tuple(found) for entry_id, found in names.items()}
+    return {entry_id: _in_order(found) for entry_id, found in names.items()}
