@@ -40,16 +40,12 @@ def item_rows(items: Iterable[Summary], statuses: dict[int, str], show_author: b
             for e in items]
 
 
-# Each listed entry's tags as one string, a correlated aggregate over entry_tags' primary key, so
-# that a list page needs no statement of its own for them. Tags hold no control characters
-# (journal.forms.parse_tags); the names are put in order here, as no aggregate of both databases
-# promises one.
-_TAG_SEPARATOR = "\x1f"
-_TAGS_OF_THE_ENTRY = (select(func.aggregate_strings(EntryTag.name, _TAG_SEPARATOR))
-                      .where(EntryTag.entry_id == JournalEntry.id).scalar_subquery().label("tags"))
 _COLUMNS = (JournalEntry.id, JournalEntry.title, JournalEntry.excerpt, JournalEntry.created_at,
-            JournalEntry.visibility, User.display_name.label("author"), School.name.label("school"),
-            _TAGS_OF_THE_ENTRY)
+            JournalEntry.visibility, User.display_name.label("author"), School.name.label("school"))
+# Each listed entry's tags as one string, so that a list page needs no statement of its own for
+# them. Tags hold no control characters (journal.forms.parse_tags); the names are put in order
+# here, as no aggregate of both databases promises one.
+_TAG_SEPARATOR = "\x1f"
 _NEWEST_FIRST = (JournalEntry.created_at.desc(), JournalEntry.id.desc())
 
 
@@ -67,29 +63,39 @@ def _listed(viewer) -> Select:
             .outerjoin(School, School.id == User.school_id).where(access.entry_visible_clause(viewer)))
 
 
+def _page_with_tags(statement: Select) -> Select:
+    """A page of `statement`'s entries, newest first (webapp.pagination.one_page_of), then each
+    one's tags: a correlated aggregate over entry_tags' primary key for the page's rows only
+    (PostgreSQL would work out a column of the inner statement for every row OFFSET skips too)."""
+    page = one_page_of(statement.order_by(*_NEWEST_FIRST)).subquery("page")
+    tags = (select(func.aggregate_strings(EntryTag.name, _TAG_SEPARATOR)).where(EntryTag.entry_id == page.c.id)
+            .scalar_subquery().label("tags"))
+    return select(page, tags).order_by(page.c.created_at.desc(), page.c.id.desc())
+
+
 @prebuilt.built_once
 def _own(viewer, by_visibility: bool, by_tag: bool) -> Select:
     statement = _listed(viewer).where(JournalEntry.author_id == viewer.id)
-    return one_page_of(_narrowed(statement, by_visibility, by_tag).order_by(*_NEWEST_FIRST))
+    return _page_with_tags(_narrowed(statement, by_visibility, by_tag))
 
 
 @prebuilt.built_once
 def _shared(viewer, by_tag: bool) -> Select:
     statement = _listed(viewer).where(JournalEntry.visibility == Visibility.COLLEAGUES,
                                       JournalEntry.author_id != viewer.id)
-    return one_page_of(_narrowed(statement, False, by_tag).order_by(*_NEWEST_FIRST))
+    return _page_with_tags(_narrowed(statement, False, by_tag))
 
 
 _TAGS = select(EntryTag.entry_id, EntryTag.name).where(EntryTag.entry_id.in_(bindparam("entry_ids", expanding=True)))
 
 
 _OWN_TAGS = (select(EntryTag.name).join(JournalEntry).where(JournalEntry.author_id == prebuilt.VIEWER_ID)
-             .group_by(EntryTag.name).order_by(EntryTag.name))
+             .group_by(EntryTag.name))
 
 
 def own_tags(viewer) -> list[str]:
     """Every tag of `viewer`'s own entries, once each, in order: the journal's filter."""
-    return database.run(_OWN_TAGS, prebuilt.params_for(viewer)).scalars().all()
+    return list(_in_order(database.run(_OWN_TAGS, prebuilt.params_for(viewer)).scalars()))
 
 
 def own_page(viewer, filters: dict, per_page: int) -> Page:
@@ -111,7 +117,8 @@ def _with_tags(page: Page) -> Page:
 
 
 def _in_order(names: Iterable[str]) -> tuple[str, ...]:
-    """Tags in the one order every page shows them in, on either database."""
+    """Tags in the one order every page shows them in (their characters' order, whatever the
+    database's collation)."""
     return tuple(sorted(names))
 
 
