@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from webapp.comments.forms import COMMENT_LIMIT
 from webapp.extensions import db
 from webapp.mentoring.models import Comment, CommentDraft, Notification, NotificationKind
-from webapp.models import JournalEntry, User, Visibility
+from webapp.models import JournalEntry, User, Visibility, mentorships
 
 from . import factories
 from .conftest import FRAGMENT, csrf_token_from, editor_base, hidden_fields, login
@@ -215,6 +215,9 @@ def test_the_methodists_and_the_authors_comments_are_marked(client, people, coll
     by_other = factories.make_comment(colleagues_entry, people["other_methodist"], body="Мнение")
     by_colleague = factories.make_comment(colleagues_entry, people["librarian"], body="Коллега")
     by_author = factories.make_comment(colleagues_entry, people["author"], body="Ответ автора")
+    # Even a mentorship of the author with themselves (nothing forbids the row) marks no methodist.
+    db.session.execute(mentorships.insert().values(methodist_id=people["author"], librarian_id=people["author"]))
+    db.session.commit()
     login(client, people["librarian"])
     page = client.get(f"/journal/{colleagues_entry}").text
     assert "badge-methodist" in article(page, by_methodist)

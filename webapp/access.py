@@ -103,7 +103,8 @@ def entry_for_viewing(user: User, entry_id: int, *, with_author: bool = False) -
 def entry_with(user: User, entry_id: int, column: Callable[[Any], ColumnElement], *,
                with_author: bool = False) -> tuple[JournalEntry, Any]:
     """entry_for_viewing, and in the same statement `column(viewer)`: a column about the entry
-    (JournalEntry.id in it is this entry's), built once for AnyViewer."""
+    (JournalEntry.id in it is this entry's), built once for AnyViewer. `column` is a module-level
+    function: the statement is kept under it (webapp.prebuilt)."""
     row = db.session.execute(_entry_for_viewing(with_author, column), prebuilt.params_for(user, entry_id=entry_id)).first()
     if row is None:
         abort(404)

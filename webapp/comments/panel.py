@@ -107,9 +107,11 @@ class ShownComment(NamedTuple):
         return Markup(self.body_html)
 
 
-# Whether the comment's author mentors the entry's author: one primary-key lookup per comment shown.
+# Whether the comment's author mentors the entry's author (never the author themselves): one
+# primary-key lookup per comment shown.
 _BY_METHODIST = exists().where(mentorships.c.librarian_id == JournalEntry.author_id,
-                               mentorships.c.methodist_id == Comment.author_id).label("by_methodist")
+                               mentorships.c.methodist_id == Comment.author_id,
+                               Comment.author_id != JournalEntry.author_id).label("by_methodist")
 
 
 def _shown(viewer, *more) -> Select:

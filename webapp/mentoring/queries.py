@@ -1,8 +1,8 @@
 """What a methodist's pages read: the desk's figures per mentee, the «awaiting feedback» list,
 the statuses shown in an author's list, and the reading marks.
 
-Every figure comes from a fixed number of statements (per-mentee lookups, GROUP BY author,
-NOT EXISTS), so the desk costs the same for three mentees as for thirty."""
+Every figure comes from a fixed number of statements (per-mentee lookups, NOT EXISTS), so the
+desk costs the same for three mentees as for thirty."""
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -233,8 +233,8 @@ def has_unread_about(user: User, *, entry_id: int | None = None, plan_id: int | 
 
 @prebuilt.built_once
 def _any_unread_about(viewer, name: str) -> Select:
-    """has_unread_about's statement for one kind of thing (`name`), built once: opening an entry or a
-    thread asks it every time."""
+    """has_unread_about's statement for one kind of thing (`name`), built once: opening a plan asks
+    it every time (an entry's page and a thread's read it with the entry or thread)."""
     about = bindparam("about", type_=Integer)
     return select(exists().where(_unread_about(viewer, *(about if kind == name else None
                                                          for kind in ("entry_id", "plan_id", "thread_id")))))
