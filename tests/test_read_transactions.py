@@ -16,7 +16,8 @@ from webapp.models import School, User
 from . import factories
 from .conftest import login, make_test_app
 
-postgresql_only = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="SQLite keeps its statements on ROLLBACK: the rule is PostgreSQL's")
+ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+postgresql_only = pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite keeps its statements on ROLLBACK: the rule is PostgreSQL's")
 
 
 @pytest.fixture
@@ -106,8 +107,7 @@ def test_a_request_that_wrote_without_committing_keeps_nothing(app, endings, rou
         assert db.session.scalars(select(User.display_name)).all() == ["Читатель"]
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-                    reason="PostgreSQL's rule: on SQLite a BEGIN is no round trip, and it keeps one snapshot for the page")
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's rule: on SQLite a BEGIN is no round trip, and it keeps one snapshot for the page")
 def test_a_page_that_only_reads_sends_no_begin(app):
     """Each statement of a GET that only reads runs in a transaction of its own (psycopg's
     autocommit): no BEGIN before it, no COMMIT after the last."""
@@ -138,8 +138,7 @@ def test_a_read_request_that_writes_keeps_none_of_it_when_it_fails(app):
         assert db.session.scalars(select(User.display_name)).all() == ["Читатель"]
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-                    reason="on SQLite a poll runs as every statement does: it sets no autocommit to hand back")
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="on SQLite a poll runs as every statement does: it sets no autocommit to hand back")
 def test_a_write_after_a_poll_on_the_same_connection_is_one_transaction(app):
     """A poll that found nothing new leaves its connection reading outside a transaction (on
     PostgreSQL, in autocommit): the next request on it that writes still writes in one

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import access, database, prebuilt
 from ..comments import panel as comments_panel
 from ..extensions import db
+from ..fragments import KeptItems
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..i18n import gettext as _
 from ..mentoring import panel as mentoring_panel
@@ -95,18 +96,22 @@ def _fresh_fields_key(form: EntryForm) -> tuple | None:
     return ("journal/_entry_form.html#fields", str(form.visibility.data), str(form.step_id.data), steps)
 
 
+def _kept() -> KeptItems:
+    return current_app.jinja_env.globals["kept_item"]
+
+
 @bp.app_template_global()
 def kept_entry_fields(form: EntryForm):
     """The fields of a new entry's empty form, as kept (webapp/fragments.py), or None: every journal
     page carries that form, and writing its five fields was a seventh of the page."""
     key = _fresh_fields_key(form)
-    return None if key is None else current_app.jinja_env.globals["kept_item"].found(key)
+    return None if key is None else _kept().found(key)
 
 
 @bp.app_template_global()
 def keep_entry_fields(form: EntryForm, markup):
     key = _fresh_fields_key(form)
-    return markup if key is None else current_app.jinja_env.globals["kept_item"].keep(key, markup)
+    return markup if key is None else _kept().keep(key, markup)
 
 
 @bp.app_template_global()
@@ -114,7 +119,7 @@ def entry_summaries(items, statuses=None, show_author=False, heading=None, tag_e
     """The summaries of `items` (journal/_entry_summaries.html), their markup kept (webapp/fragments.py).
     What the including page left unset (undefined, so false) takes its default here."""
     rows = summaries.item_rows(items, statuses or {}, bool(show_author), heading or "h3", tag_endpoint or "journal.index")
-    return current_app.jinja_env.globals["kept_item"].each("journal/_entry_summary.html", summaries.ITEM_VALUES, rows)
+    return _kept().each("journal/_entry_summary.html", summaries.ITEM_VALUES, rows)
 
 
 @bp.get("/")
