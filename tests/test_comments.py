@@ -498,8 +498,12 @@ def test_the_comment_being_typed_is_autosaved_and_comes_back(client, people, men
 
     saved = client.post(f"/comments/entry/{mentors_entry}/draft", data={"body": "Недописанный отзыв"}, headers=FRAGMENT)
     assert saved.status_code == 200
-    assert form_text(client.get(f"/journal/{mentors_entry}").text) == "Недописанный отзыв"
-    # Someone else's form under the same entry stays empty.
+    back = client.get(f"/journal/{mentors_entry}").text
+    assert form_text(back) == "Недописанный отзыв" and "Несохранённый текст восстановлен из черновика от" in back
+    # Under another entry, and in someone else's form under this one, nothing comes back.
+    other = factories.make_entry(people["author"], visibility=Visibility.MENTORS, title="Другая запись")
+    elsewhere = client.get(f"/journal/{other}").text
+    assert form_text(elsewhere) == "" and "Несохранённый текст" not in elsewhere
     login(client, people["author"])
     assert form_text(client.get(f"/journal/{mentors_entry}").text) == ""
 

@@ -93,6 +93,14 @@ def test_every_entry_in_a_list_shows_its_own_tags_in_order(client, people):
     entry_page = client.get(f"/journal/{several}").text
     assert re.findall(r"<li>#([^<]+)</li>", re.search(r'<ul class="tags">.*?</ul>', entry_page, re.S).group(0)) == [
         "афиша", "клуб", "чтение"]
+    # An edit saved from the entry's page (htmx): the entry comes back in its place, its tags in order.
+    edit = {"title": "Три метки", "body": "Текст", "visibility": "colleagues", "tags": "чтение, афиша, клуб, выставка",
+            "version": "1"}
+    login(client, people["librarian"])
+    saved = client.post(f"/journal/{several}", data=edit, headers=FRAGMENT)
+    assert saved.status_code == 200
+    assert re.findall(r"<li>#([^<]+)</li>", re.search(r'<ul class="tags">.*?</ul>', saved.text, re.S).group(0)) == [
+        "афиша", "выставка", "клуб", "чтение"]
 
 
 def test_my_journal_filters_by_who_can_see_an_entry_and_by_tag(client, people):

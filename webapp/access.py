@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -100,22 +100,23 @@ def entry_for_viewing(user: User, entry_id: int, *, with_author: bool = False) -
     return entry
 
 
-def entry_with(user: User, entry_id: int, column: Callable[[Any], ColumnElement], *,
-               with_author: bool = False) -> tuple[JournalEntry, Any]:
-    """entry_for_viewing, and in the same statement `column(viewer)`: a column about the entry
-    (JournalEntry.id in it is this entry's), built once for AnyViewer. `column` is a module-level
-    function: the statement is kept under it (webapp.prebuilt)."""
-    row = db.session.execute(_entry_for_viewing(with_author, column), prebuilt.params_for(user, entry_id=entry_id)).first()
+def entry_with(user: User, entry_id: int, columns: Callable[[Any], tuple[ColumnElement, ...]], *,
+               with_author: bool = False) -> tuple[JournalEntry, Row]:
+    """entry_for_viewing, and in the same statement `columns(viewer)`: labelled columns about the
+    entry (JournalEntry.id in them is this entry's), built once for AnyViewer, read from the row by
+    their labels. `columns` is a module-level function: the statement is kept under it
+    (webapp.prebuilt)."""
+    row = db.session.execute(_entry_for_viewing(with_author, columns), prebuilt.params_for(user, entry_id=entry_id)).first()
     if row is None:
         abort(404)
-    return row[0], row[1]
+    return row[0], row
 
 
 @prebuilt.built_once
-def _entry_for_viewing(viewer, with_author: bool, column: Callable | None = None) -> Select[tuple[JournalEntry]]:
+def _entry_for_viewing(viewer, with_author: bool, columns: Callable | None = None) -> Select[tuple[JournalEntry]]:
     statement = visible_entries(viewer).where(JournalEntry.id == bindparam("entry_id", type_=Integer))
-    if column is not None:
-        statement = statement.add_columns(column(viewer))
+    if columns is not None:
+        statement = statement.add_columns(*columns(viewer))
     return statement.options(joinedload(JournalEntry.author).joinedload(User.school)) if with_author else statement
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from flask import abort, current_app
 from markupsafe import Markup
-from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, select
 
 from .. import access, database, prebuilt
 from ..mentoring.models import Comment, CommentDraft
@@ -41,7 +41,7 @@ class CommentSection:
     since: int = 0  # news: the newest id the asking page showed; the comments go in at its marker
     poll_seconds: int = 15
     form: CommentForm | None = None
-    restored: Row | None = None  # the unsent text (body, updated_at) brought back into the form
+    restored: KeptDraft | None = None  # the unsent text brought back into the form
     draft_seen: str = ""  # the fingerprint of the draft the form holds (webapp.text.keep_typed)
 
     # What comments/_comment.html is rendered from (webapp.fragments.ITEMS), in the order of item_rows.
@@ -53,19 +53,39 @@ class CommentSection:
                  c.author_id == author, c.author_id == viewer_id) for c in self.comments]
 
 
-def entry_context(entry: JournalEntry, viewer: User) -> dict:
-    return {"comment_section": section_for(entry, viewer)}
+class KeptDraft(NamedTuple):
+    body: str
+    updated_at: datetime
+
+
+def draft_columns(viewer) -> tuple[ColumnElement, ColumnElement]:
+    """The viewer's unsent comment on the entry a statement loads, as two columns of it (its text,
+    "draft_body", and when it was saved, "draft_at"; NULL without one), over comment_drafts'
+    primary key: the entry page reads them with the entry (access.entry_with, opened_section)."""
+    def kept(column):
+        return select(column).where(CommentDraft.user_id == viewer.id, CommentDraft.entry_id == JournalEntry.id).scalar_subquery()
+    return kept(CommentDraft.body).label("draft_body"), kept(CommentDraft.updated_at).label("draft_at")
 
 
 def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = None, draft_seen: str = "") -> CommentSection:
     """The whole comment section of `entry` (which the caller has checked `viewer` may see); with a
     refused `form`, `draft_seen` is the fingerprint of the draft its text was kept as."""
-    comments = comments_of(viewer, entry.id)
-    restored = None
     if form is None:
-        restored = database.run(_DRAFT, {"user_id": viewer.id, "entry_id": entry.id}).first()
-        form = new_comment_form(restored.body if restored else "")
-        draft_seen = fingerprint(restored.body) if restored else ""
+        row = database.run(_DRAFT, {"user_id": viewer.id, "entry_id": entry.id}).first()
+        return opened_section(entry, viewer, KeptDraft(*row) if row else None)
+    return _section(entry, viewer, form, None, draft_seen)
+
+
+def opened_section(entry: JournalEntry, viewer: User, restored: KeptDraft | None) -> CommentSection:
+    """The comment section as the entry page opens it, its form holding `restored`, the viewer's
+    unsent text on the entry (read with it: draft_columns), if there is one."""
+    form = new_comment_form(restored.body if restored else "")
+    return _section(entry, viewer, form, restored, fingerprint(restored.body) if restored else "")
+
+
+def _section(entry: JournalEntry, viewer: User, form: CommentForm, restored: KeptDraft | None,
+             draft_seen: str) -> CommentSection:
+    comments = comments_of(viewer, entry.id)
     return CommentSection(
         entry_id=entry.id,
         entry_author_id=entry.author_id,

@@ -5,12 +5,11 @@ milliseconds; as rows, a few tenths (docs/performance.md, finding 16). Which ent
 webapp.access's rule for the viewer, narrowed by the list."""
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from .. import access, database, prebuilt
 from ..models import EntryTag, JournalEntry, School, User, Visibility
@@ -65,12 +64,22 @@ def _listed(viewer) -> Select:
 
 def _page_with_tags(statement: Select) -> Select:
     """A page of `statement`'s entries, newest first (webapp.pagination.one_page_of), then each
-    one's tags: a correlated aggregate over entry_tags' primary key for the page's rows only
-    (PostgreSQL would work out a column of the inner statement for every row OFFSET skips too)."""
+    one's tags (tags_column), for the page's rows only (PostgreSQL would work out a column of the
+    inner statement for every row OFFSET skips too)."""
     page = one_page_of(statement.order_by(*_NEWEST_FIRST)).subquery("page")
-    tags = (select(func.aggregate_strings(EntryTag.name, _TAG_SEPARATOR)).where(EntryTag.entry_id == page.c.id)
+    return select(page, tags_column(page.c.id)).order_by(page.c.created_at.desc(), page.c.id.desc())
+
+
+def tags_column(entry_id: ColumnElement[int]) -> ColumnElement[str | None]:
+    """The tags of the entry whose id is `entry_id`, as one column "tags" (read it with
+    split_tags): a correlated aggregate over entry_tags' primary key."""
+    return (select(func.aggregate_strings(EntryTag.name, _TAG_SEPARATOR)).where(EntryTag.entry_id == entry_id)
             .scalar_subquery().label("tags"))
-    return select(page, tags).order_by(page.c.created_at.desc(), page.c.id.desc())
+
+
+def split_tags(tags: str | None) -> tuple[str, ...]:
+    """A tags_column's value as the names, in order."""
+    return in_order(tags.split(_TAG_SEPARATOR) if tags else ())
 
 
 @prebuilt.built_once
@@ -86,16 +95,13 @@ def _shared(viewer, by_tag: bool) -> Select:
     return _page_with_tags(_narrowed(statement, False, by_tag))
 
 
-_TAGS = select(EntryTag.entry_id, EntryTag.name).where(EntryTag.entry_id.in_(bindparam("entry_ids", expanding=True)))
-
-
 _OWN_TAGS = (select(EntryTag.name).join(JournalEntry).where(JournalEntry.author_id == prebuilt.VIEWER_ID)
              .group_by(EntryTag.name))
 
 
 def own_tags(viewer) -> list[str]:
     """Every tag of `viewer`'s own entries, once each, in order: the journal's filter."""
-    return list(_in_order(database.run(_OWN_TAGS, prebuilt.params_for(viewer)).scalars()))
+    return list(in_order(database.run(_OWN_TAGS, prebuilt.params_for(viewer)).scalars()))
 
 
 def own_page(viewer, filters: dict, per_page: int) -> Page:
@@ -111,24 +117,11 @@ def shared_page(viewer, tag: str | None, per_page: int) -> Page:
 
 
 def _with_tags(page: Page) -> Page:
-    page.items = [Summary(*row[:-1], tag_names=_in_order(row.tags.split(_TAG_SEPARATOR) if row.tags else ()))
-                  for row in page.items]
+    page.items = [Summary(*row[:-1], tag_names=split_tags(row.tags)) for row in page.items]
     return page
 
 
-def _in_order(names: Iterable[str]) -> tuple[str, ...]:
+def in_order(names: Iterable[str]) -> tuple[str, ...]:
     """Tags in the one order every page shows them in (their characters' order, whatever the
     database's collation)."""
     return tuple(sorted(names))
-
-
-def tag_names(entry_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """The tags of each entry, in order: one statement (an entry's page). Only for entries the
-    caller has read through webapp.access: it applies no rule of its own."""
-    entry_ids = list(entry_ids)
-    if not entry_ids:
-        return {}
-    names: defaultdict[int, list[str]] = defaultdict(list)
-    for entry_id, name in database.run(_TAGS, {"entry_ids": entry_ids}):
-        names[entry_id].append(name)
-    return {entry_id: _in_order(found) for entry_id, found in names.items()}

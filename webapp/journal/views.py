@@ -28,7 +28,8 @@ SAVED = "entry-saved"  # htmx event: lists showing entries refresh themselves
 
 
 # Author and school are many-to-one: joined into the same statement; tags need one more. The entry's
-# page reads its tags as names instead (summaries.tag_names): loading them as objects cost it more.
+# page reads its tags as a column of the entry's statement (summaries.tags_column): loading them as
+# objects cost it more.
 AUTHOR_AND_TAGS = (joinedload(JournalEntry.author).joinedload(User.school), selectinload(JournalEntry.tags))
 
 
@@ -190,19 +191,28 @@ def create():
 @bp.get("/<int:entry_id>")
 @login_required
 def show(entry_id: int):
-    entry, unread = access.entry_with(current_user, entry_id, inbox.unread_about_entry, with_author=True)
-    if not is_fragment_request() and inbox.read_on_opening(current_user, entry_id=entry.id, unread=unread):
+    entry, row = access.entry_with(current_user, entry_id, _read_with_the_entry, with_author=True)
+    if not is_fragment_request() and inbox.read_on_opening(current_user, entry_id=entry.id, unread=row.unread_about):
         entry = access.entry_for_viewing(current_user, entry_id, with_author=True)  # the marks' commit expired it
-    return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry))
+    restored = comments_panel.KeptDraft(row.draft_body, row.draft_at) if row.draft_at is not None else None
+    return render("journal/show.html", "entry", entry=entry, **_entry_panels(
+        entry, summaries.split_tags(row.tags), comments_panel.opened_section(entry, current_user, restored)))
 
 
-def _entry_panels(entry: JournalEntry) -> dict:
+def _read_with_the_entry(viewer) -> tuple:
+    """What the entry's page reads in the entry's own statement: whether the viewer has unread
+    notifications about it, its tags, and the viewer's unsent comment on it."""
+    return (inbox.unread_about_entry(viewer), summaries.tags_column(JournalEntry.id),
+            *comments_panel.draft_columns(viewer))
+
+
+def _entry_panels(entry: JournalEntry, tags: tuple[str, ...], comment_section) -> dict:
     """What the entry's page shows besides the entry: its tags, feedback, plan step, comments."""
     return {
-        "entry_tags": summaries.tag_names([entry.id]).get(entry.id, ()),
+        "entry_tags": tags,
         **mentoring_panel.entry_context(entry, current_user),
         **plans_panel.entry_context(entry, current_user),
-        **comments_panel.entry_context(entry, current_user),
+        "comment_section": comment_section,
     }
 
 
@@ -258,7 +268,8 @@ def _saved(entry: JournalEntry, form: EntryForm):
     drafts.close(current_user, form.draft_key.data, saved=request.form)
     db.session.commit()
     if is_htmx_request():
-        return render("journal/show.html", "entry", entry=entry, **_entry_panels(entry), headers={"HX-Trigger": SAVED})
+        panels = _entry_panels(entry, summaries.in_order(entry.tag_names), comments_panel.section_for(entry, current_user))
+        return render("journal/show.html", "entry", entry=entry, **panels, headers={"HX-Trigger": SAVED})
     flash(_("The changes are saved."), "success")
     return redirect_for(url_for("journal.show", entry_id=entry.id))
 
