@@ -148,6 +148,12 @@ def test_the_author_sees_the_status_on_the_entry_and_in_her_list(app, people):
     assert "status-needs_work" in _element(listing, f"entry-{marked}")
     assert "status-" not in _element(listing, f"entry-{unmarked}")
     assert "status-needs_work" in author.get("/journal/", headers=FRAGMENT).text
+    # Her second methodist answers later: the list shows the latest status.
+    second = factories.make_user(Role.METHODIST, login="vera-m")
+    factories.assign_mentor(second, people["author"])
+    _as(app, second).post(_status_url(marked), data={"feedback-status": "accepted"})
+    listed = _element(author.get("/journal/").text, f"entry-{marked}")
+    assert "status-accepted" in listed and "status-needs_work" not in listed
 
 
 def test_others_see_no_status(app, people):

@@ -5,13 +5,14 @@ milliseconds; as rows, a few tenths (docs/performance.md, finding 16). Which ent
 webapp.access's rule for the viewer, narrowed by the list."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from .. import access, database, prebuilt
+from ..mentoring import queries as mentoring_queries
 from ..models import EntryTag, JournalEntry, School, User, Visibility
 from ..pagination import Page, one_page_of, paginate_rows
 
@@ -25,6 +26,7 @@ class Summary(NamedTuple):
     author: str  # the author's name
     school: str | None  # the author's school
     tag_names: tuple[str, ...]
+    status: str | None = None  # the latest methodist's status (the author's own journal only)
 
 
 # What journal/_entry_summary.html is rendered from (webapp.fragments.ITEMS), in the order of item_rows.
@@ -32,9 +34,8 @@ ITEM_VALUES = ("id", "title", "excerpt", "created_at", "visibility", "status", "
                "tag_endpoint")
 
 
-def item_rows(items: Iterable[Summary], statuses: dict[int, str], show_author: bool, heading: str,
-              tag_endpoint: str) -> list[tuple]:
-    return [(e.id, e.title, e.excerpt, e.created_at, e.visibility, statuses.get(e.id), e.tag_names,
+def item_rows(items: Iterable[Summary], show_author: bool, heading: str, tag_endpoint: str) -> list[tuple]:
+    return [(e.id, e.title, e.excerpt, e.created_at, e.visibility, e.status, e.tag_names,
              e.author if show_author else None, e.school if show_author else None, heading, tag_endpoint)
             for e in items]
 
@@ -62,12 +63,13 @@ def _listed(viewer) -> Select:
             .outerjoin(School, School.id == User.school_id).where(access.entry_visible_clause(viewer)))
 
 
-def _page_with_tags(statement: Select) -> Select:
+def _page_with_tags(statement: Select, *more: Callable[[ColumnElement[int]], ColumnElement]) -> Select:
     """A page of `statement`'s entries, newest first (webapp.pagination.one_page_of), then each
-    one's tags (tags_column), for the page's rows only (PostgreSQL would work out a column of the
-    inner statement for every row OFFSET skips too)."""
+    one's tags (tags_column) and `more` columns made from its id, for the page's rows only
+    (PostgreSQL would work out a column of the inner statement for every row OFFSET skips too)."""
     page = one_page_of(statement.order_by(*_NEWEST_FIRST)).subquery("page")
-    return select(page, tags_column(page.c.id)).order_by(page.c.created_at.desc(), page.c.id.desc())
+    columns = (tags_column(page.c.id), *(column(page.c.id) for column in more))
+    return select(page, *columns).order_by(page.c.created_at.desc(), page.c.id.desc())
 
 
 def tags_column(entry_id: ColumnElement[int]) -> ColumnElement[str | None]:
@@ -85,7 +87,7 @@ def split_tags(tags: str | None) -> tuple[str, ...]:
 @prebuilt.built_once
 def _own(viewer, by_visibility: bool, by_tag: bool) -> Select:
     statement = _listed(viewer).where(JournalEntry.author_id == viewer.id)
-    return _page_with_tags(_narrowed(statement, by_visibility, by_tag))
+    return _page_with_tags(_narrowed(statement, by_visibility, by_tag), mentoring_queries.latest_status)
 
 
 @prebuilt.built_once
@@ -117,7 +119,8 @@ def shared_page(viewer, tag: str | None, per_page: int) -> Page:
 
 
 def _with_tags(page: Page) -> Page:
-    page.items = [Summary(*row[:-1], tag_names=split_tags(row.tags)) for row in page.items]
+    width = len(_COLUMNS)
+    page.items = [Summary(*row[:width], split_tags(row.tags), *row[width + 1:]) for row in page.items]
     return page
 
 

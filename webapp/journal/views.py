@@ -14,7 +14,6 @@ from ..fragments import KeptItems
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..i18n import gettext as _
 from ..mentoring import panel as mentoring_panel
-from ..mentoring import queries as mentoring_queries
 from ..models import EntryDraft, EntryTag, JournalEntry, User, Visibility, utcnow
 from ..notifications import events, inbox
 from ..numbers import number
@@ -68,7 +67,6 @@ def _index_context(form: EntryForm | None = None) -> dict:
     page = summaries.own_page(current_user, filters, _per_page())
     return {
         "page": page,
-        "statuses": mentoring_queries.statuses_for(entry.id for entry in page.items),  # one query per page
         "filters": filters,
         "tags": summaries.own_tags(current_user),
         "form": form or _new_form(),
@@ -116,10 +114,10 @@ def keep_entry_fields(form: EntryForm, markup):
 
 
 @bp.app_template_global()
-def entry_summaries(items, statuses=None, show_author=False, heading=None, tag_endpoint=None):
+def entry_summaries(items, show_author=False, heading=None, tag_endpoint=None):
     """The summaries of `items` (journal/_entry_summaries.html), their markup kept (webapp/fragments.py).
     What the including page left unset (undefined, so false) takes its default here."""
-    rows = summaries.item_rows(items, statuses or {}, bool(show_author), heading or "h3", tag_endpoint or "journal.index")
+    rows = summaries.item_rows(items, bool(show_author), heading or "h3", tag_endpoint or "journal.index")
     return _kept().each("journal/_entry_summary.html", summaries.ITEM_VALUES, rows)
 
 

@@ -5,7 +5,6 @@ Every figure comes from a fixed number of statements (per-mentee lookups, NOT EX
 desk costs the same for three mentees as for thirty."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -153,18 +152,12 @@ def desk_rows(methodist: User) -> list[MenteeRow]:
 
 # What the author sees -----------------------------------------------------------------------------
 
-def statuses_for(entry_ids: Iterable[int]) -> dict[int, str]:
-    """The latest methodist's status of each entry: one statement for a whole list page.
-
-    Call it only for entries whose author is the viewer (their own journal)."""
-    ids = list(entry_ids)
-    if not ids:
-        return {}
-    return {entry_id: status for entry_id, status in database.run(_STATUSES, {"entry_ids": ids})}  # the latest wins
-
-
-_STATUSES = (select(Feedback.entry_id, Feedback.status).where(Feedback.entry_id.in_(bindparam("entry_ids", expanding=True)))
-             .order_by(Feedback.updated_at, Feedback.methodist_id))
+def latest_status(entry_id: ColumnElement[int]) -> ColumnElement[str | None]:
+    """The latest methodist's status of the entry whose id is `entry_id`, as a column "status" of
+    a list's statement: the author's own journal shows it by each entry."""
+    return (select(Feedback.status).where(Feedback.entry_id == entry_id)
+            .order_by(Feedback.updated_at.desc(), Feedback.methodist_id.desc()).limit(1)
+            .scalar_subquery().label("status"))
 
 
 @dataclass
