@@ -225,18 +225,13 @@ def sqlite_offences(statement: str, parameters) -> tuple[list[str], list[str]]:
     # Sorting rows of a big table for a page (LIMIT) means reading all candidate rows first: a
     # page must come straight out of an index, in order. The statement's own sort (parent 0)
     # counts when the statement itself ends in a LIMIT; without one it sorts only the rows it
-    # returns (the desk's mentees), whatever LIMIT 1 lookups its columns make. A subquery's sort
-    # counts when that subquery reads a big table (not: a listed entry's few verdicts, newest first).
+    # returns (the desk's mentees), whatever LIMIT 1 lookups its columns make.
     limited = "LIMIT" in statement.upper()
     page_limited = re.search(r"\bLIMIT \S+( OFFSET \S+)?\s*$", statement.strip(), re.I) is not None
-
-    def reads_watched(parent: int) -> bool:
-        return any(re.match(rf"(SCAN|SEARCH) ({WATCHED_RE})\b", row[3]) for row in rows if row[1] == parent)
-
-    if limited:
+    reads_watched = any(re.match(rf"(SCAN|SEARCH) ({WATCHED_RE})\b", line) for line in lines)
+    if limited and reads_watched:
         bad += [row[3] for row in rows if row[3].startswith("USE TEMP B-TREE FOR ORDER BY")
-                and (reads_watched(row[1]) if row[1] != 0 else page_limited and any(
-                    re.match(rf"(SCAN|SEARCH) ({WATCHED_RE})\b", line) for line in lines))]
+                and (row[1] != 0 or page_limited)]
     # Without a LIMIT that stops it, a range on visibility alone reads a share of every entry there is.
     # (A statement with LIMIT 1 lookups among its columns, as the desk's, is not checked for it: its
     # awaiting count is, in the «awaiting answers» page's count of the same entries.)

@@ -113,7 +113,7 @@ def entry_with(user: User, entry_id: int, columns: Callable[[Any], tuple[ColumnE
 
 
 @prebuilt.built_once
-def _entry_for_viewing(viewer, with_author: bool, columns: Callable | None = None) -> Select[tuple[JournalEntry]]:
+def _entry_for_viewing(viewer, with_author: bool, columns: Callable | None = None) -> Select:
     statement = visible_entries(viewer).where(JournalEntry.id == bindparam("entry_id", type_=Integer))
     if columns is not None:
         statement = statement.add_columns(*columns(viewer))

@@ -84,6 +84,9 @@ class Feedback(db.Model):
 
     methodist: Mapped[User] = relationship(lazy="raise")
 
+    # An entry's verdicts newest first (its page), and the latest one (the author's journal list).
+    __table_args__ = (Index("ix_feedback_entry_updated", "entry_id", "updated_at", "methodist_id"),)
+
 
 class EntryRead(db.Model):
     """When a methodist first opened an entry: the author sees "read by the methodist"."""
