@@ -95,10 +95,25 @@ def live_server_config() -> dict:
     return {}
 
 
+def _each_body_read_whole(app):
+    """`app` with each answer's body read, and its iterable closed, before the server writes it.
+    When a browser drops a connection mid-answer (a favicon request cut short by the page going
+    on), werkzeug's development server can leave the answer unclosed: a static file left open,
+    whose ResourceWarning then fails whichever test is running. No answer of the app streams."""
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+    return wsgi
+
+
 @pytest.fixture
 def live_server(tmp_path, live_server_config) -> Iterator[LiveServer]:
     app = make_test_app(tmp_path, **{"WTF_CSRF_ENABLED": True, **live_server_config})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _each_body_read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True)
     thread.start()
     try:
