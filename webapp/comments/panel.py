@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from flask import abort, current_app
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, exists, select
 
 from .. import access, database, prebuilt
 from ..mentoring.models import Comment, CommentDraft
@@ -71,14 +71,15 @@ def section_for(entry: JournalEntry, viewer: User, form: CommentForm | None = No
     """The whole comment section of `entry` (which the caller has checked `viewer` may see); with a
     refused `form`, `draft_seen` is the fingerprint of the draft its text was kept as."""
     if form is None:
-        row = database.run(_DRAFT, {"user_id": viewer.id, "entry_id": entry.id}).first()
-        return opened_section(entry, viewer, KeptDraft(*row) if row else None)
+        return opened_section(entry, viewer, database.run(_DRAFT, {"user_id": viewer.id, "entry_id": entry.id}).first())
     return _section(entry, viewer, form, None, draft_seen)
 
 
-def opened_section(entry: JournalEntry, viewer: User, restored: KeptDraft | None) -> CommentSection:
-    """The comment section as the entry page opens it, its form holding `restored`, the viewer's
-    unsent text on the entry (read with it: draft_columns), if there is one."""
+def opened_section(entry: JournalEntry, viewer: User, draft: Row | None) -> CommentSection:
+    """The comment section as the entry page opens it, its form holding the viewer's unsent text
+    on the entry, if there is one: `draft`, a row with draft_columns (read with the entry, or by
+    _DRAFT)."""
+    restored = KeptDraft(draft.draft_body, draft.draft_at) if draft is not None and draft.draft_at is not None else None
     form = new_comment_form(restored.body if restored else "")
     return _section(entry, viewer, form, restored, fingerprint(restored.body) if restored else "")
 
@@ -98,7 +99,7 @@ def _section(entry: JournalEntry, viewer: User, form: CommentForm, restored: Kep
     )
 
 
-_DRAFT = select(CommentDraft.body, CommentDraft.updated_at).where(
+_DRAFT = select(CommentDraft.body.label("draft_body"), CommentDraft.updated_at.label("draft_at")).where(
     CommentDraft.user_id == bindparam("user_id", type_=Integer), CommentDraft.entry_id == bindparam("entry_id", type_=Integer))
 
 

@@ -192,9 +192,8 @@ def show(entry_id: int):
     entry, row = access.entry_with(current_user, entry_id, _read_with_the_entry, with_author=True)
     if not is_fragment_request() and inbox.read_on_opening(current_user, entry_id=entry.id, unread=row.unread_about):
         entry = access.entry_for_viewing(current_user, entry_id, with_author=True)  # the marks' commit expired it
-    restored = comments_panel.KeptDraft(row.draft_body, row.draft_at) if row.draft_at is not None else None
     return render("journal/show.html", "entry", entry=entry, **_entry_panels(
-        entry, summaries.split_tags(row.tags), comments_panel.opened_section(entry, current_user, restored)))
+        entry, summaries.split_tags(row.tags), comments_panel.opened_section(entry, current_user, row)))
 
 
 def _read_with_the_entry(viewer) -> tuple:
