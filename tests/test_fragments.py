@@ -291,11 +291,11 @@ def test_kept_markup_is_what_a_fresh_render_gives_for_every_combination(app, lan
     for own, by_methodist, by_author, edited in product((False, True), repeat=4):
         cases.append(("comments/_comment.html", _comment_values(own=own, by_methodist=by_methodist, by_author=by_author,
                                                           author=evil, edited_at=MOMENT if edited else None)))
-    for unread, own, can_reply, can_manage, locked, author, deleted in product(
-            (False, True), (False, True), (False, True), (False, True), (False, True), (None, evil), (False, True)):
+    for unread, own, can_reply, can_manage, author, deleted in product(
+            (False, True), (False, True), (False, True), (False, True), (None, evil), (False, True)):
         cases.append(("threads/_post.html", {"id": 5, "thread_id": 2, "author": author, "body": Markup("<p>x</p>"),
                                              "created_at": MOMENT, "edited_at": None, "unread": unread, "own": own,
-                                             "can_reply": can_reply, "can_manage": can_manage, "locked": locked,
+                                             "can_reply": can_reply, "can_manage": can_manage,
                                              "page_number": 2, "deleted": deleted}))
     for status, author, school in product((None, "accepted", "needs_work"), (None, evil), (None, evil)):
         cases.append(("journal/_entry_summary.html", _summary(status=status, author=author, school=school, title=evil,

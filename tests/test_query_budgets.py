@@ -206,8 +206,9 @@ ROWS: list[Row] = [
     get("threads.poll#news", lambda w: f"/threads/{w['thread']}/poll?after={w['last_post'] - 1}&locked=0", "author",
         200, 4, headers=F),
     get("threads.show_post", lambda w: f"/threads/posts/{w['post']}", "author", 303, 3),
-    get("threads.edit_post", lambda w: f"/threads/posts/{w['post']}/edit", "author", 200, 2),
-    get("threads.edit_post#fragment", lambda w: f"/threads/posts/{w['post']}/edit", "author", 200, 2, headers=F),
+    # The post, then the editor's membership: only members write in a group.
+    get("threads.edit_post", lambda w: f"/threads/posts/{w['post']}/edit", "author", 200, 3),
+    get("threads.edit_post#fragment", lambda w: f"/threads/posts/{w['post']}/edit", "author", 200, 3, headers=F),
     get("threads.confirm_delete_post", lambda w: f"/threads/posts/{w['post']}/delete", "author", 200, 2),
     # Administration
     get("admin.index", lambda w: "/admin/", "admin", 200, 6),

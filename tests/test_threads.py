@@ -565,6 +565,22 @@ def test_someone_elses_post_cannot_be_edited_even_by_the_leader(app, people, clo
     assert post_rows(closed_thread)[-1].body == "Моё"
 
 
+def test_after_leaving_an_open_group_one_deletes_but_no_longer_edits_ones_posts(app, people, groups, open_thread):
+    author = login(app.test_client(), people["author"])
+    post = factories.make_post(open_thread, people["author"], body="Моё сообщение")
+    assert f"/threads/posts/{post}/edit" in article(page(author, open_thread), post)
+    assert author.post(f"/groups/{groups['open']}/leave").status_code == 303
+    shown = article(page(author, open_thread), post)  # an open group: still read
+    assert f"/threads/posts/{post}/edit" not in shown and f"/threads/posts/{post}/delete" in shown
+    assert author.get(f"/threads/posts/{post}/edit", headers=FRAGMENT).status_code == 404
+    edited = author.post(f"/threads/posts/{post}", data={"body": "Исправлено, @ruslana"}, headers=FRAGMENT)
+    assert edited.status_code == 404
+    assert db.session.get(Post, post).body == "Моё сообщение"
+    assert notifications_of(people["methodist"], NotificationKind.MENTION) == 0
+    assert author.post(f"/threads/posts/{post}/delete").status_code == 303  # withdrawing one's own words
+    assert db.session.get(Post, post).deleted_at is not None
+
+
 def test_deleting_ones_own_post_leaves_a_placeholder(client, people, closed_thread):
     login(client, people["librarian"])
     mine = factories.make_post(closed_thread, people["librarian"], body="Ошибся темой")

@@ -28,7 +28,7 @@ ITEMS: dict[str, frozenset[str]] = {
     ),
     "threads/_post.html": frozenset(
         {"id", "thread_id", "author", "body", "created_at", "edited_at", "unread", "own", "can_reply", "can_manage",
-         "locked", "page_number", "deleted"}
+         "page_number", "deleted"}
     ),
     "journal/_entry_summary.html": frozenset(
         {"id", "title", "excerpt", "created_at", "visibility", "status", "tags", "author", "school", "heading",

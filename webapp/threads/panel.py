@@ -41,13 +41,13 @@ class ThreadView:
 
     # What threads/_post.html is rendered from (webapp.fragments.ITEMS), in the order of item_rows.
     ITEM_VALUES = ("id", "thread_id", "author", "body", "created_at", "edited_at", "unread", "own", "can_reply",
-                   "can_manage", "locked", "page_number", "deleted")
+                   "can_manage", "page_number", "deleted")
 
     def item_rows(self) -> list[tuple]:
         unread, viewer, can_reply, can_manage = self.unread, self.viewer_id, self.can_reply, self.can_manage
-        locked, page = self.thread.locked, self.page_number
+        page = self.page_number
         return [(p.id, p.thread_id, p.author, p.body_markup, p.created_at, p.edited_at, p.id in unread,
-                 p.author_id == viewer, can_reply, can_manage, locked, page, p.deleted_at is not None)
+                 p.author_id == viewer, can_reply, can_manage, page, p.deleted_at is not None)
                 for p in self.posts]
 
     @property
