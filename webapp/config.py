@@ -10,7 +10,8 @@ from flask import Flask
 
 HTMX_VERSION = "4.0.1"
 HTMX_SRI = "sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO3+UlEhn"
-HTMX_CDN_ORIGIN = "https://cdn.jsdelivr.net"
+# The one file the CSP allows from the CDN, not the whole CDN: it serves any package of anyone's.
+HTMX_CDN_URL = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
 
 ENTRY_BODY_LIMIT = 100_000  # characters in one saved entry
 # A request carries at most this much: an oversized entry still reaches the

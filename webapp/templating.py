@@ -5,7 +5,7 @@ from flask import Flask, current_app, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from .config import HTMX_CDN_ORIGIN, HTMX_SRI, HTMX_VERSION
+from .config import HTMX_CDN_URL, HTMX_SRI
 from .dates import format_moment
 from .fragments import KeptItems
 from .i18n import LOCALES
@@ -31,7 +31,7 @@ ROLE_LABELS = {
 def htmx_script() -> dict[str, str | None]:
     if current_app.config["HTMX_SOURCE"] == "local":
         return {"src": url_for("static", filename="vendor/htmx.min.js"), "integrity": HTMX_SRI}
-    return {"src": f"{HTMX_CDN_ORIGIN}/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js", "integrity": HTMX_SRI}
+    return {"src": HTMX_CDN_URL, "integrity": HTMX_SRI}
 
 
 def init_app(app: Flask) -> None:
