@@ -79,6 +79,26 @@ def test_russian_is_the_default_interface(client, people):
     assert "Мой журнал" not in page
 
 
+def test_a_server_error_whose_page_fails_too_still_speaks_the_persons_language(app, client, people, monkeypatch):
+    from webapp import errors
+
+    @app.get("/boom-probe")
+    def boom():
+        raise RuntimeError("probe failure")
+
+    def page_fails(code):
+        raise RuntimeError("the error page failed as well")
+
+    monkeypatch.setattr(errors, "_error_response", page_fails)
+    login(client, people["author"])
+    client.post("/account/locale", data={"locale": "en"})
+    response = client.get("/boom-probe")
+    assert response.status_code == 500 and response.mimetype == "text/plain"
+    assert response.text == "Something went wrong on the server. Try again in a minute."
+    monkeypatch.setattr(errors, "_message_for", page_fails)  # the translations fail too: Russian, the interface's own
+    assert client.get("/boom-probe").text == "Ошибка на сервере. Попробуйте ещё раз через минуту."
+
+
 def test_signed_out_visitors_see_russian(client):
     page = client.get("/login").text
     assert "Вход в Рост" in page

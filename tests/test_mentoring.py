@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from webapp.extensions import db
 from webapp.mentoring.models import Comment, EntryRead, Feedback, Notification, NotificationKind
@@ -528,7 +528,13 @@ def test_the_desk_shows_plan_progress(app, people):
     db.session.commit()
     anna = _element(_as(app, people["methodist"]).get("/mentoring/").text, f"mentee-{people['author']}")
     assert 'data-done="1" data-total="3" data-overdue="1"' in anna and 'class="overdue"' in anna
-    assert f'href="/plans/{plan.id}"' in anna
+    assert f'href="/plans/{plan.id}"' in anna and "Выполнено шагов: 1 из 3 (33%)" in anna
+    english = _as(app, people["methodist"])
+    english.post("/account/locale", data={"locale": "en"})
+    assert "1 of 3 steps done (33%)" in _element(english.get("/mentoring/").text, f"mentee-{people['author']}")
+    db.session.execute(delete(PlanStep).where(PlanStep.plan_id == plan.id, PlanStep.status != StepStatus.DONE))
+    db.session.commit()
+    assert "1 of 1 step done (100%)" in _element(english.get("/mentoring/").text, f"mentee-{people['author']}")
 
 
 def test_a_methodist_lands_on_the_desk(client, people):

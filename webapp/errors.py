@@ -98,7 +98,7 @@ def init_app(app: Flask) -> None:
             return _error_response(500)
         except Exception:  # the error page itself failed: still no stack trace for the person
             app.logger.exception("the error page failed")
-            return "Ошибка на сервере. Попробуйте ещё раз через минуту.", 500, {"Content-Type": "text/plain; charset=utf-8"}
+            return _last_words(), 500, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def _own_token_expired(error: CSRFError) -> bool:
@@ -202,6 +202,15 @@ def _storage_fault_response(fault: str):
         db.session.rollback()
         current_app.logger.exception("the storage fault page failed")
         return render_template("errors/storage_fault_bare.html", **context), 503, headers
+
+
+def _last_words() -> str:
+    """The server error's text when its page failed too: in the person's language while the
+    translations still work, else in Russian, the interface's own."""
+    try:
+        return _message_for(500)
+    except Exception:
+        return "Ошибка на сервере. Попробуйте ещё раз через минуту."
 
 
 def _message_for(code: int) -> str:
