@@ -423,6 +423,17 @@ def test_a_step_changed_the_same_way_in_two_tabs_asks_before_replacing(client, p
     assert plain.status_code == 409 and 'value="Третий вариант"' in plain.text and plain.text.lstrip().startswith("<!doctype html>")
 
 
+@pytest.mark.parametrize("opened", ["не JSON", "[" * 100_000, '{"title": 1}'])
+def test_a_step_form_that_garbles_what_it_opened_with_saves_what_it_sends(client, people, plan, step, opened):
+    login(client, people["author"])
+    response = client.post(f"/plans/steps/{step}", headers=FRAGMENT, data={
+        f"step{step}-title": "Провести два урока", f"step{step}-due_date": "2099-05-01", f"step{step}-status": "done",
+        f"step{step}-opened": opened})
+    assert response.status_code == 200 and "Провести два урока" in response.text
+    db.session.expire_all()
+    assert db.session.get(PlanStep, step).status == StepStatus.DONE
+
+
 def test_bad_step_edit_is_422_in_the_row_with_the_typed_text(client, people, plan, step):
     login(client, people["author"])
     data = {f"step{step}-title": "Новое название", f"step{step}-due_date": "31.02.2099", f"step{step}-status": "done"}

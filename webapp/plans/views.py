@@ -195,7 +195,7 @@ def _opened_with(form: StepForm) -> dict[str, str] | None:
     """The step as the edit form was opened with it; None from a form that does not say."""
     try:
         opened = json.loads(form.opened.data or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth: a changed page
         return None
     names = ("title", "due_date", "status")
     return opened if isinstance(opened, dict) and all(isinstance(opened.get(n), str) for n in names) else None
