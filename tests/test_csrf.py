@@ -144,6 +144,15 @@ def test_a_prefixed_field_s_text_is_kept_too(csrf_app, signed_in):
     assert kept.headers["HX-Retarget"] == "find .form-alert" and "Ваш текст остался здесь" in kept.text
 
 
+def test_a_stale_digest_settings_form_keeps_the_address_typed(csrf_app, signed_in):
+    client = login(csrf_app.test_client(), signed_in["author"])
+    typed = {"kinds": "entry_comment", "weekly_digest": "y", "email": "anna.smirnova@gimnazia3.ru", "csrf_token": "stale"}
+    kept = client.post("/notifications/settings", data=typed, headers=FRAGMENT)
+    assert kept.status_code == 400 and "HX-Refresh" not in kept.headers and "Ваш текст остался здесь" in kept.text
+    page = client.post("/notifications/settings", data=typed)
+    assert page.status_code == 400 and "anna.smirnova@gimnazia3.ru</textarea>" in page.text
+
+
 def test_a_plain_form_refused_for_its_token_shows_the_description_to_copy(csrf_app, signed_in):
     client = login(csrf_app.test_client(), signed_in["author"])
     page = client.post("/groups/1/edit", data={"description": "Описание группы на полстраницы", "csrf_token": "stale"})

@@ -120,7 +120,8 @@ def _own_token_expired(error: CSRFError) -> bool:
 # The fields that hold what a person typed, shown back to be copied (never a password): by name,
 # or by its last part after a form's prefix ("feedback-body", "step12-title").
 TYPED_FIELDS = {"title": _l("Title"), "topic": _l("Topic"), "aim": _l("Aim"), "tasks": _l("Tasks"), "body": _l("Text"),
-                "description": _l("Description"), "name": _l("Name"), "display_name": _l("Name")}
+                "description": _l("Description"), "name": _l("Name"), "display_name": _l("Name"),
+                "email": _l("E-mail address")}
 # Autosaves among the requests that carry typed text: their answer goes into their own status line.
 AUTOSAVE_ENDPOINTS = frozenset(e for e in drafts.RESCUE_ENDPOINTS if e.partition(".")[2].startswith("autosave"))
 
