@@ -334,6 +334,20 @@ def test_a_group_name_differing_only_by_case_is_refused(app, world, typed):
     assert db.session.scalar(select(func.count()).select_from(Group).where(Group.kind == "project")) == 1
 
 
+def test_a_group_form_sent_twice_creates_one_group_and_says_so_both_times(app, world):
+    admin = login(app.test_client(), world["admin"])
+    form = {"name": "Проектная группа «Читаем вместе»", "kind": "project", "description": "О проекте",
+            "leaders": [world["other_methodist"]]}
+    for _ in range(2):  # the button pressed twice, or the answer lost and the form sent again
+        response = admin.post("/admin/groups", data=form)
+        assert response.status_code == 303 and response.headers["Location"].endswith("/admin/groups")
+    assert "Группа «Проектная группа „Читаем вместе“» создана." in unescape(admin.get("/admin/groups").text)
+    assert db.session.scalar(select(func.count()).select_from(Group).where(Group.kind == "project")) == 1
+    # The same name with anything else different is another group: refused, the name is taken.
+    for other in ({"kind": "creative"}, {"description": "Другое"}, {"leaders": [world["methodist"]]}, {"is_open": "y"}):
+        assert admin.post("/admin/groups", data={**form, **other}).status_code == 422, other
+
+
 def test_an_administrator_changes_the_leaders(app, world):
     admin = login(app.test_client(), world["admin"])
     group = world["open"]

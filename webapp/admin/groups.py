@@ -17,7 +17,7 @@ from ..groups.models import Group, GroupMember, MemberRole
 from ..htmx import redirect_for, render
 from ..i18n import gettext as _
 from ..models import User
-from ..text import fingerprint, saved_since_opened
+from ..text import fingerprint, same_text, saved_since_opened, sent_again
 from . import bp
 
 
@@ -97,14 +97,37 @@ def new_group():
 @bp.post("/groups")
 def create_group():
     form = _group_form(submitted=True)
+    again = _created_already(form)  # before validating: its name is taken, by this very group
+    if again is not None:
+        return _created(again)
     if form.validate():
         group = Group()
         _apply(group, form)
         db.session.add(group)
         if _saved(group, form):
-            flash(_("The group “%(name)s” is created.", name=group.name), "success")
-            return redirect_for(url_for("admin.groups"))
+            return _created(group)
+        again = _created_already(form)  # the same form, sent twice at once
+        if again is not None:
+            return _created(again)
     return render("admin/group_form.html", "group_form", status=422, form=form, group=None)
+
+
+def _created_already(form: GroupForm) -> Group | None:
+    """The group this form created a moment ago, sent again (its answer lost, its button pressed
+    twice): the same name, kind, openness, description and leaders, under ten minutes old. Not an
+    error about a name that is taken."""
+    name = form.name.data or ""
+    group = db.session.scalar(select(Group).where(func.lower(Group.name) == name.lower()))
+    if group is None or not sent_again(group.name, group.created_at, name):
+        return None
+    leaders = {user.id for user in _leaders_by_group([group.id]).get(group.id, [])}
+    same = (group.kind, group.is_open, leaders) == (form.kind.data, form.is_open.data, set(form.leaders.data or []))
+    return group if same and same_text(group.description, form.description.data) else None
+
+
+def _created(group: Group):
+    flash(_("The group “%(name)s” is created.", name=group.name), "success")
+    return redirect_for(url_for("admin.groups"))
 
 
 def _group_or_404(group_id: int) -> Group:

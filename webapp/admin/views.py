@@ -19,7 +19,7 @@ from ..i18n import gettext as _
 from ..models import Role, School, User, mentorships, utcnow
 from ..numbers import id_choice
 from ..pagination import paginate
-from ..text import strip_controls
+from ..text import sent_again, strip_controls
 from . import bp
 from .forms import MethodistsForm, SchoolForm, SchoolMethodistForm, UserForm, duplicate_school_message
 
@@ -324,15 +324,32 @@ def schools():
 @bp.post("/schools")
 def create_school():
     form = SchoolForm()
+    again = _school_added_already(form.name.data)  # before validating: its name is taken, by this very school
+    if again is not None:
+        return _school_added(again)
     if form.validate():
         school = School(name=form.name.data)
         db.session.add(school)
         if _commit_school(form):
-            if is_htmx_request():
-                return render("admin/schools.html", "schools_panel", status=201, **_schools_page(created=school.name))
-            flash(_("The school “%(name)s” is added.", name=school.name), "success")
-            return redirect_for(url_for("admin.schools"))
+            return _school_added(school)
+        again = _school_added_already(form.name.data)  # the same form, sent twice at once
+        if again is not None:
+            return _school_added(again)
     return render("admin/schools.html", "schools_panel", status=422, **_schools_page(new_form=form))
+
+
+def _school_added_already(name: str | None) -> School | None:
+    """The school this form added a moment ago, sent again (its answer lost, its button pressed
+    twice): the same name, under ten minutes old. Not an error about a name that is taken."""
+    school = accounts.school_named(name or "")
+    return school if school is not None and sent_again(school.name, school.created_at, name or "") else None
+
+
+def _school_added(school: School):
+    if is_htmx_request():
+        return render("admin/schools.html", "schools_panel", status=201, **_schools_page(created=school.name))
+    flash(_("The school “%(name)s” is added.", name=school.name), "success")
+    return redirect_for(url_for("admin.schools"))
 
 
 @bp.post("/schools/<int:school_id>")
