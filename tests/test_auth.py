@@ -8,11 +8,11 @@ from urllib.parse import unquote
 
 import pytest
 from flask import session
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp.auth import links, throttle
 from webapp.extensions import db
-from webapp.models import AccountLink, LoginFailure, User
+from webapp.models import AccountLink, LoginFailure, User, utcnow
 
 from . import factories
 from .conftest import login, make_test_app
@@ -270,6 +270,26 @@ def test_invitation_link_sets_a_password_once(app, people):
     assert response.status_code == 303
     assert client.get("/journal/").status_code == 200
     assert app.test_client().get(path).status_code == 404
+
+
+def test_an_invitation_form_sent_twice_signs_in_both_times(app, people):
+    """The button pressed twice, or the answer lost and the form sent again: the second answer
+    is the same welcome, not «the link does not work any more». Anything else sent to a used
+    link (another password, or the same one long after) is still refused."""
+    newcomer = factories.make_user(login="newbie", password=None)
+    with app.test_request_context():
+        path = links.issue(db.session.get(User, newcomer)).replace("http://localhost", "")
+    db.session.commit()
+    typed = {"password": "длинный-пароль", "repeat": "длинный-пароль"}
+    assert app.test_client().post(path, data=typed).status_code == 303  # its answer never arrived
+    again = app.test_client()
+    response = again.post(path, data=typed)
+    assert response.status_code == 303 and response.location == "/journal/"
+    assert "Пароль задан" in again.get("/journal/").text
+    assert app.test_client().post(path, data={"password": "другой-пароль", "repeat": "другой-пароль"}).status_code == 404
+    db.session.execute(update(AccountLink).values(used_at=utcnow() - timedelta(minutes=11)))
+    db.session.commit()
+    assert app.test_client().post(path, data=typed).status_code == 404
 
 
 def test_expired_invitation_is_refused(app, people):

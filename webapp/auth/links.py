@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import AccountLink, User, utcnow
+from ..text import SENT_AGAIN_WITHIN
 
 
 def _hash(token: str) -> str:
@@ -41,6 +42,19 @@ def find_valid(token: str) -> AccountLink | None:
     if link is None or link.used_at is not None or link.expires_at < utcnow():
         return None
     return link
+
+
+def password_set_with(token: str, password: str) -> User | None:
+    """The active account whose password this link's form set under ten minutes ago, if `password`
+    is that password: the form sent again after its answer was lost, or its button pressed twice.
+    Whoever sends it knows the password already."""
+    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == _hash(token)))
+    if link is None or link.used_at is None or utcnow() - link.used_at >= SENT_AGAIN_WITHIN:
+        return None
+    user = db.session.get(User, link.user_id)
+    if user is None or not user.active or not user.password_hash or not password or not user.check_password(password):
+        return None
+    return user
 
 
 def use(link: AccountLink) -> bool:

@@ -160,7 +160,8 @@ def accept_link(token: str):
 def set_password(token: str):
     link = links.find_valid(token)
     if link is None:
-        return render("auth/link_invalid.html", status=404)
+        again = links.password_set_with(token, request.form.get("password", ""))
+        return _signed_in_with_new_password(again) if again is not None else render("auth/link_invalid.html", status=404)
     user = db.session.get(User, link.user_id)
     form = NewPasswordForm()
     if not form.validate():
@@ -169,6 +170,10 @@ def set_password(token: str):
         abort(404)
     user.set_password(form.password.data)
     db.session.commit()
+    return _signed_in_with_new_password(user)
+
+
+def _signed_in_with_new_password(user: User):
     session.clear()
     login_user(user)
     flash(_("Welcome! Your password is set."), "success")
