@@ -298,7 +298,12 @@ def test_expired_invitation_is_refused(app, people):
     link = db.session.scalar(select(AccountLink))
     link.expires_at = link.created_at - timedelta(seconds=1)
     db.session.commit()
-    assert app.test_client().get(url.replace("http://localhost", "")).status_code == 404
+    refused = app.test_client().get(url.replace("http://localhost", ""))
+    assert refused.status_code == 404 and "действует 72 часа и только один раз" in refused.text
+    app.config["INVITATION_HOURS"] = 24
+    assert "действует 24 часа" in app.test_client().get(url.replace("http://localhost", "")).text
+    app.config["INVITATION_HOURS"] = 1
+    assert "действует 1 час и" in app.test_client().get(url.replace("http://localhost", "")).text
 
 
 def test_a_new_link_cancels_the_old_one(app, people):

@@ -1,4 +1,4 @@
-"""One-time invitation and password-reset links: shown on screen once, valid 72 hours, used once."""
+"""One-time invitation and password-reset links: shown on screen once, valid INVITATION_HOURS, used once."""
 from __future__ import annotations
 
 import hashlib
