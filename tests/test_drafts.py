@@ -112,6 +112,60 @@ def test_text_survives_an_expired_session(csrf_app, author):
     assert editor_text(client.get(signed_in.location).text) == LONG_RUSSIAN
 
 
+def selected_step(html: str) -> str:
+    select = re.search(r'<select[^>]*name="step_id".*?</select>', html, re.S).group(0)
+    chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', select)
+    return next(value for value in chosen.groups() if value is not None) if chosen else ""
+
+
+def test_an_entry_rescued_after_the_session_ended_keeps_its_plan_step(csrf_app, author):
+    from webapp.plans.progress import current_year
+
+    step = factories.make_step(factories.make_plan(author, year=current_year()), title="Урок медиаграмотности")
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    response = client.post("/journal/", data={**form, "title": "После урока", "body": LONG_RUSSIAN, "step_id": str(step)})
+    assert response.location.startswith("/login")
+    signed_in = client.post(response.location, data={
+        "login": "anna", "password": factories.PASSWORD, "csrf_token": csrf_token_from(client.get("/login").text)})
+    resumed = client.get(signed_in.location).text
+    assert editor_text(resumed) == LONG_RUSSIAN and selected_step(resumed) == str(step)
+
+
+def test_an_edit_s_draft_keeps_the_step_it_changed_to(csrf_app, author):
+    from webapp.plans.progress import current_year
+
+    plan = factories.make_plan(author, year=current_year())
+    first, second = factories.make_step(plan, title="Первый шаг"), factories.make_step(plan, title="Второй шаг")
+    entry = factories.make_entry(author, title="Запись", body="текст")
+    db.session.get(JournalEntry, entry).step_id = first
+    db.session.commit()
+    client = login(csrf_app.test_client(), author)
+    page = client.get(f"/journal/{entry}/edit").text
+    assert selected_step(page) == str(first)
+    saved = client.post("/journal/drafts", data={**form_of(page), "entry_id": entry, "title": "Запись", "body": "текст",
+                                                 "step_id": str(second)}, headers=FRAGMENT)
+    assert saved.status_code in (200, 204)
+    assert selected_step(client.get(f"/journal/{entry}/edit").text) == str(second)  # only the step changed
+    assert db.session.get(JournalEntry, entry).step_id == first  # the entry itself is not changed by a draft
+
+
+@pytest.mark.parametrize("step", ["other", "missing"])
+def test_a_draft_never_keeps_a_step_that_is_not_the_writer_s(csrf_app, author, step):
+    from webapp.plans.progress import current_year
+
+    other = factories.make_user(login="olga")
+    step_id = factories.make_step(factories.make_plan(other, year=current_year())) if step == "other" else 987654
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    saved = client.post("/journal/drafts", data={**form, "title": "Черновик", "body": "текст", "step_id": str(step_id)},
+                        headers=FRAGMENT)
+    assert saved.status_code in (200, 204)
+    draft = db.session.scalar(select(EntryDraft).where(EntryDraft.key == form["draft_key"]))
+    assert draft.body == "текст" and draft.step_id is None
+
+
 def test_whoever_else_signs_in_after_a_rescue_goes_to_their_own_start_page(csrf_app, author):
     """Anna's session ended as she saved; she left the sign-in page that would take her back to her
     draft. Olga signs in there: her own journal, not the address of Anna's draft (a 404 to her)."""

@@ -212,6 +212,9 @@ class EntryDraft(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.MENTORS)
     tags: Mapped[str] = mapped_column(Text, default="")
+    # The plan step chosen in the editor (none: no step). Only the author's own steps are ever
+    # offered with it or saved from it (webapp.journal.forms).
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("plan_steps.id", ondelete="SET NULL"))
     claim_token: Mapped[str | None] = mapped_column(String(64), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set when the entry was saved from this editor: a late autosave then changes nothing.

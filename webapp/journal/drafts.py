@@ -19,6 +19,7 @@ from ..htmx import into_form_alert, is_htmx_request, render
 from ..i18n import gettext as _
 from ..models import EntryDraft, User, Visibility, utcnow
 from ..numbers import number
+from ..plans import queries as plan_queries
 from ..text import strip_controls
 from ..urls import DRAFT_KEY, login_url
 
@@ -44,6 +45,7 @@ def _fields(form) -> dict:
         "body": (strip_controls(form.get("body", "")) or "")[:DRAFT_TEXT_LIMIT],
         "visibility": visibility,
         "tags": (strip_controls(form.get("tags", "")) or "")[:1000],
+        "step_id": number(form.get("step_id")),
     }
 
 
@@ -54,6 +56,9 @@ def save(user: User, form, entry_id: int | None) -> EntryDraft | None:
         return None
     fields = _fields(form)
     draft = db.session.scalar(select(EntryDraft).where(EntryDraft.user_id == user.id, EntryDraft.key == key))
+    step = fields["step_id"]
+    if step is not None and (draft is None or draft.step_id != step) and not plan_queries.is_own_step(user.id, step):
+        fields["step_id"] = None  # not a step of theirs (a changed page): none, as the form would refuse it
     if draft is not None and draft.closed_at is not None:
         # Saved as an entry from this editor, or from another tab that had the same draft open. An
         # autosave still on its way with the text that was saved changes nothing; a different text

@@ -217,9 +217,9 @@ def _edit_form_for(entry: JournalEntry) -> tuple[EntryForm, EntryDraft | None]:
     draft = db.session.scalar(
         access.own_drafts(current_user).where(EntryDraft.entry_id == entry.id).order_by(EntryDraft.updated_at.desc()).limit(1)
     )
-    if draft is not None and (draft.title, draft.body) != (entry.title, entry.body):
+    if draft is not None and (draft.title, draft.body, draft.step_id) != (entry.title, entry.body, entry.step_id):
         form = _new_form(title=draft.title, body=draft.body, visibility=draft.visibility, tags=draft.tags,
-                         version=draft.base_version or entry.version, draft_key=draft.key, step_id=entry.step_id)
+                         version=draft.base_version or entry.version, draft_key=draft.key, step_id=draft.step_id)
         return form, draft
     form = _new_form(title=entry.title, body=entry.body, visibility=entry.visibility,
                      tags=", ".join(entry.tag_names), version=entry.version, step_id=entry.step_id)
@@ -334,13 +334,12 @@ def resume_draft(key: str):
         flash(_("This draft is saved already: the entry is in your journal."), "success")
         return redirect_for(url_for("journal.index"))
     form = _new_form(title=draft.title, body=draft.body, visibility=draft.visibility, tags=draft.tags,
-                     draft_key=draft.key, version=draft.base_version)
+                     draft_key=draft.key, version=draft.base_version, step_id=draft.step_id)
     entry = db.session.get(JournalEntry, draft.entry_id) if draft.entry_id else None
     if entry is not None and access.can_edit(current_user, entry):
         entry = db.session.scalar(_with_author_and_tags(select(JournalEntry).where(JournalEntry.id == entry.id)))
         if form.version.data is None:
             form.version.data = entry.version
-        form.step_id.data = entry.step_id  # drafts keep no step: the entry's own stays
         return render("journal/edit.html", "entry_form", entry=entry, form=form, restored=draft)
     return render("journal/new.html", "entry_form", form=form, new_drafts=[], restored=draft)
 
