@@ -166,6 +166,18 @@ def test_a_draft_never_keeps_a_step_that_is_not_the_writer_s(csrf_app, author, s
     assert draft.body == "текст" and draft.step_id is None
 
 
+def test_a_rescued_draft_keeps_the_whole_of_an_overlong_title_and_text(csrf_app, author):
+    """The person is told the text is kept as a draft: all of it, however far over the limits."""
+    title, body = "Заголовок " + "з" * 1995 + "КОНЕЦ", "Текст " + "t" * 1_200_000 + "КОНЕЦ"
+    client = login(csrf_app.test_client(), author)
+    form = form_of(client.get("/journal/new").text)
+    client.delete_cookie("session")
+    response = client.post("/journal/", data={**form, "title": title, "body": body, "tags": "метка, " * 300})
+    assert response.location.startswith("/login")
+    draft = db.session.scalar(select(EntryDraft).where(EntryDraft.key == form["draft_key"]))
+    assert (draft.title, draft.body, draft.tags) == (title, body, "метка, " * 300)
+
+
 def test_whoever_else_signs_in_after_a_rescue_goes_to_their_own_start_page(csrf_app, author):
     """Anna's session ended as she saved; she left the sign-in page that would take her back to her
     draft. Olga signs in there: her own journal, not the address of Anna's draft (a 404 to her)."""

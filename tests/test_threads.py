@@ -202,6 +202,21 @@ def test_a_thread_and_a_post_whose_authors_account_is_gone_still_read(client, pe
     assert f'href="/threads/{other}"' in listed and "Тема ушедшего" in listed and "План на год" in listed
 
 
+def test_a_new_thread_s_draft_keeps_the_whole_of_an_overlong_title_and_message(client, people, groups):
+    """Refused as too long, the person is told the text is kept: all of it, not the first part."""
+    login(client, people["librarian"])
+    title, body = "Тема " + "т" * 1995 + "КОНЕЦ", "Сообщение " + "s" * 1_100_000 + "КОНЕЦ"
+    refused = client.post("/threads/", data={"group_id": groups["closed"], "title": title, "body": body})
+    assert refused.status_code == 422
+    draft = db.session.get(ThreadDraft, (people["librarian"], groups["closed"]))
+    assert (draft.title, draft.body) == (title, body)
+    saved = client.post("/threads/new/draft", data={"group_id": groups["closed"], "title": title + "!", "body": body},
+                        headers=FRAGMENT)
+    assert saved.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(ThreadDraft, (people["librarian"], groups["closed"])).title == title + "!"
+
+
 def test_the_new_thread_is_autosaved_and_comes_back(client, people, groups):
     login(client, people["librarian"])
     saved = client.post("/threads/new/draft", data={"group_id": groups["closed"], "title": "Черновик темы",

@@ -22,9 +22,6 @@ from ..urls import login_url
 from .forms import comment_form
 from .panel import NEW_COMMENT_FIELD, CommentSection
 
-DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a comment too long to post
-
-
 # "Is anything of mine kept under this entry?", for the autosave with nothing typed (a page with
 # a comment form sends one every 30 s; webapp.text.nothing_to_keep). No row: the entry is out of
 # the person's sight, or nobody is signed in.
@@ -37,7 +34,9 @@ KEPT = Poll(lambda viewer: (
 
 
 def clean(text: str | None) -> str:
-    return (strip_controls(text) or "")[:DRAFT_TEXT_LIMIT]
+    """The text as the draft keeps it: whole, even a comment too long to post (REQUEST_LIMIT
+    bounds what one request carries)."""
+    return strip_controls(text) or ""
 
 
 def typed() -> tuple[str, str]:

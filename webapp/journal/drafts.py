@@ -29,7 +29,6 @@ _KEY = re.compile(DRAFT_KEY)
 CLAIM_SESSION_KEY = "draft_claim"  # drafts rescued by the release before owner tokens (claim)
 _OWNER_SALT = "rost.entry-draft-owner"
 OWNER_TOKEN_DAYS = 7  # an editor open longer keeps its text in the page (webapp.errors), not as a draft
-DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even an entry too long to publish
 
 
 def new_key() -> str:
@@ -41,10 +40,12 @@ def _fields(form) -> dict:
     if visibility not in set(Visibility):
         visibility = Visibility.MENTORS
     return {
-        "title": (strip_controls(form.get("title", "")) or "")[:1000],
-        "body": (strip_controls(form.get("body", "")) or "")[:DRAFT_TEXT_LIMIT],
+        # Whole, however long: a draft keeps even an entry too long to publish, and what one request
+        # can carry (REQUEST_LIMIT) bounds it. Cut, it would lose what the person was told was kept.
+        "title": strip_controls(form.get("title", "")) or "",
+        "body": strip_controls(form.get("body", "")) or "",
         "visibility": visibility,
-        "tags": (strip_controls(form.get("tags", "")) or "")[:1000],
+        "tags": strip_controls(form.get("tags", "")) or "",
         "step_id": number(form.get("step_id")),
     }
 

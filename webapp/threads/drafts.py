@@ -21,12 +21,11 @@ from ..polls import Poll
 from ..text import fingerprint, keep_typed, same_text, seen_after_keeping, sent_from_here, strip_controls
 from ..urls import login_url
 
-DRAFT_TEXT_LIMIT = 1_000_000  # a draft keeps even a message too long to post
-TITLE_DRAFT_LIMIT = 1_000
 
-
-def clean(text: str | None, limit: int = DRAFT_TEXT_LIMIT) -> str:
-    return (strip_controls(text) or "")[:limit]
+def clean(text: str | None) -> str:
+    """The text as the draft keeps it: whole, even a title or message too long to post
+    (REQUEST_LIMIT bounds what one request carries)."""
+    return strip_controls(text) or ""
 
 
 # The reply being typed -----------------------------------------------------------------------------
@@ -94,7 +93,7 @@ def thread_text(title: str, body: str) -> str:
 
 def typed_new_thread() -> tuple[str, str, str]:
     """The new-thread form's title and message, and the fingerprint of what it last saved."""
-    return (clean(request.form.get("title"), TITLE_DRAFT_LIMIT), clean(request.form.get("body")),
+    return (clean(request.form.get("title")), clean(request.form.get("body")),
             request.form.get("draft_seen", ""))
 
 

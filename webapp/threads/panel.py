@@ -183,5 +183,5 @@ def refused_as_locked(thread: Thread, kept: str, page: int = 1) -> ReplyArea:
 # A new thread --------------------------------------------------------------------------------------
 
 def new_thread_form(title: str | None = "", body: str | None = "") -> ThreadForm:
-    return thread_form(formdata=None, data={"title": drafts.clean(title, drafts.TITLE_DRAFT_LIMIT),
+    return thread_form(formdata=None, data={"title": drafts.clean(title),
                                             "body": drafts.clean(body)})
