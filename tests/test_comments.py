@@ -729,7 +729,10 @@ def test_an_entry_closed_while_a_comment_is_typed_keeps_the_text_on_the_page(cli
     polled = client.get(f"/comments/entry/{mentors_entry}?after={after}", headers=FRAGMENT)
     for answer in (sent, autosaved, polled):
         assert answer.status_code == 404
-        assert answer.text.strip() == '<p class="error">Такой страницы нет, или она вам недоступна.</p>'
+    # What held typed text is told that nothing was saved and the text stays; the poll has nothing to keep.
+    assert "ничего не сохранено" in sent.text and "Текст остался в форме" in sent.text
+    assert "Не сохранено" in autosaved.text and "Текст остался в форме" in autosaved.text
+    assert polled.text.strip() == '<p class="error">Такой страницы нет, или она вам недоступна.</p>'
     assert "HX-Retarget" not in autosaved.headers and "HX-Retarget" not in polled.headers  # their own places
     assert "<h1>Такой страницы нет" in client.get(f"/journal/{mentors_entry}").text  # a page is a page
 

@@ -465,6 +465,18 @@ def test_saving_closes_the_draft_and_a_late_autosave_does_not_reopen_it(csrf_app
         f"/journal/drafts/{form['draft_key']}").status_code == 404  # someone else's: not there
 
 
+def test_an_entry_deleted_in_another_tab_says_nothing_was_saved_and_leaves_the_text(csrf_app, author):
+    entry = factories.make_entry(author, title="Удаляемая", body="старый текст")
+    client = login(csrf_app.test_client(), author)
+    form = {**form_of(client.get(f"/journal/{entry}/edit").text), "title": "Моя правка", "body": "Новый длинный текст"}
+    assert client.post(f"/journal/{entry}/delete", data={"csrf_token": form["csrf_token"]}).status_code == 303  # the other tab
+    saved = client.post(f"/journal/{entry}", data=form, headers=FRAGMENT)
+    assert saved.status_code == 404 and saved.headers["HX-Retarget"] == "find .form-alert"
+    assert "ничего не сохранено" in saved.text and "скопируйте его" in saved.text
+    autosaved = client.post("/journal/drafts", data={**form, "entry_id": entry}, headers=FRAGMENT)
+    assert "Текст остался в форме" in autosaved.text
+
+
 def test_edit_opens_with_the_unsaved_draft(csrf_app, author):
     entry = factories.make_entry(author, title="Сохранённое", body="старый текст")
     client = login(csrf_app.test_client(), author)

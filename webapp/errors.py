@@ -185,7 +185,14 @@ def _error_response(code: int):
     message = _message_for(code)
     if not is_fragment_request():
         return render("errors/error.html", status=code, message=message, typed=typed_text())
-    return render("errors/_message.html", status=code, headers=_into_alert_line() if typed_text() else None, message=message)
+    if not typed_text():
+        return render("errors/_message.html", status=code, message=message)
+    if code == 404:  # deleted, made private, or the group left while the text was typed
+        message = (_("Not saved: this is no longer here, or no longer open to you. Your text stays in the form.")
+                   if request.endpoint in AUTOSAVE_ENDPOINTS else
+                   _("This is no longer here, or no longer open to you, so nothing was saved. "
+                     "Your text stays in the form: copy it before you leave the page."))
+    return render("errors/_message.html", status=code, headers=_into_alert_line(), message=message)
 
 
 def _storage_fault_response(fault: str):
