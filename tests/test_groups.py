@@ -348,6 +348,41 @@ def test_a_group_form_sent_twice_creates_one_group_and_says_so_both_times(app, w
         assert admin.post("/admin/groups", data={**form, **other}).status_code == 422, other
 
 
+def _admin_group_form(page: str) -> dict:
+    """The admin group form as the browser sends it: its fields as they are on the page."""
+    form = re.search(r'<form id="group-form".*?</form>', page, re.S).group(0)
+    data = {name: unescape(value) for name, value in re.findall(r'<input[^>]*name="(name|base|settings_base)"[^>]*value="([^"]*)"', form)}
+    kind = re.search(r'<select[^>]*name="kind".*?</select>', form, re.S).group(0)
+    data["kind"] = re.search(r'<option selected value="([^"]+)"|<option value="([^"]+)" selected', kind).group(1) or ""
+    if re.search(r'name="is_open"[^>]*checked|checked[^>]*name="is_open"', form):
+        data["is_open"] = "y"
+    data["description"] = unescape(re.search(r'<textarea[^>]*name="description"[^>]*>\r?\n?(.*?)</textarea>', form, re.S).group(1))
+    leaders = re.search(r'<select[^>]*name="leaders".*?</select>', form, re.S).group(0)
+    data["leaders"] = re.findall(r'<option selected value="(\d+)"|<option value="(\d+)" selected', leaders)
+    data["leaders"] = [a or b for a, b in data["leaders"]]
+    return data
+
+
+def test_two_administrators_changing_a_group_s_settings_at_once_overwrite_nothing_silently(app, world):
+    group = world["open"]
+    tab_a, tab_b = (login(app.test_client(), world["admin"]) for _ in range(2))
+    form_a, form_b = (_admin_group_form(tab.get(f"/admin/groups/{group}").text) for tab in (tab_a, tab_b))
+    assert form_a["settings_base"] and form_a["leaders"] == [str(world["methodist"])]
+    assert tab_a.post(f"/admin/groups/{group}", data={**form_a, "name": "Городское МО библиотекарей"}).status_code == 303
+    refused = tab_b.post(f"/admin/groups/{group}", data={**form_b, "leaders": [world["author"]]})
+    assert refused.status_code == 409
+    text = unescape(refused.text)
+    assert "настройки группы сохранил кто-то другой" in text and "«Городское МО библиотекарей»" in text
+    assert "открытая для всех, ведущие: Руслана Трач" in text
+    assert db.session.get(Group, group).name == "Городское МО библиотекарей"  # nothing of tab B's saved
+    again = _admin_group_form(refused.text)
+    assert again["name"] == form_b["name"] and again["leaders"] == [str(world["author"])]  # what B sent stays
+    assert tab_b.post(f"/admin/groups/{group}", data=again).status_code == 303  # saved again, knowingly
+    db.session.expire_all()
+    assert db.session.get(Group, group).name == form_b["name"]
+    assert db.session.get(GroupMember, (group, world["author"])).role == MemberRole.LEADER
+
+
 def test_an_administrator_changes_the_leaders(app, world):
     admin = login(app.test_client(), world["admin"])
     group = world["open"]

@@ -137,28 +137,66 @@ def _group_or_404(group_id: int) -> Group:
     return group
 
 
+def _settings(group: Group) -> tuple[str, str, bool, frozenset[int]]:
+    """What the form sets besides the description, as saved."""
+    leaders = frozenset(user.id for user in _leaders_by_group([group.id]).get(group.id, []))
+    return group.name, group.kind, group.is_open, leaders
+
+
+def _settings_mark(settings: tuple[str, str, bool, frozenset[int]]) -> str:
+    """The form's `settings_base`: the fingerprint of the settings it was opened on."""
+    name, kind, is_open, leaders = settings
+    return fingerprint("\n".join((name, kind, "open" if is_open else "closed", ",".join(map(str, sorted(leaders))))))
+
+
+def _settings_conflict(group: Group, saved: tuple) -> str:
+    """Someone saved other settings since the form was opened: what is saved now, told in the form
+    beside what was sent (which stays in the form); saving again replaces it."""
+    name, kind, is_open, _leaders = saved
+    names = ", ".join(user.display_name for user in _leaders_by_group([group.id]).get(group.id, [])) or _("none")
+    label = str(KIND_LABELS.get(kind, kind))
+    values = {"name": name, "kind": label[:1].lower() + label[1:], "leaders": names}
+    return (_("While you were editing, someone saved other settings of this group. Saved now: “%(name)s”, %(kind)s, "
+              "open to everyone, leaders: %(leaders)s. Yours are still in the form: save again to replace them.", **values)
+            if is_open else
+            _("While you were editing, someone saved other settings of this group. Saved now: “%(name)s”, %(kind)s, "
+              "closed, leaders: %(leaders)s. Yours are still in the form: save again to replace them.", **values))
+
+
 @bp.get("/groups/<int:group_id>")
 def edit_group(group_id: int):
     group = _group_or_404(group_id)
-    return render("admin/group_form.html", "group_form", form=_group_form(group), group=group,
-                  base=fingerprint(group.description))
+    form = _group_form(group)
+    opened = (group.name, group.kind, group.is_open, frozenset(form.leaders.data or []))  # the leaders as the form has them
+    return render("admin/group_form.html", "group_form", form=form, group=group,
+                  base=fingerprint(group.description), settings_base=_settings_mark(opened))
 
 
 @bp.post("/groups/<int:group_id>")
 def update_group(group_id: int):
     """As the leaders' description form: a description saved meanwhile (by a leader, another
-    administrator, another tab) is shown beside the one sent, not silently replaced."""
+    administrator, another tab) is shown beside the one sent, not silently replaced; so are a
+    name, kind, openness or leaders saved meanwhile."""
     group = _group_or_404(group_id)
     database.read_for_update(group)
     form = _group_form(group, submitted=True)
-    base = request.form.get("base", "")
+    base, settings_base = request.form.get("base", ""), request.form.get("settings_base", "")
     if form.validate():
-        if saved_since_opened(group.description, form.description.data or "", base):
+        saved = _settings(group)
+        sent = (form.name.data, form.kind.data, form.is_open.data, frozenset(form.leaders.data or []))
+        mark = _settings_mark(saved)
+        settings_moved = bool(settings_base) and mark not in (settings_base, _settings_mark(sent))
+        text_moved = saved_since_opened(group.description, form.description.data or "", base)
+        if settings_moved or text_moved:
+            if settings_moved:
+                form.form_errors.append(_settings_conflict(group, saved))
             return render("admin/group_form.html", "group_form", status=409, form=form, group=group,
-                          base=fingerprint(group.description), other=group.description)
+                          base=fingerprint(group.description) if text_moved else base, settings_base=mark,
+                          other=group.description if text_moved else None)
         _apply(group, form)
         if _saved(group, form):
             flash(_("The group “%(name)s” is saved.", name=group.name), "success")
             return redirect_for(url_for("admin.groups"))
         group = _group_or_404(group_id)
-    return render("admin/group_form.html", "group_form", status=422, form=form, group=group, base=base)
+    return render("admin/group_form.html", "group_form", status=422, form=form, group=group, base=base,
+                  settings_base=settings_base)
