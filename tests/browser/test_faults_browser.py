@@ -87,7 +87,9 @@ def test_an_entry_closed_while_a_comment_is_typed_keeps_the_text(page, live_serv
         db.session.commit()
     live_server.seed(close_entry)
     form.locator("button[type=submit]").click()
-    expect(form.locator(".form-alert .error")).to_have_text("Такой страницы нет, или она вам недоступна.")
+    expect(form.locator(".form-alert .error")).to_have_text(
+        "Этого уже нет или оно вам больше недоступно, поэтому ничего не сохранено. "
+        "Текст остался в форме: скопируйте его, прежде чем уходить со страницы.")
     expect(form.locator("textarea[name=body]")).to_have_value(BODY)
     expect(page.locator("h1")).to_have_count(1)
 
