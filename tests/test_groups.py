@@ -162,6 +162,20 @@ def test_every_group_list_is_a_subset_of_what_access_allows(app, people):
 # Joining and leaving --------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("who", "manages", "member"), [
+    ("methodist", True, True),  # its leader
+    ("author", False, True),  # a member
+    ("librarian", False, False),  # not a member of this open group: may join
+    ("admin", True, False),  # an administrator, not a member
+])
+def test_the_group_page_offers_each_person_what_they_may_do(app, world, who, manages, member):
+    page = login(app.test_client(), world[who]).get(f"/groups/{world['open']}").text
+    assert (f'href="/groups/{world["open"]}/edit"' in page) is manages
+    assert (f'action="/groups/{world["open"]}/leave"' in page) is member
+    assert (f'href="/threads/new?group_id={world["open"]}"' in page) is member
+    assert (f'action="/groups/{world["open"]}/join"' in page) is (not member)
+
+
 def test_anyone_joins_and_leaves_an_open_group(app, world):
     client = login(app.test_client(), world["other_methodist"])
     group = world["open"]

@@ -249,7 +249,12 @@ def can_manage_group(user: User, group_id: int) -> bool:
     if user.is_admin:
         return True
     member = membership(user, group_id)
-    return member is not None and member.role == MemberRole.LEADER
+    return manages_group(user, member.role if member is not None else None)
+
+
+def manages_group(user: User, role: str | None) -> bool:
+    """can_manage_group, for `user`'s role in the group read already (None: not a member)."""
+    return bool(user.is_authenticated and user.active and (user.is_admin or role == MemberRole.LEADER))
 
 
 def visible_threads(user: User) -> Select:

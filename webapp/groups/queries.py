@@ -101,17 +101,21 @@ class GroupHeader:
     group: Group
     member_count: int
     newest: int  # the newest post id in the group: the thread list's poll compares against it
+    role: str | None  # the viewer's; None: not a member
 
 
 def group_header(user: User, group_id: int) -> GroupHeader | None:
-    """The group with its member count and newest activity, if `user` may read it."""
+    """The group with its member count, newest activity and the viewer's role in it, if `user`
+    may read it."""
     row = db.session.execute(_header(), prebuilt.params_for(user, group_id=group_id)).first()
     return GroupHeader(*row) if row is not None else None
 
 
 @prebuilt.built_once
 def _header(viewer) -> Select:
-    return (access.visible_groups(viewer).add_columns(_member_count(), _newest_activity())
+    role = (select(GroupMember.role).where(GroupMember.group_id == Group.id, GroupMember.user_id == viewer.id)
+            .correlate(Group).scalar_subquery())  # over the primary key
+    return (access.visible_groups(viewer).add_columns(_member_count(), _newest_activity(), role)
             .where(Group.id == bindparam("group_id", type_=Integer)))
 
 

@@ -50,13 +50,12 @@ def show(group_id: int):
             abort(404)
         if asked.newest == seen:
             return polls.nothing_new()
-    header = queries.group_header(current_user, group_id)
+    header = queries.group_header(current_user, group_id)  # the viewer's role in it too
     if header is None:
         abort(404)
-    member = access.membership(current_user, group_id)
     return render("groups/show.html", "thread_list", header=header, group=header.group,
-                  page=queries.thread_page(current_user, group_id), is_member=member is not None,
-                  can_manage=access.can_manage_group(current_user, group_id), kind_labels=KIND_LABELS,
+                  page=queries.thread_page(current_user, group_id), is_member=header.role is not None,
+                  can_manage=access.manages_group(current_user, header.role), kind_labels=KIND_LABELS,
                   poll_seconds=poll_seconds())
 
 
