@@ -387,7 +387,7 @@ def test_two_administrators_changing_a_group_s_settings_at_once_overwrite_nothin
     assert refused.status_code == 409
     text = unescape(refused.text)
     assert "настройки группы сохранил кто-то другой" in text and "«Городское МО библиотекарей»" in text
-    assert "открытая для всех, ведущие: Руслана Трач" in text
+    assert "доступ открыт всем, ведущие: Руслана Трач" in text
     assert db.session.get(Group, group).name == "Городское МО библиотекарей"  # nothing of tab B's saved
     again = _admin_group_form(refused.text)
     assert again["name"] == form_b["name"] and again["leaders"] == [str(world["author"])]  # what B sent stays

@@ -18,10 +18,12 @@ def _hash(token: str) -> str:
 
 
 def issue(user: User) -> str:
-    """A fresh link for `user`; any earlier unused link of theirs stops working."""
+    """A fresh link for `user`; any earlier unused link of theirs stops working (it expires now:
+    `used_at` is only ever the moment a password was set through a link)."""
     now = utcnow()
     db.session.execute(
-        update(AccountLink).where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None)).values(used_at=now)
+        update(AccountLink).where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None),
+                                  AccountLink.expires_at > now).values(expires_at=now)
     )
     token = secrets.token_urlsafe(32)
     db.session.add(AccountLink(
@@ -39,22 +41,18 @@ def find_valid(token: str) -> AccountLink | None:
     account was deactivated opens nothing, not even the form that greets the person by name."""
     link = db.session.scalar(select(AccountLink).join(User, User.id == AccountLink.user_id)
                              .where(AccountLink.token_hash == _hash(token), User.active))
-    if link is None or link.used_at is not None or link.expires_at < utcnow():
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
         return None
     return link
 
 
-def password_set_with(token: str, password: str) -> User | None:
-    """The active account whose password this link's form set under ten minutes ago, if `password`
-    is that password: the form sent again after its answer was lost, or its button pressed twice.
-    Whoever sends it knows the password already."""
-    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == _hash(token)))
-    if link is None or link.used_at is None or utcnow() - link.used_at >= SENT_AGAIN_WITHIN:
-        return None
-    user = db.session.get(User, link.user_id)
-    if user is None or not user.active or not user.password_hash or not password or not user.check_password(password):
-        return None
-    return user
+def used_just_now(token: str) -> bool:
+    """A password was set through this link under ten minutes ago, for an account still active:
+    its form sent again (the button pressed twice, the answer lost) or the page opened again. That
+    person is told to sign in with it; nobody is signed in by the link a second time."""
+    link = db.session.scalar(select(AccountLink).join(User, User.id == AccountLink.user_id)
+                             .where(AccountLink.token_hash == _hash(token), User.active))
+    return link is not None and link.used_at is not None and utcnow() - link.used_at < SENT_AGAIN_WITHIN
 
 
 def use(link: AccountLink) -> bool:

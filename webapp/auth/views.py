@@ -152,7 +152,7 @@ def change_locale():
 def accept_link(token: str):
     link = links.find_valid(token)
     if link is None:
-        return render("auth/link_invalid.html", status=404)
+        return _link_not_usable(token)
     return render("auth/accept.html", form=NewPasswordForm(), user=db.session.get(User, link.user_id))
 
 
@@ -160,21 +160,27 @@ def accept_link(token: str):
 def set_password(token: str):
     link = links.find_valid(token)
     if link is None:
-        again = links.password_set_with(token, request.form.get("password", ""))
-        return _signed_in_with_new_password(again) if again is not None else render("auth/link_invalid.html", status=404)
+        return _link_not_usable(token)
     user = db.session.get(User, link.user_id)
     form = NewPasswordForm()
     if not form.validate():
         return render("auth/accept.html", status=422, form=form, user=user)
-    if not user.active or not links.use(link):
+    if not user.active:
         abort(404)
+    if not links.use(link):  # the same form sent twice at once: the other request set the password
+        db.session.rollback()
+        return _link_not_usable(token)
     user.set_password(form.password.data)
     db.session.commit()
-    return _signed_in_with_new_password(user)
-
-
-def _signed_in_with_new_password(user: User):
     session.clear()
     login_user(user)
     flash(_("Welcome! Your password is set."), "success")
     return redirect(home_for(user), 303)
+
+
+def _link_not_usable(token: str):
+    """A link that opens no form: its password set a moment ago (sign in with it), or expired,
+    used long ago, or cancelled."""
+    if links.used_just_now(token):
+        return render("auth/link_used.html", status=410)  # gone: used up, a moment ago
+    return render("auth/link_invalid.html", status=404)
