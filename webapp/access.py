@@ -242,6 +242,13 @@ def group_for_viewing(user: User, group_id: int) -> Group:
     return group
 
 
+def can_edit_post(user: User, post: Post, thread: Thread) -> bool:
+    """One's own post, not deleted, in a group one is still a member of: changing a post is writing
+    in the group (it may mention people), and only members write there. `post` is one `user` may
+    read (threads.queries.post_for_reading)."""
+    return post.author_id == user.id and post.deleted_at is None and membership(user, thread.group_id) is not None
+
+
 def can_manage_group(user: User, group_id: int) -> bool:
     """Leaders of the group and administrators."""
     if not user.is_authenticated or not user.active:

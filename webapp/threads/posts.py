@@ -22,13 +22,10 @@ def _edit_form(post_id: int, **kwargs) -> PostForm:
 
 
 def _post_to_edit(post_id: int) -> tuple[Post, Thread]:
-    """One's own post, not deleted, in a group one is still a member of: changing a post is writing
-    in the group (it may mention people), and only members post. Someone who left an open group
-    still reads it, and may still delete what they wrote there (`_post_to_delete`)."""
+    """A post `access.can_edit_post` lets the person change. Someone who left an open group still
+    reads it, and may still delete what they wrote there (`_post_to_delete`)."""
     post, thread = queries.post_for_reading(current_user, post_id)
-    if post.author_id != current_user.id or post.deleted_at is not None:
-        abort(404)
-    if access.membership(current_user, thread.group_id) is None:
+    if not access.can_edit_post(current_user, post, thread):
         abort(404)
     return post, thread
 
