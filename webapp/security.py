@@ -16,7 +16,7 @@ def loaded_user():
 
 
 def content_security_policy(htmx_from_cdn: bool) -> str:
-    # A source with a path allows that very file and nothing else from the host (CSP Level 3).
+    # A source with a path allows that very file and nothing else from the host (CSP Level 2).
     script = "'self'" + (f" {HTMX_CDN_URL}" if htmx_from_cdn else "")
     return (
         "default-src 'self'; "
