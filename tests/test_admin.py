@@ -66,9 +66,13 @@ def test_the_invitation_link_works_once(app, admin):
     assert done.status_code == 303
     assert done.headers["Location"].endswith("/journal/")
     assert guest.get("/journal/").status_code == 200  # signed in as the new person
-    again = app.test_client().get(link)
-    assert again.status_code == 404
-    assert "Эта ссылка больше не действует." in again.text
+    again = app.test_client().get(link)  # used up: it opens no form again
+    assert again.status_code == 410 and 'name="password"' not in again.text
+    assert "Пароль по этой ссылке уже задан." in again.text
+    db.session.execute(update(AccountLink).values(used_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    later = app.test_client().get(link)
+    assert later.status_code == 404 and "Эта ссылка больше не действует." in later.text
 
 
 def test_an_expired_link_is_refused(app, admin):
