@@ -182,10 +182,10 @@ def _error_response(code: int):
     """The error page. To htmx, one line in place of what was asked for (a poller that finds its
     entry gone stops there), and never over a form holding typed text: there the line goes into
     the form's alert and the text stays to be copied; an autosave's goes into its status line."""
-    message = _message_for(code)
+    message, typed = _message_for(code), typed_text()
     if not is_fragment_request():
-        return render("errors/error.html", status=code, message=message, typed=typed_text())
-    if not typed_text():
+        return render("errors/error.html", status=code, message=message, typed=typed)
+    if not typed:
         return render("errors/_message.html", status=code, message=message)
     if code == 404:  # deleted, made private, or the group left while the text was typed
         message = (_("Not saved: this is no longer here, or no longer open to you. Your text stays in the form.")

@@ -46,7 +46,7 @@ def _group_form(group: Group | None = None, *, submitted: bool = False) -> Group
     if submitted:
         return GroupForm(people=people, group=group)
     data = {"kind": group.kind, "is_open": group.is_open, "name": group.name, "description": group.description,
-            "leaders": [u.id for u in _leaders_by_group([group.id]).get(group.id, [])]} if group else {}
+            "leaders": [u.id for u in _leaders_of(group)]} if group else {}
     return GroupForm(formdata=None, data=data or None, people=people, group=group)
 
 
@@ -120,8 +120,7 @@ def _created_already(form: GroupForm) -> Group | None:
     group = db.session.scalar(select(Group).where(func.lower(Group.name) == name.lower()))
     if group is None or not sent_again(group.name, group.created_at, name):
         return None
-    leaders = {user.id for user in _leaders_by_group([group.id]).get(group.id, [])}
-    same = (group.kind, group.is_open, leaders) == (form.kind.data, form.is_open.data, set(form.leaders.data or []))
+    same = _settings(group, _leaders_of(group))[1:] == _sent_settings(form)[1:]  # the name, as sent_again compares it
     return group if same and same_text(group.description, form.description.data) else None
 
 
@@ -137,10 +136,18 @@ def _group_or_404(group_id: int) -> Group:
     return group
 
 
-def _settings(group: Group) -> tuple[str, str, bool, frozenset[int]]:
+def _leaders_of(group: Group) -> list[User]:
+    return _leaders_by_group([group.id]).get(group.id, [])
+
+
+def _settings(group: Group, leaders: list[User]) -> tuple[str, str, bool, frozenset[int]]:
     """What the form sets besides the description, as saved."""
-    leaders = frozenset(user.id for user in _leaders_by_group([group.id]).get(group.id, []))
-    return group.name, group.kind, group.is_open, leaders
+    return group.name, group.kind, group.is_open, frozenset(user.id for user in leaders)
+
+
+def _sent_settings(form: GroupForm) -> tuple[str, str, bool, frozenset[int]]:
+    """The same, as the form holds them (sent, or opened on the group)."""
+    return form.name.data, form.kind.data, form.is_open.data, frozenset(form.leaders.data or [])
 
 
 def _settings_mark(settings: tuple[str, str, bool, frozenset[int]]) -> str:
@@ -149,11 +156,11 @@ def _settings_mark(settings: tuple[str, str, bool, frozenset[int]]) -> str:
     return fingerprint("\n".join((name, kind, "open" if is_open else "closed", ",".join(map(str, sorted(leaders))))))
 
 
-def _settings_conflict(group: Group, saved: tuple) -> str:
+def _settings_conflict(group: Group, leaders: list[User]) -> str:
     """Someone saved other settings since the form was opened: what is saved now, told in the form
     beside what was sent (which stays in the form); saving again replaces it."""
-    name, kind, is_open, _leaders = saved
-    names = ", ".join(user.display_name for user in _leaders_by_group([group.id]).get(group.id, [])) or _("none")
+    name, kind, is_open = group.name, group.kind, group.is_open
+    names = ", ".join(user.display_name for user in leaders) or _("none")
     label = str(KIND_LABELS.get(kind, kind))
     values = {"name": name, "kind": label[:1].lower() + label[1:], "leaders": names}
     return (_("While you were editing, someone saved other settings of this group. Saved now: “%(name)s”, %(kind)s, "
@@ -167,9 +174,8 @@ def _settings_conflict(group: Group, saved: tuple) -> str:
 def edit_group(group_id: int):
     group = _group_or_404(group_id)
     form = _group_form(group)
-    opened = (group.name, group.kind, group.is_open, frozenset(form.leaders.data or []))  # the leaders as the form has them
     return render("admin/group_form.html", "group_form", form=form, group=group,
-                  base=fingerprint(group.description), settings_base=_settings_mark(opened))
+                  base=fingerprint(group.description), settings_base=_settings_mark(_sent_settings(form)))
 
 
 @bp.post("/groups/<int:group_id>")
@@ -182,14 +188,13 @@ def update_group(group_id: int):
     form = _group_form(group, submitted=True)
     base, settings_base = request.form.get("base", ""), request.form.get("settings_base", "")
     if form.validate():
-        saved = _settings(group)
-        sent = (form.name.data, form.kind.data, form.is_open.data, frozenset(form.leaders.data or []))
-        mark = _settings_mark(saved)
-        settings_moved = bool(settings_base) and mark not in (settings_base, _settings_mark(sent))
+        leaders = _leaders_of(group)
+        mark = _settings_mark(_settings(group, leaders))
+        settings_moved = bool(settings_base) and mark not in (settings_base, _settings_mark(_sent_settings(form)))
         text_moved = saved_since_opened(group.description, form.description.data or "", base)
         if settings_moved or text_moved:
             if settings_moved:
-                form.form_errors.append(_settings_conflict(group, saved))
+                form.form_errors.append(_settings_conflict(group, leaders))
             return render("admin/group_form.html", "group_form", status=409, form=form, group=group,
                           base=fingerprint(group.description) if text_moved else base, settings_base=mark,
                           other=group.description if text_moved else None)

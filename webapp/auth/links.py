@@ -39,19 +39,22 @@ def issue(user: User) -> str:
 def find_valid(token: str) -> AccountLink | None:
     """The link, if it is unused, unexpired and its account active: a link issued before the
     account was deactivated opens nothing, not even the form that greets the person by name."""
-    link = db.session.scalar(select(AccountLink).join(User, User.id == AccountLink.user_id)
-                             .where(AccountLink.token_hash == _hash(token), User.active))
+    link = _of_an_active_account(token)
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
         return None
     return link
+
+
+def _of_an_active_account(token: str) -> AccountLink | None:
+    return db.session.scalar(select(AccountLink).join(User, User.id == AccountLink.user_id)
+                             .where(AccountLink.token_hash == _hash(token), User.active))
 
 
 def used_just_now(token: str) -> bool:
     """A password was set through this link under ten minutes ago, for an account still active:
     its form sent again (the button pressed twice, the answer lost) or the page opened again. That
     person is told to sign in with it; nobody is signed in by the link a second time."""
-    link = db.session.scalar(select(AccountLink).join(User, User.id == AccountLink.user_id)
-                             .where(AccountLink.token_hash == _hash(token), User.active))
+    link = _of_an_active_account(token)
     return link is not None and link.used_at is not None and utcnow() - link.used_at < SENT_AGAIN_WITHIN
 
 
