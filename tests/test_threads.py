@@ -494,6 +494,23 @@ def test_an_idle_tab_leaves_the_reply_typed_in_another_alone(app, people, closed
     assert db.session.get(PostDraft, (people["librarian"], closed_thread)).body == "Почти дописанный ответ"
 
 
+def test_each_member_s_reply_form_opens_with_their_own_unsent_text_only(app, people, closed_thread):
+    member = login(app.test_client(), people["librarian"])
+    leader = login(app.test_client(), people["author"])
+    member.post(f"/threads/{closed_thread}/draft", data={"body": "Ответ участницы"}, headers=FRAGMENT)
+    assert textarea(page(leader, closed_thread)) == ""
+    leader.post(f"/threads/{closed_thread}/draft", data={"body": "Ответ ведущей"}, headers=FRAGMENT)
+    member_page = page(member, closed_thread)
+    assert textarea(member_page) == "Ответ участницы" and "Ответ ведущей" not in member_page
+    # Closed and reopened: the leader's answer brings back her form, the member's poll hers.
+    leader.post(f"/threads/{closed_thread}/lock", data={"on": "1"}, headers=FRAGMENT)
+    reopened = leader.post(f"/threads/{closed_thread}/lock", data={"on": "0"}, headers=FRAGMENT)
+    assert textarea(reopened.text) == "Ответ ведущей" and "Ответ участницы" not in reopened.text
+    news = member.get(f"/threads/{closed_thread}/poll?after={poller_after(member_page)}&locked=1", headers=FRAGMENT)
+    assert news.status_code == 200
+    assert textarea(news.text) == "Ответ участницы" and "Ответ ведущей" not in news.text
+
+
 def test_quoting_adds_the_post_to_what_is_typed(client, people, closed_thread):
     login(client, people["librarian"])
     quoted = factories.make_post(closed_thread, people["author"], body="Первая строка\n\nВторая строка")

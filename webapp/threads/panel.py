@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, request
-from sqlalchemy import Integer, bindparam, select
 
-from .. import access, database
+from .. import access
 from ..groups.models import Post, PostDraft, Thread, ThreadState
 from ..i18n import gettext as _
 from ..models import User
@@ -131,16 +130,12 @@ def new_reply_form(text: str = "") -> PostForm:
     return post_form(REPLY_FIELD, formdata=None, data={"body": text})
 
 
-_DRAFT = select(PostDraft.body, PostDraft.updated_at).where(
-    PostDraft.user_id == bindparam("user_id", type_=Integer), PostDraft.thread_id == bindparam("thread_id", type_=Integer))
-
-
-def reply_area(user: User, view: ThreadView, quote: Post | None = None) -> ReplyArea:
-    """What goes below the posts for `user`, with their unsent text (and a quote, if asked for)."""
+def reply_area(view: ThreadView, draft: PostDraft | None, quote: Post | None = None) -> ReplyArea:
+    """What goes below the posts for the viewer, with `draft`, their unsent text in the thread
+    (read with the thread: queries.thread_and_reader, queries.reply_draft), and a quote, if asked for."""
     thread = view.thread
     if not view.is_member:
         return ReplyArea(thread_id=thread.id, group_id=thread.group_id, state="join", page=view.page_number)
-    draft = database.run(_DRAFT, {"user_id": user.id, "thread_id": thread.id}).first()
     text = draft.body if draft else ""
     if thread.locked:
         return locked_area(thread, text, page=view.page_number)

@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import access, database, prebuilt
 from ..extensions import db
 from ..groups import versions
-from ..groups.models import Group, GroupMember, Post, Thread, ThreadState
+from ..groups.models import Group, GroupMember, Post, PostDraft, Thread, ThreadState
 from ..models import User, utcnow
 from ..notifications import inbox
 from ..polls import Poll
@@ -48,26 +48,44 @@ def thread_for_reading(user: User, thread_id: int) -> Thread:
     return thread_and_reader(user, thread_id)[0]
 
 
-def thread_and_reader(user: User, thread_id: int) -> tuple[Thread, ThreadState | None, GroupMember | None, bool]:
-    """The thread with its group, if `user` may read it (404 otherwise), with their read mark and
-    membership (None for each they lack) and whether they have unread notifications about it, in
-    one statement. Hold the membership while the page is built: `access.membership` then finds it
-    in the session, as `read_state` would the mark."""
+class ThreadForReader(NamedTuple):
+    thread: Thread  # with its group
+    state: ThreadState | None  # the reader's read mark and mute
+    membership: GroupMember | None
+    unread: bool  # the reader has unread notifications about the thread
+    draft: PostDraft | None  # the reply the reader has been typing
+
+
+def thread_and_reader(user: User, thread_id: int) -> ThreadForReader:
+    """The thread with its group, if `user` may read it (404 otherwise), with their read mark,
+    membership and reply draft (None for each they lack) and whether they have unread
+    notifications about it, in one statement. Hold the membership while the page is built:
+    `access.membership` then finds it in the session, as `read_state` would the mark."""
     row = db.session.execute(_thread_for_reading(), prebuilt.params_for(user, thread_id=thread_id)).first()
     if row is None:
         abort(404)
-    return tuple(row)
+    return ThreadForReader(*row)
 
 
 @prebuilt.built_once
 def _thread_for_reading(viewer) -> Select:
     # Aliases: the group rule's own subqueries name group_members and must not correlate with these.
-    state, member = aliased(ThreadState), aliased(GroupMember)
+    state, member, draft = aliased(ThreadState), aliased(GroupMember), aliased(PostDraft)
     return (access.visible_threads(viewer).where(Thread.id == bindparam("thread_id", type_=Integer))
-            .add_columns(state, member, inbox.unread_about_thread(viewer))
+            .add_columns(state, member, inbox.unread_about_thread(viewer), draft)
             .outerjoin(state, and_(state.thread_id == Thread.id, state.user_id == viewer.id))
             .outerjoin(member, and_(member.group_id == Thread.group_id, member.user_id == viewer.id))
+            .outerjoin(draft, and_(draft.thread_id == Thread.id, draft.user_id == viewer.id))
             .options(joinedload(Thread.group)))
+
+
+_DRAFT = select(PostDraft).where(PostDraft.user_id == bindparam("user_id", type_=Integer),
+                                 PostDraft.thread_id == bindparam("thread_id", type_=Integer))
+
+
+def reply_draft(user: User, thread_id: int) -> PostDraft | None:
+    """The reply `user` has been typing in the thread, for a view that did not read it with the thread."""
+    return db.session.scalar(_DRAFT, {"user_id": user.id, "thread_id": thread_id})
 
 
 def post_for_reading(user: User, post_id: int) -> tuple[Post, Thread]:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from .. import access, polls
 from ..extensions import db, login_manager
-from ..groups.models import Group, Post, Thread, ThreadDraft
+from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..i18n import gettext as _
 from ..models import utcnow
@@ -95,13 +95,13 @@ def _quoted_post(thread: Thread) -> Post | None:
 @login_required
 def show(thread_id: int):
     """A page of the thread. Without ?page, the page of my first unread post, at its anchor."""
-    thread, state, _membership, unread = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
+    thread, state, _membership, unread, draft = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
     if "page" not in request.args:
         quote = number(request.args.get("quote"))
         extra = {"quote": quote} if quote is not None else {}
         return redirect(queries.jump_url(thread, state.last_read_post_id if state else 0, **extra), 303)
     view = panel.page_view(current_user, thread, state, current_page_number())
-    reply = panel.reply_area(current_user, view, quote=_quoted_post(thread))
+    reply = panel.reply_area(view, draft, quote=_quoted_post(thread))
     if not is_fragment_request():
         queries.record_reading(current_user, thread.id, view.posts[-1].id if view.posts else None,
                                state.last_read_post_id if state else 0, unread)
@@ -133,12 +133,12 @@ def poll(thread_id: int):
         abort(404)
     if unchanged(row):
         return polls.nothing_new()
-    thread, state, _membership, _unread = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
+    thread, state, _membership, _unread, draft = queries.thread_and_reader(current_user, thread_id)  # held: see thread_and_reader
     view = panel.news_view(current_user, thread, state, after)
-    return _news(view, lock_changed=thread.locked != shown_locked)
+    return _news(view, draft, lock_changed=thread.locked != shown_locked)
 
 
-def _news(view: panel.ThreadView, lock_changed: bool, reply=None):
+def _news(view: panel.ThreadView, draft: PostDraft | None, lock_changed: bool, reply=None):
     """New posts to add at the page's end marker, and when the thread was closed or reopened: the
     poller, its header, and either the event that makes the reply form save its text and give way
     to the notice (closed), or the reply form back in place of the notice (reopened). Nothing of
@@ -149,7 +149,7 @@ def _news(view: panel.ThreadView, lock_changed: bool, reply=None):
     if lock_changed and view.thread.locked:
         headers["HX-Trigger"] = LOCKED_EVENT
     elif lock_changed and reply is None:
-        reply = panel.reply_area(current_user, view)
+        reply = panel.reply_area(view, draft)
     return render("threads/_news.html", headers=headers, thread_view=view,
                   lock_changed=lock_changed, reply_area=reply)
 
@@ -324,8 +324,8 @@ def lock(thread_id: int):
     if thread.locked:
         # The leader's own reply form saves its text and gives way to the notice, like everyone's.
         return _switched(thread, _("The thread is closed: it takes no new posts."), headers={"HX-Trigger": LOCKED_EVENT})
-    view = panel.head_view(current_user, thread)
-    return _switched(thread, _("The thread is open for replies again."), reply=panel.reply_area(current_user, view))
+    reply = panel.reply_area(panel.head_view(current_user, thread), queries.reply_draft(current_user, thread.id))
+    return _switched(thread, _("The thread is open for replies again."), reply=reply)
 
 
 @bp.post("/<int:thread_id>/mute")
