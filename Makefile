@@ -13,7 +13,7 @@ HTMX_SRI     := sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO
 HTMX_FILE    := static/vendor/htmx.min.js
 # How the app is served on a 2-core school server (the benchmark serves it the same way):
 # one process per core plus one, each with a few threads for keep-alive and I/O waits.
-GUNICORN_ARGS ?= --workers 3 --worker-class gthread --threads 4 --no-control-socket
+GUNICORN_ARGS ?= --workers 2 --worker-class gthread --threads 4 --no-control-socket
 
 export FLASK_APP := wsgi.py
 
