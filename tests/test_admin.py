@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select, update
@@ -204,6 +205,43 @@ def test_admin_edits_a_person(admin, people):
     assert head and "<h1>Ольга П.</h1>" in head.group(0)  # the page's heading shows the new name at once
 
 
+def _user_form(page: str) -> dict:
+    """The account form as the browser sends it: its fields as they are on the page."""
+    form = re.search(r'<form id="user-form".*?</form>', page, re.S).group(0)
+    data = {name: unescape(value) for name, value in
+            re.findall(r'<input[^>]*name="(login|display_name|profile_base)"[^>]*value="([^"]*)"', form)}
+    for name in ("role", "school_id", "locale"):
+        select_ = re.search(rf'<select[^>]*name="{name}".*?</select>', form, re.S).group(0)
+        chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', select_)
+        data[name] = (chosen.group(1) or chosen.group(2)) if chosen else ""
+    return data
+
+
+@pytest.mark.parametrize("headers", [None, FRAGMENT])
+def test_two_administrators_editing_one_account_overwrite_nothing_silently(app, people, headers):
+    url = f"/admin/users/{people['librarian']}"
+    tab_a, tab_b = (login(app.test_client(), people["admin"]) for _ in range(2))
+    form_a, form_b = (_user_form(tab.get(url).text) for tab in (tab_a, tab_b))
+    assert form_a["profile_base"] and form_a["display_name"] == "Ольга Петрова"
+    assert tab_a.post(url, data={**form_a, "display_name": "Ольга Петрова-Сидорова", "school_id": "1"}).status_code == 303
+    refused = tab_b.post(url, data={**form_b, "display_name": "Ольга Н. Петрова"}, headers=headers)
+    assert refused.status_code == 409
+    text = unescape(refused.text)
+    assert "данные этой учётной записи сохранил кто-то другой" in text
+    assert "«Ольга Петрова-Сидорова», логин olga, роль: педагог-библиотекарь, школа «Гимназия №3», язык: Русский" in text
+    assert db.session.get(User, people["librarian"]).display_name == "Ольга Петрова-Сидорова"  # nothing of B's saved
+    again = _user_form(refused.text)
+    assert again["display_name"] == "Ольга Н. Петрова" and again["school_id"] == "2"  # what B sent stays
+    assert tab_b.post(url, data=again, headers=headers).status_code == (200 if headers else 303)  # saved again, knowingly
+    db.session.expire_all()
+    olga = db.session.get(User, people["librarian"])
+    assert (olga.display_name, olga.school_id) == ("Ольга Н. Петрова", 2)
+    # The same details saved from both tabs are no conflict; nor is a form from a page without the field.
+    same = _user_form(tab_a.get(url).text)
+    assert tab_b.post(url, data={**again, "profile_base": form_b["profile_base"]}).status_code == 303
+    assert tab_a.post(url, data={k: v for k, v in same.items() if k != "profile_base"}).status_code == 303
+
+
 def test_renaming_to_a_taken_login_is_refused(admin, people):
     response = admin.post(f"/admin/users/{people['librarian']}",
                           data={"login": "ruslana", "display_name": "Ольга", "role": "librarian", "school_id": "", "locale": "ru"},
@@ -372,6 +410,30 @@ def test_schools_are_added_renamed_and_counted(admin):
     assert renamed.status_code == 200
     assert renamed.text.lstrip().startswith('<form id="school-1"')
     assert "Гимназия №3 имени Пушкина" in admin.get("/admin/schools").text
+
+
+@pytest.mark.parametrize("headers", [None, FRAGMENT])
+def test_two_administrators_renaming_one_school_overwrite_nothing_silently(app, people, headers):
+    tab_a, tab_b = (login(app.test_client(), people["admin"]) for _ in range(2))
+    base_a, base_b = (re.search(r'name="school-1-name_base"[^>]*value="([0-9a-f]+)"', tab.get("/admin/schools").text).group(1)
+                      for tab in (tab_a, tab_b))
+    assert tab_a.post("/admin/schools/1", data={"school-1-name": "Гимназия №3 имени Пушкина",
+                                                "school-1-name_base": base_a}).status_code == 303
+    refused = tab_b.post("/admin/schools/1", data={"school-1-name": "Гимназия №3 г. Энска", "school-1-name_base": base_b},
+                         headers=headers)
+    assert refused.status_code == 409
+    text = unescape(refused.text)
+    assert "школу переименовали в «Гимназия №3 имени Пушкина»" in text and 'value="Гимназия №3 г. Энска"' in text
+    assert db.session.get(School, 1).name == "Гимназия №3 имени Пушкина"
+    base = re.search(r'name="school-1-name_base"[^>]*value="([0-9a-f]+)"', refused.text).group(1)
+    again = tab_b.post("/admin/schools/1", data={"school-1-name": "Гимназия №3 г. Энска", "school-1-name_base": base},
+                       headers=headers)
+    assert again.status_code == (200 if headers else 303)
+    db.session.expire_all()
+    assert db.session.get(School, 1).name == "Гимназия №3 г. Энска"
+    # The same name from both tabs is no conflict.
+    assert tab_a.post("/admin/schools/1", data={"school-1-name": "Гимназия №3 г. Энска",
+                                                "school-1-name_base": base_a}).status_code == 303
 
 
 @pytest.mark.parametrize("headers", [None, FRAGMENT])

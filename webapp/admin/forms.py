@@ -5,7 +5,7 @@ Messages that quote what someone typed use gettext, never lazy_gettext: Jinja tr
 safe HTML and would not escape the quoted text."""
 from __future__ import annotations
 
-from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -48,6 +48,8 @@ class UserForm(Form):
     school_id = SelectField(_l("School"), coerce=id_choice, validate_choice=False)
     locale = SelectField(_l("Interface language"), choices=[SelectChoice(k, v) for k, v in LOCALES.items()], default="ru", validate_choice=False,
                          validators=[AnyOf(list(LOCALES), message=_l("Choose a language from the list."))])
+    # Editing: the fingerprint of the account's details the form opened on (webapp.admin.views._profile).
+    profile_base = HiddenField()
 
     def __init__(self, *args, schools: list[School], user: User | None = None, editor: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,6 +103,7 @@ class SchoolForm(Form):
         validators=[DataRequired(_l("Enter the name of the school.")),
                     Length(max=SCHOOL_NAME_LIMIT, message=_l("The name is longer than %(max)d characters."))],
     )
+    name_base = HiddenField()  # renaming: the fingerprint of the name the form opened on
 
     def __init__(self, *args, school: School | None = None, **kwargs):
         super().__init__(*args, **kwargs)

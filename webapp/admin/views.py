@@ -15,11 +15,13 @@ from .. import access, accounts, database
 from ..auth import links
 from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
+from ..i18n import LOCALES
 from ..i18n import gettext as _
 from ..models import Role, School, User, mentorships, utcnow
 from ..numbers import id_choice
 from ..pagination import paginate
-from ..text import sent_again, strip_controls
+from ..templating import ROLE_LABELS
+from ..text import fingerprint, saved_since_opened, sent_again, strip_controls
 from . import bp
 from .forms import MethodistsForm, SchoolForm, SchoolMethodistForm, UserForm, duplicate_school_message
 
@@ -104,7 +106,34 @@ def _load_user(user_id: int) -> User:
 
 def _user_form(user: User | None = None, *, submitted: bool = False) -> UserForm:
     kwargs = {} if submitted else {"formdata": None, "obj": user}
-    return UserForm(schools=_all_schools(), user=user, editor=current_user, **kwargs)
+    form = UserForm(schools=_all_schools(), user=user, editor=current_user, **kwargs)
+    if user is not None and not submitted:
+        form.profile_base.data = fingerprint(_profile(user))
+    return form
+
+
+def _profile(user: User) -> str:
+    """The account's details the form edits, as saved, in one text (for the form's `profile_base`)."""
+    return "\n".join((user.login, user.display_name, str(user.role), str(user.school_id or ""), user.locale))
+
+
+def _sent_profile(form: UserForm) -> str:
+    """The same, as the form sends them (after validation: the login as it would be saved)."""
+    return "\n".join((form.login.data, form.display_name.data, str(form.role.data), str(form.school_id.data or ""),
+                      form.locale.data))
+
+
+def _profile_conflict(user: User) -> str:
+    """Someone saved other details since the form was opened: what is saved now, told above the
+    form, whose fields keep what was sent; saving again replaces it."""
+    role = str(ROLE_LABELS.get(user.role, user.role))
+    school = db.session.get(School, user.school_id) if user.school_id else None
+    return _("While you were editing, someone saved other details of this account. Saved now: “%(name)s”, "
+             "login %(login)s, role: %(role)s, %(school)s, language: %(language)s. Yours are still in the form: "
+             "save again to replace them.",
+             name=user.display_name, login=user.login, role=role[:1].lower() + role[1:],
+             school=_("school “%(name)s”", name=school.name) if school else _("no school"),
+             language=LOCALES.get(user.locale, user.locale))
 
 
 def _methodist_choices(user: User) -> list[User]:
@@ -204,9 +233,17 @@ def show_user(user_id: int):
 
 @bp.post("/users/<int:user_id>")
 def update_user(user_id: int):
+    """The account's details. Details saved meanwhile (another administrator, another tab) are
+    told beside the ones sent, not silently replaced."""
+    # The row held until the save ends, so that two saves come one after the other.
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
     user = _load_user(user_id)
     form = _user_form(user, submitted=True)
     if form.validate():
+        if saved_since_opened(_profile(user), _sent_profile(form), form.profile_base.data):
+            form.form_errors.append(_profile_conflict(user))
+            form.profile_base.data = fingerprint(_profile(user))
+            return render("admin/show_user.html", "user_form", status=409, **_user_page(user, form=form))
         role_changed = form.role.data != user.role
         user.login, user.display_name = form.login.data, form.display_name.data
         user.school_id, user.locale, user.role = form.school_id.data, form.locale.data, form.role.data
@@ -290,7 +327,7 @@ def assign_methodists(user_id: int):
 # Schools ------------------------------------------------------------------------------------------
 
 def _rename_form(school: School, *, submitted: bool = False) -> SchoolForm:
-    kwargs = {} if submitted else {"formdata": None, "data": {"name": school.name}}
+    kwargs = {} if submitted else {"formdata": None, "data": {"name": school.name, "name_base": fingerprint(school.name)}}
     return SchoolForm(prefix=f"school-{school.id}", school=school, **kwargs)
 
 
@@ -354,11 +391,20 @@ def _school_added(school: School):
 
 @bp.post("/schools/<int:school_id>")
 def update_school(school_id: int):
+    """A name saved meanwhile (another administrator, another tab) is told beside the one sent,
+    not silently replaced."""
     school = db.session.get(School, school_id)
     if school is None:
         abort(404)
+    database.read_for_update(school)
     form = _rename_form(school, submitted=True)
     if form.validate():
+        if saved_since_opened(school.name, form.name.data, form.name_base.data):
+            form.name.errors.append(_("While you were editing, someone renamed the school to “%(name)s”. Yours is "
+                                      "still in the field: press Rename again to replace it.", name=school.name))
+            form.name_base.data = fingerprint(school.name)
+            return render("admin/schools.html", "school_form", status=409, school=school,
+                          **_schools_page(rename_forms={school.id: form}))
         school.name = form.name.data
         if _commit_school(form):
             if is_htmx_request():
