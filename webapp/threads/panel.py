@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app, request
 
 from .. import access
-from ..groups.models import Post, PostDraft, Thread, ThreadState
+from ..groups.models import Post, Thread, ThreadState
 from ..i18n import gettext as _
 from ..models import User
 from ..numbers import number
@@ -130,7 +130,7 @@ def new_reply_form(text: str = "") -> PostForm:
     return post_form(REPLY_FIELD, formdata=None, data={"body": text})
 
 
-def reply_area(view: ThreadView, draft: PostDraft | None, quote: Post | None = None) -> ReplyArea:
+def reply_area(view: ThreadView, draft: queries.KeptReply | None, quote: Post | None = None) -> ReplyArea:
     """What goes below the posts for the viewer, with `draft`, their unsent text in the thread
     (read with the thread: queries.thread_and_reader, queries.reply_draft), and a quote, if asked for."""
     thread = view.thread

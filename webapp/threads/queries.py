@@ -48,12 +48,20 @@ def thread_for_reading(user: User, thread_id: int) -> Thread:
     return thread_and_reader(user, thread_id)[0]
 
 
+class KeptReply(NamedTuple):
+    """The reply a reader has been typing in a thread, as read to open the form with: columns, not
+    the PostDraft, which the paths that save or clear it read afresh."""
+
+    body: str
+    updated_at: datetime
+
+
 class ThreadForReader(NamedTuple):
     thread: Thread  # with its group
     state: ThreadState | None  # the reader's read mark and mute
     membership: GroupMember | None
     unread: bool  # the reader has unread notifications about the thread
-    draft: PostDraft | None  # the reply the reader has been typing
+    draft: KeptReply | None
 
 
 def thread_and_reader(user: User, thread_id: int) -> ThreadForReader:
@@ -64,7 +72,9 @@ def thread_and_reader(user: User, thread_id: int) -> ThreadForReader:
     row = db.session.execute(_thread_for_reading(), prebuilt.params_for(user, thread_id=thread_id)).first()
     if row is None:
         abort(404)
-    return ThreadForReader(*row)
+    thread, state, membership, unread, draft_body, draft_at = row
+    draft = KeptReply(draft_body, draft_at) if draft_at is not None else None
+    return ThreadForReader(thread, state, membership, unread, draft)
 
 
 @prebuilt.built_once
@@ -72,20 +82,21 @@ def _thread_for_reading(viewer) -> Select:
     # Aliases: the group rule's own subqueries name group_members and must not correlate with these.
     state, member, draft = aliased(ThreadState), aliased(GroupMember), aliased(PostDraft)
     return (access.visible_threads(viewer).where(Thread.id == bindparam("thread_id", type_=Integer))
-            .add_columns(state, member, inbox.unread_about_thread(viewer), draft)
+            .add_columns(state, member, inbox.unread_about_thread(viewer), draft.body, draft.updated_at)
             .outerjoin(state, and_(state.thread_id == Thread.id, state.user_id == viewer.id))
             .outerjoin(member, and_(member.group_id == Thread.group_id, member.user_id == viewer.id))
             .outerjoin(draft, and_(draft.thread_id == Thread.id, draft.user_id == viewer.id))
             .options(joinedload(Thread.group)))
 
 
-_DRAFT = select(PostDraft).where(PostDraft.user_id == bindparam("user_id", type_=Integer),
-                                 PostDraft.thread_id == bindparam("thread_id", type_=Integer))
+_DRAFT = select(PostDraft.body, PostDraft.updated_at).where(
+    PostDraft.user_id == bindparam("user_id", type_=Integer), PostDraft.thread_id == bindparam("thread_id", type_=Integer))
 
 
-def reply_draft(user: User, thread_id: int) -> PostDraft | None:
+def reply_draft(user: User, thread_id: int) -> KeptReply | None:
     """The reply `user` has been typing in the thread, for a view that did not read it with the thread."""
-    return db.session.scalar(_DRAFT, {"user_id": user.id, "thread_id": thread_id})
+    row = database.run(_DRAFT, {"user_id": user.id, "thread_id": thread_id}).first()
+    return KeptReply(*row) if row is not None else None
 
 
 def post_for_reading(user: User, post_id: int) -> tuple[Post, Thread]:

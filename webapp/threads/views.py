@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from .. import access, polls
 from ..extensions import db, login_manager
-from ..groups.models import Group, Post, PostDraft, Thread, ThreadDraft
+from ..groups.models import Group, Post, Thread, ThreadDraft
 from ..htmx import is_fragment_request, is_htmx_request, redirect_for, render
 from ..i18n import gettext as _
 from ..models import utcnow
@@ -138,7 +138,7 @@ def poll(thread_id: int):
     return _news(view, draft, lock_changed=thread.locked != shown_locked)
 
 
-def _news(view: panel.ThreadView, draft: PostDraft | None, lock_changed: bool, reply=None):
+def _news(view: panel.ThreadView, draft: queries.KeptReply | None, lock_changed: bool, reply=None):
     """New posts to add at the page's end marker, and when the thread was closed or reopened: the
     poller, its header, and either the event that makes the reply form save its text and give way
     to the notice (closed), or the reply form back in place of the notice (reopened). Nothing of
