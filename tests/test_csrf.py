@@ -170,6 +170,28 @@ def test_a_plain_form_sent_after_the_session_ended_shows_the_text_and_says_so(cs
     assert "Описание, которое нельзя потерять</textarea>" in page.text and 'href="/login?next=' in page.text
 
 
+def test_a_plain_button_pressed_after_the_session_ended_leads_to_sign_in_and_back(csrf_app, signed_in):
+    """Nothing typed to keep: not "the page was open too long", which a reload would not mend."""
+    client = login(csrf_app.test_client(), signed_in["author"])
+    page = f"/journal/{signed_in['entry']}"
+    token = csrf_token_from(client.get(page).text)
+    client.delete_cookie("session")
+    pressed = client.post("/notifications/read-all", data={"csrf_token": token}, headers={"Referer": f"http://localhost{page}"})
+    assert pressed.status_code == 303 and pressed.location == f"/login?next={page}"
+    sign_in = client.get(pressed.location).text
+    assert "Сеанс завершился, поэтому ничего не сделано" in sign_in and "слишком долго" not in sign_in
+    # The same from the account page's language form, the auth blueprint's own.
+    language = client.post("/account/locale", data={"locale": "en", "csrf_token": token})
+    assert language.status_code == 303 and language.location == "/login"
+    # Forms for someone not signed in: a stale token there is a page open too long.
+    for path in ("/login", "/invite/no-such-token"):
+        stale = client.post(path, data={"login": "anna", "password": "x", "csrf_token": token})
+        assert stale.status_code == 400 and "слишком долго" in stale.text, path
+    # Another site's page as the referrer leads to the sign-in page alone.
+    elsewhere = client.post("/notifications/read-all", data={"csrf_token": token}, headers={"Referer": "https://evil.example/x"})
+    assert elsewhere.status_code == 303 and elsewhere.location == "/login"
+
+
 def test_an_htmx_form_sent_after_the_session_ended_says_the_session_ended(csrf_app, signed_in):
     client = login(csrf_app.test_client(), signed_in["author"])
     token = csrf_token_from(client.get(f"/journal/{signed_in['entry']}").text)

@@ -48,6 +48,11 @@ def init_app(app: Flask) -> None:
             kept = _kept_while_signed_out()
             if kept is not None:
                 return kept
+            if not is_htmx_request() and request.endpoint not in SIGNED_OUT_FORMS:
+                # A plain button, nothing typed: to the sign-in page, and from there back to the
+                # page the button was on (htmx reloads that page, which then asks to sign in).
+                flash(_("Your session has ended, so nothing was done. Sign in and repeat the action."), "info")
+                return redirect(login_url(request.referrer), 303)
         if is_fragment_request() and typed_text():
             message = (_("The page had been open for a long time, so nothing was saved. "
                          "Your text stays here: press the button once more.") if own_expired else
@@ -122,6 +127,9 @@ def _own_token_expired(error: CSRFError) -> bool:
 TYPED_FIELDS = {"title": _l("Title"), "topic": _l("Topic"), "aim": _l("Aim"), "tasks": _l("Tasks"), "body": _l("Text"),
                 "description": _l("Description"), "name": _l("Name"), "display_name": _l("Name"),
                 "email": _l("E-mail address")}
+# Forms sent by someone not signed in (signing in, setting a password by an invitation): a stale
+# token there is a page open too long, not a session that ended.
+SIGNED_OUT_FORMS = frozenset({"auth.authenticate", "auth.set_password"})
 # Autosaves among the requests that carry typed text: their answer goes into their own status line.
 AUTOSAVE_ENDPOINTS = frozenset(e for e in drafts.RESCUE_ENDPOINTS if e.partition(".")[2].startswith("autosave"))
 
