@@ -12,7 +12,7 @@ HTMX_VERSION := 4.0.1
 HTMX_SRI     := sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO3+UlEhn
 HTMX_FILE    := static/vendor/htmx.min.js
 # How the app is served on a 2-core school server (the benchmark serves it the same way):
-# one process per core plus one, each with a few threads for keep-alive and I/O waits.
+# one process per core, each with four threads to overlap the waits on the database.
 GUNICORN_ARGS ?= --workers 2 --worker-class gthread --threads 4 --no-control-socket
 
 export FLASK_APP := wsgi.py

@@ -187,6 +187,15 @@ def test_a_plain_button_pressed_after_the_session_ended_leads_to_sign_in_and_bac
     for path in ("/login", "/invite/no-such-token"):
         stale = client.post(path, data={"login": "anna", "password": "x", "csrf_token": token})
         assert stale.status_code == 400 and "слишком долго" in stale.text, path
+    # Without a referrer: back to the form's own address if it is a page, else just to sign in.
+    delete = client.post(f"/journal/{signed_in['entry']}/delete", data={"csrf_token": token})
+    assert delete.status_code == 303 and delete.location == f"/login?next=/journal/{signed_in['entry']}/delete"
+    assert client.post("/notifications/read-all", data={"csrf_token": token}).location == "/login"
+    # Signing out when the session has already ended is done: the sign-in page, nothing to repeat.
+    client.get("/login")  # shows (and so clears) what the two answers above flashed
+    signed_out = client.post("/logout", data={"csrf_token": token}, headers={"Referer": f"http://localhost{page}"})
+    assert signed_out.status_code == 303 and signed_out.location == "/login"
+    assert "повторите действие" not in client.get("/login").text
     # Another site's page as the referrer leads to the sign-in page alone.
     elsewhere = client.post("/notifications/read-all", data={"csrf_token": token}, headers={"Referer": "https://evil.example/x"})
     assert elsewhere.status_code == 303 and elsewhere.location == "/login"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, current_app, flash, redirect, render_template, request, session
+from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
         if is_htmx_request():
             return "", 401, {"HX-Redirect": login_url(request.headers.get("HX-Current-URL"))}
         flash(_("Please sign in."), "info")
-        return redirect(login_url(request.url))
+        return redirect(login_url(_page_sent_from()))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
@@ -48,11 +48,13 @@ def init_app(app: Flask) -> None:
             kept = _kept_while_signed_out()
             if kept is not None:
                 return kept
+            if request.endpoint == "auth.logout":
+                return redirect(url_for("auth.login"), 303)  # signed out already: what was asked for
             if not is_htmx_request() and request.endpoint not in SIGNED_OUT_FORMS:
                 # A plain button, nothing typed: to the sign-in page, and from there back to the
                 # page the button was on (htmx reloads that page, which then asks to sign in).
                 flash(_("Your session has ended, so nothing was done. Sign in and repeat the action."), "info")
-                return redirect(login_url(request.referrer), 303)
+                return redirect(login_url(_page_sent_from()), 303)
         if is_fragment_request() and typed_text():
             message = (_("The page had been open for a long time, so nothing was saved. "
                          "Your text stays here: press the button once more.") if own_expired else
@@ -172,7 +174,22 @@ def _kept_while_signed_out():
         return _kept_in_form(401, message, login_link=login_url(request.headers.get("HX-Current-URL")))
     if is_htmx_request():
         return None
-    return render("errors/signed_out.html", status=401, typed=typed, login_link=login_url(request.url))
+    return render("errors/signed_out.html", status=401, typed=typed, login_link=login_url(_page_sent_from()))
+
+
+def _page_sent_from() -> str | None:
+    """The page to come back to after signing in: the one asked for; for a form, the page it was
+    sent from, if the browser says (login_url keeps only this site's), else the form's own address
+    if it is a page too (an edit form's), not one that only takes the form (which would answer 405)."""
+    if request.method in ("GET", "HEAD"):
+        return request.url
+    if request.referrer:
+        return request.referrer
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.url
 
 
 def _kept_in_form(status: int, message: str, **context):

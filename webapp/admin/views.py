@@ -127,7 +127,7 @@ def _profile_conflict(user: User) -> str:
     """Someone saved other details since the form was opened: what is saved now, told above the
     form, whose fields keep what was sent; saving again replaces it."""
     role = str(ROLE_LABELS.get(user.role, user.role))
-    school = db.session.get(School, user.school_id) if user.school_id else None
+    school = user.school
     return _("While you were editing, someone saved other details of this account. Saved now: “%(name)s”, "
              "login %(login)s, role: %(role)s, %(school)s, language: %(language)s. Yours are still in the form: "
              "save again to replace them.",
@@ -235,7 +235,8 @@ def show_user(user_id: int):
 def update_user(user_id: int):
     """The account's details. Details saved meanwhile (another administrator, another tab) are
     told beside the ones sent, not silently replaced."""
-    # The row held until the save ends, so that two saves come one after the other.
+    # The row held until the save ends, so that two saves come one after the other; held before
+    # the account is loaded with its school and methodists, which then are as the lock found them.
     db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
     user = _load_user(user_id)
     form = _user_form(user, submitted=True)

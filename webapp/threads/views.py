@@ -138,17 +138,17 @@ def poll(thread_id: int):
     return _news(view, draft, lock_changed=thread.locked != shown_locked)
 
 
-def _news(view: panel.ThreadView, draft: queries.KeptReply | None, lock_changed: bool, reply=None):
+def _news(view: panel.ThreadView, draft: queries.KeptReply | None, lock_changed: bool):
     """New posts to add at the page's end marker, and when the thread was closed or reopened: the
     poller, its header, and either the event that makes the reply form save its text and give way
     to the notice (closed), or the reply form back in place of the notice (reopened). Nothing of
     that (gone since the poll's statement saw it): 204, as an empty 200 would remove the poller."""
     if not (view.posts or lock_changed):
         return polls.nothing_new()
-    headers = {}
+    headers, reply = {}, None
     if lock_changed and view.thread.locked:
         headers["HX-Trigger"] = LOCKED_EVENT
-    elif lock_changed and reply is None:
+    elif lock_changed:
         reply = panel.reply_area(view, draft)
     return render("threads/_news.html", headers=headers, thread_view=view,
                   lock_changed=lock_changed, reply_area=reply)
