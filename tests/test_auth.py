@@ -381,6 +381,15 @@ def test_signed_out_visitor_sees_only_the_login_page(client, people):
     assert session_free(client)
 
 
+def test_a_button_pressed_signed_out_comes_back_to_its_page_after_sign_in(client, people):
+    """Not to the button's own address, which takes only the form (405 to the browser's GET)."""
+    sent = client.post("/notifications/read-all", headers={"Referer": "http://localhost/notifications/?page=2"})
+    assert sent.status_code == 302 and sent.location == "/login?next=/notifications/?page%3D2"
+    assert client.post("/notifications/read-all").location == "/login"
+    edited = client.post("/groups/1/edit", data={"description": ""})  # an address that is a page too
+    assert edited.location == "/login?next=/groups/1/edit"
+
+
 def session_free(client) -> bool:
     with client.session_transaction() as s:
         return "_user_id" not in s
