@@ -150,10 +150,10 @@ def _sent_settings(form: GroupForm) -> tuple[str, str, bool, frozenset[int]]:
     return form.name.data, form.kind.data, form.is_open.data, frozenset(form.leaders.data or [])
 
 
-def _settings_mark(settings: tuple[str, str, bool, frozenset[int]]) -> str:
-    """The form's `settings_base`: the fingerprint of the settings it was opened on."""
+def _settings_text(settings: tuple[str, str, bool, frozenset[int]]) -> str:
+    """The settings as one text: the form's `settings_base` is its fingerprint as the form opened."""
     name, kind, is_open, leaders = settings
-    return fingerprint("\n".join((name, kind, "open" if is_open else "closed", ",".join(map(str, sorted(leaders))))))
+    return "\n".join((name, kind, "open" if is_open else "closed", ",".join(map(str, sorted(leaders)))))
 
 
 def _settings_conflict(group: Group, leaders: list[User]) -> str:
@@ -175,7 +175,7 @@ def edit_group(group_id: int):
     group = _group_or_404(group_id)
     form = _group_form(group)
     return render("admin/group_form.html", "group_form", form=form, group=group,
-                  base=fingerprint(group.description), settings_base=_settings_mark(_sent_settings(form)))
+                  base=fingerprint(group.description), settings_base=fingerprint(_settings_text(_sent_settings(form))))
 
 
 @bp.post("/groups/<int:group_id>")
@@ -189,14 +189,14 @@ def update_group(group_id: int):
     base, settings_base = request.form.get("base", ""), request.form.get("settings_base", "")
     if form.validate():
         leaders = _leaders_of(group)
-        mark = _settings_mark(_settings(group, leaders))
-        settings_moved = bool(settings_base) and mark not in (settings_base, _settings_mark(_sent_settings(form)))
+        saved = _settings_text(_settings(group, leaders))
+        settings_moved = saved_since_opened(saved, _settings_text(_sent_settings(form)), settings_base)
         text_moved = saved_since_opened(group.description, form.description.data or "", base)
         if settings_moved or text_moved:
             if settings_moved:
                 form.form_errors.append(_settings_conflict(group, leaders))
             return render("admin/group_form.html", "group_form", status=409, form=form, group=group,
-                          base=fingerprint(group.description) if text_moved else base, settings_base=mark,
+                          base=fingerprint(group.description) if text_moved else base, settings_base=fingerprint(saved),
                           other=group.description if text_moved else None)
         _apply(group, form)
         if _saved(group, form):
