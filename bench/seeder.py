@@ -123,7 +123,7 @@ class Seeder:
             body = self.text.entry_body()
             entry_rows.append({"id": eid, "author_id": author, "title": self.text.title(), "body": body,
                                **rendered_fields(body, excerpt=True), "visibility": vis, "created_at": at, "updated_at": at, "version": 1, "step_id": None})
-            tag_rows.extend({"entry_id": eid, "name": t} for t in self.text.tags())
+            tag_rows.extend({"entry_id": eid, "author_id": author, "name": t} for t in self.text.tags())
             self.entry_author.append(author)
             self.entry_vis.append(vis)
             self.entry_at.append(at)

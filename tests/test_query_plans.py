@@ -66,7 +66,9 @@ def seed() -> dict:
          "created_at": START + timedelta(minutes=i), "updated_at": START + timedelta(minutes=i), "version": 1}
         for i in range(ENTRIES)])
     entry_ids = _ids(JournalEntry)
-    db.session.execute(insert(EntryTag), [{"entry_id": e, "name": f"тег{e % 30}"} for e in entry_ids])
+    authors = dict(db.session.execute(select(JournalEntry.id, JournalEntry.author_id)).all())
+    db.session.execute(insert(EntryTag), [{"entry_id": e, "author_id": authors[e], "name": f"тег{e % 30}"}
+                                          for e in entry_ids])
     entry = db.session.scalar(select(JournalEntry.id).where(JournalEntry.author_id == author,
                                                             JournalEntry.visibility == Visibility.MENTORS)
                               .order_by(JournalEntry.id.desc()).limit(1))
@@ -346,6 +348,20 @@ def test_a_late_page_of_a_long_thread_skips_posts_in_the_index_alone(plans):
     else:
         assert any(line.startswith("SEARCH posts USING COVERING INDEX ix_posts_thread_id_id") for line in lines), lines
 
+
+
+def test_the_journal_s_tag_filter_reads_one_person_s_tags_in_one_index(plans):
+    """Every tag the author has used, from ix_entry_tags_author_id alone: not one look-up per entry
+    they have written."""
+    tag_queries = [(statement, lines) for statement, _bad, lines in plans["journal list"]
+                   if "FROM entry_tags" in statement and "GROUP BY" in statement]
+    assert len(tag_queries) == 1
+    statement, lines = tag_queries[0]
+    assert "journal_entries" not in statement
+    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):  # as make_test_app chooses
+        assert "Index Only Scan entry_tags ix_entry_tags_author_id" in lines, "; ".join(lines)
+    else:
+        assert any(line.startswith("SEARCH entry_tags USING COVERING INDEX ix_entry_tags_author_id") for line in lines), lines
 
 # Plans kept ----------------------------------------------------------------------------------------
 

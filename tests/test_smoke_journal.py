@@ -3,12 +3,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.journal.forms import parse_tags
 from webapp.mentoring.models import Notification
-from webapp.models import JournalEntry, Visibility
+from webapp.models import EntryTag, JournalEntry, Visibility
 
 from . import factories
 from .conftest import FRAGMENT, login
@@ -119,6 +120,33 @@ def test_my_journal_filters_by_who_can_see_an_entry_and_by_tag(client, people):
     assert shown("visibility=private") == {(Visibility.PRIVATE, "чтение"), (Visibility.PRIVATE, "клуб")}
     assert shown("tag=клуб") == {(Visibility.PRIVATE, "клуб"), (Visibility.MENTORS, "клуб")}
     assert shown("visibility=mentors&tag=чтение") == {(Visibility.MENTORS, "чтение")}
+
+
+
+def test_my_journal_s_tag_filter_offers_each_of_my_tags_once_and_no_one_else_s(client, people):
+    factories.make_entry(people["author"], tags=("чтение", "клуб"))
+    factories.make_entry(people["author"], visibility=Visibility.PRIVATE, tags=("клуб", "афиша"))
+    gone = factories.make_entry(people["author"], tags=("выставка",))
+    edited = factories.make_entry(people["author"], tags=("краеведение", "чтение"))
+    factories.make_entry(people["librarian"], visibility=Visibility.COLLEAGUES, tags=("чужой",))
+    login(client, people["author"])
+    assert client.post(f"/journal/{gone}/delete").status_code == 303
+    entry = db.session.get(JournalEntry, edited)
+    saved = client.post(f"/journal/{edited}", data={"title": entry.title, "body": entry.body, "visibility": "mentors",
+                                                    "tags": "чтение", "version": entry.version})
+    assert saved.status_code == 303
+
+    offered = re.search(r'<select id="filter-tag".*?</select>', client.get("/journal/").text, re.S).group(0)
+    assert re.findall(r'<option value="([^"]+)"', offered) == ["афиша", "клуб", "чтение"]
+
+
+def test_a_tag_never_names_another_author_than_its_entry_s(app, people):
+    entry = factories.make_entry(people["author"], tags=("чтение",))
+    assert db.session.scalars(select(EntryTag.author_id).where(EntryTag.entry_id == entry)).all() == [people["author"]]
+    db.session.add(EntryTag(entry_id=entry, author_id=people["librarian"], name="чужой"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
 
 
 # Sent again: the answer to «Сохранить» was lost and the button pressed again, or a plain form's twice

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -176,6 +177,8 @@ class JournalEntry(RenderedBody, db.Model):
         # With id, which PostgreSQL's indexes do not carry as SQLite's do: the desk's awaiting count
         # probes for answers by entry id and so reads this index alone.
         Index("ix_entries_author_visibility_updated", "author_id", "visibility", "updated_at", "id"),
+        # What entry_tags' (entry_id, author_id) refers to.
+        Index("uq_journal_entries_id_author_id", "id", "author_id", unique=True),
     )
 
     @property
@@ -187,9 +190,21 @@ keep_rendered(JournalEntry, excerpt=True)
 
 
 class EntryTag(db.Model):
+    """A tag of an entry, and the entry's author beside it: every tag a person has used is one
+    stretch of ix_entry_tags_author_id (the journal's tag filter reads it there, however many
+    entries they have written). The foreign key is the entry's id and author together, so the
+    author is always the entry's; the entry's tags relationship fills in both."""
+
     __tablename__ = "entry_tags"
-    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="CASCADE"), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    author_id: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["entry_id", "author_id"], ["journal_entries.id", "journal_entries.author_id"],
+                             ondelete="CASCADE"),
+        Index("ix_entry_tags_author_id", "author_id", "name"),
+    )
 
 
 class EntryDraft(db.Model):

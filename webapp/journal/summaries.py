@@ -97,8 +97,7 @@ def _shared(viewer, by_tag: bool) -> Select:
     return _page_with_tags(_narrowed(statement, False, by_tag))
 
 
-_OWN_TAGS = (select(EntryTag.name).join(JournalEntry).where(JournalEntry.author_id == prebuilt.VIEWER_ID)
-             .group_by(EntryTag.name))
+_OWN_TAGS = select(EntryTag.name).where(EntryTag.author_id == prebuilt.VIEWER_ID).group_by(EntryTag.name)
 
 
 def own_tags(viewer) -> list[str]:
