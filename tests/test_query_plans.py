@@ -156,6 +156,7 @@ PAGES = [
     Page("entry page, the methodist", "methodist", "/journal/{entry}"),
     Page("comment poll", "author", "/comments/entry/{entry}?after={last_comment}", tuple(FRAGMENT.items())),
     Page("thread, first page", "author", "/threads/{thread}?page=1"),
+    Page("thread, a middle page", "author", "/threads/{thread}?page=4"),
     Page("thread, last page", "author", "/threads/{thread}?page={last_page}"),
     Page("thread list", "author", "/groups/{group}"),
     Page("thread list, page 3", "author", "/groups/{group}?page=3"),
@@ -337,9 +338,9 @@ def test_heavy_pages_and_writes_read_big_tables_through_indexes_before_any_analy
     assert not failures, "\n\n".join(failures)
 
 
-def test_a_late_page_of_a_long_thread_skips_posts_in_the_index_alone(plans):
+def test_a_page_of_a_long_thread_skips_posts_in_the_index_alone(plans):
     """OFFSET steps through ix_posts_thread_id_id (thread_id, id), not through posts and their authors."""
-    page_queries = [(statement, lines) for statement, _bad, lines in plans["thread, last page"]
+    page_queries = [(statement, lines) for statement, _bad, lines in plans["thread, a middle page"]
                     if "OFFSET" in statement.upper() and "FROM posts" in statement]
     assert len(page_queries) == 1
     statement, lines = page_queries[0]
@@ -349,6 +350,19 @@ def test_a_late_page_of_a_long_thread_skips_posts_in_the_index_alone(plans):
         assert any(line.startswith("SEARCH posts USING COVERING INDEX ix_posts_thread_id_id") for line in lines), lines
 
 
+
+
+def test_the_last_page_of_a_long_thread_is_read_from_its_newest_post_back(plans):
+    """ix_posts_thread_id_id from its end back to the page's first post: none of the posts before
+    the page is stepped over."""
+    page_queries = [(statement, lines) for statement, _bad, lines in plans["thread, last page"]
+                    if "FROM posts" in statement and "posts.id DESC" in statement]
+    assert len(page_queries) == 1
+    _statement, lines = page_queries[0]
+    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):  # as make_test_app chooses
+        assert "Index Only Scan posts ix_posts_thread_id_id" in lines, "; ".join(lines)
+    else:
+        assert any(line.startswith("SEARCH posts USING COVERING INDEX ix_posts_thread_id_id") for line in lines), lines
 
 def test_the_journal_s_tag_filter_reads_one_person_s_tags_in_one_index(plans):
     """Every tag the author has used, from ix_entry_tags_author_id alone: not one look-up per entry

@@ -309,6 +309,18 @@ def test_opening_a_thread_read_to_its_end_still_reads_its_notifications(app, peo
     assert db.session.get(Notification, notification).read_at is not None
 
 
+def test_every_page_of_a_long_thread_shows_its_own_thirty_posts_in_order(app, people, closed_thread):
+    """The pages of the second half are picked from the newest post back: they show the same posts
+    as counting from the first would, and the last says no later page follows."""
+    posts = [first_post(closed_thread), *factories.make_posts(closed_thread, people["author"], 124)]  # pages of 30, 30, 30, 30, 5
+    client = login(app.test_client(), people["librarian"])
+    for number in range(1, 7):
+        shown = page(client, closed_thread, number)
+        assert [int(found) for found in re.findall(r'<article id="post-(\d+)"', shown)] == posts[(number - 1) * 30:number * 30], number
+        assert ('rel="next"' in shown) == (number < 5), number
+
+
+
 def test_the_thread_page_costs_the_same_for_30_and_300_posts(app, people, groups):
     client = login(app.test_client(), people["author"])
     counts = []

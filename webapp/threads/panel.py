@@ -93,7 +93,7 @@ def _base(user: User, thread: Thread, state: ThreadState | None, **kwargs) -> Th
 
 
 def page_view(user: User, thread: Thread, state: ThreadState | None, number: int) -> ThreadView:
-    page = queries.post_page(user, thread.id, number)
+    page = queries.post_page(user, thread.id, number, thread.post_count)
     last_read = state.last_read_post_id if state else 0
     view = _base(user, thread, state, posts=page.posts, unread=_unread(page.posts, user.id, last_read),
                  page_number=number, has_next=page.has_next)

@@ -153,10 +153,24 @@ def _shown(viewer) -> Select:
 
 @prebuilt.built_once
 def _page(viewer) -> Select:
-    # The page's ids are picked in ix_posts_thread_id_id alone, so a late page of a long thread skips
-    # index entries, not posts with their authors; only the page's own rows are then read.
+    # The page's ids are picked in ix_posts_thread_id_id alone, so a page skips index entries, not
+    # posts with their authors; only the page's own rows are then read.
     page_ids = (select(Post.id).where(Post.thread_id == _THREAD_ID).order_by(Post.id)
                 .limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)))
+    return _shown(viewer).where(Post.id.in_(page_ids))
+
+
+@prebuilt.built_once
+def _page_from_end(viewer) -> Select:
+    # A page in the second half of a thread, picked from its newest post back: every post from the
+    # page's first to the newest (the thread's count of posts, read in the same statement, less the
+    # posts before the page), then the oldest of those. The end of a long thread, where people
+    # read, no longer steps over every post before it.
+    to_the_end = (select(Post.id).where(Post.thread_id == _THREAD_ID).order_by(Post.id.desc())
+                  .limit(select(Thread.post_count).where(Thread.id == _THREAD_ID).scalar_subquery()
+                         - bindparam("page_offset", type_=Integer))
+                  .subquery())
+    page_ids = select(to_the_end.c.id).order_by(to_the_end.c.id).limit(bindparam("page_limit", type_=Integer))
     return _shown(viewer).where(Post.id.in_(page_ids))
 
 
@@ -172,10 +186,13 @@ class PostPage:
     has_next: bool
 
 
-def post_page(user: User, thread_id: int, number: int) -> PostPage:
-    """One page of posts: one statement, one row more than a page to know whether another follows."""
-    rows = database.run(_page(), prebuilt.params_for(user, thread_id=thread_id, page_limit=POSTS_PER_PAGE + 1,
-                                                         page_offset=(number - 1) * POSTS_PER_PAGE)).all()
+def post_page(user: User, thread_id: int, number: int, post_count: int) -> PostPage:
+    """One page of posts: one statement, one row more than a page to know whether another follows.
+    `post_count`, the thread's as read before, chooses the end it is counted from."""
+    before = (number - 1) * POSTS_PER_PAGE
+    statement = _page_from_end() if post_count // 2 <= before < post_count else _page()
+    rows = database.run(statement, prebuilt.params_for(user, thread_id=thread_id, page_limit=POSTS_PER_PAGE + 1,
+                                                       page_offset=before)).all()
     return PostPage(posts=[ShownPost(*row) for row in rows[:POSTS_PER_PAGE]], number=number,
                     has_next=len(rows) > POSTS_PER_PAGE)
 
