@@ -320,7 +320,6 @@ def test_every_page_of_a_long_thread_shows_its_own_thirty_posts_in_order(app, pe
         assert ('rel="next"' in shown) == (number < 5), number
 
 
-
 def test_the_thread_page_costs_the_same_for_30_and_300_posts(app, people, groups):
     client = login(app.test_client(), people["author"])
     counts = []
@@ -565,7 +564,6 @@ def test_quoting_a_post_deleted_meanwhile_keeps_the_form_and_says_so(client, peo
     locked = client.post(f"/threads/posts/{quoted}/quote", data={"body": "Набрано до закрытия"}, headers=FRAGMENT)
     assert locked.status_code == 410 and not has_reply_form(locked.text)
     assert db.session.get(PostDraft, (people["librarian"], closed_thread)).body == "Набрано до закрытия"
-
 
 
 # Editing and deleting ----------------------------------------------------------------------------------

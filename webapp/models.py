@@ -193,7 +193,8 @@ class EntryTag(db.Model):
     """A tag of an entry, and the entry's author beside it: every tag a person has used is one
     stretch of ix_entry_tags_author_id (the journal's tag filter reads it there, however many
     entries they have written). The foreign key is the entry's id and author together, so the
-    author is always the entry's; the entry's tags relationship fills in both."""
+    author is always the entry's; the entry's tags relationship fills in both. An entry never
+    changes author: moving one would have to move its tags in the same statement."""
 
     __tablename__ = "entry_tags"
     entry_id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,6 +14,9 @@ MAX_PAGE = 10_000
 # Written into the SQL when it is sent (the statement is still compiled once): with the page's size
 # and place as parameters, PostgreSQL prices its generic plan for a tenth of the table and plans a
 # long list's statement again on every run (the colleagues' feed: as long as running it took).
+# Each page number is then a statement of its own to the statement caches (psycopg prepares one
+# from its sixth run on a connection and keeps 100; SQLite keeps 128 compiled): the first pages,
+# which are what people open, run prepared; a deep page is planned as any statement run once.
 _LIMIT = bindparam("page_limit", type_=Integer, literal_execute=True)
 _OFFSET = bindparam("page_offset", type_=Integer, literal_execute=True)
 
@@ -38,8 +41,8 @@ def paginate(query: Select, per_page: int) -> Page:
 
 
 def one_page_of(statement: Select) -> Select:
-    """`statement` limited to a page whose place is a bound parameter, for `paginate_rows`: so it
-    can be built once (webapp.prebuilt)."""
+    """`statement` limited to a page whose size and place are given when it runs, for
+    `paginate_rows`: so it can be built once (webapp.prebuilt)."""
     return statement.limit(_LIMIT).offset(_OFFSET)
 
 

@@ -2,7 +2,9 @@
 page costs a fixed number of statements, whatever the number of posts.
 
 Counters: Thread.post_count, last_post_id and last_post_at change with each post, by one UPDATE
-in the transaction of the INSERT. The thread row is locked (SELECT … FOR UPDATE on PostgreSQL;
+in the transaction of the INSERT. Posts are never removed, only marked deleted, so post_count is
+the number of the thread's rows in posts: the pages of a thread's second half are counted back
+from it (_page_from_end). The thread row is locked (SELECT … FOR UPDATE on PostgreSQL;
 SQLite's writers are serialised by BEGIN IMMEDIATE) before the post gets its id, so the posts of
 one thread are committed in the order of their ids, and a poll asking "anything after id N?"
 never skips a post that was committed late. Each post also moves its group's version, and each
@@ -141,6 +143,8 @@ class ShownPost(NamedTuple):
 
 
 _THREAD_ID = bindparam("thread_id", type_=Integer)
+_LIMIT = bindparam("page_limit", type_=Integer)  # a page and one more post, to know whether another follows
+_OFFSET = bindparam("page_offset", type_=Integer)  # the posts before the page
 
 
 def _shown(viewer) -> Select:
@@ -155,22 +159,20 @@ def _shown(viewer) -> Select:
 def _page(viewer) -> Select:
     # The page's ids are picked in ix_posts_thread_id_id alone, so a page skips index entries, not
     # posts with their authors; only the page's own rows are then read.
-    page_ids = (select(Post.id).where(Post.thread_id == _THREAD_ID).order_by(Post.id)
-                .limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)))
+    page_ids = select(Post.id).where(Post.thread_id == _THREAD_ID).order_by(Post.id).limit(_LIMIT).offset(_OFFSET)
     return _shown(viewer).where(Post.id.in_(page_ids))
 
 
 @prebuilt.built_once
 def _page_from_end(viewer) -> Select:
-    # A page in the second half of a thread, picked from its newest post back: every post from the
-    # page's first to the newest (the thread's count of posts, read in the same statement, less the
-    # posts before the page), then the oldest of those. The end of a long thread, where people
-    # read, no longer steps over every post before it.
-    to_the_end = (select(Post.id).where(Post.thread_id == _THREAD_ID).order_by(Post.id.desc())
-                  .limit(select(Thread.post_count).where(Thread.id == _THREAD_ID).scalar_subquery()
-                         - bindparam("page_offset", type_=Integer))
-                  .subquery())
-    page_ids = select(to_the_end.c.id).order_by(to_the_end.c.id).limit(bindparam("page_limit", type_=Integer))
+    # A page in the second half of a thread, counted from its newest post back, so the end of a long
+    # thread (where people read) no longer steps over every post before it. `left` is how many posts
+    # there are from the page's first to the newest: the thread's count of posts, read in the same
+    # statement, less the posts before the page. Backwards, the page is the last `page_limit` of those.
+    left = select(Thread.post_count).where(Thread.id == _THREAD_ID).scalar_subquery() - _OFFSET
+    page_ids = (select(Post.id).where(Post.thread_id == _THREAD_ID).order_by(Post.id.desc())
+                .limit(case((left > _LIMIT, _LIMIT), (left > 0, left), else_=0))
+                .offset(case((left > _LIMIT, left - _LIMIT), else_=0)))
     return _shown(viewer).where(Post.id.in_(page_ids))
 
 
@@ -188,7 +190,8 @@ class PostPage:
 
 def post_page(user: User, thread_id: int, number: int, post_count: int) -> PostPage:
     """One page of posts: one statement, one row more than a page to know whether another follows.
-    `post_count`, the thread's as read before, chooses the end it is counted from."""
+    `post_count`, the thread's as read before, chooses the end it is counted from; which posts the
+    page shows does not depend on it."""
     before = (number - 1) * POSTS_PER_PAGE
     statement = _page_from_end() if post_count // 2 <= before < post_count else _page()
     rows = database.run(statement, prebuilt.params_for(user, thread_id=thread_id, page_limit=POSTS_PER_PAGE + 1,
