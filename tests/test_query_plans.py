@@ -339,29 +339,29 @@ def test_heavy_pages_and_writes_read_big_tables_through_indexes_before_any_analy
     assert not failures, "\n\n".join(failures)
 
 
+def assert_read_from_index_alone(lines: list[str], table: str, index: str) -> None:
+    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):  # as make_test_app chooses
+        assert f"Index Only Scan {table} {index}" in lines, "; ".join(lines)
+    else:
+        assert any(line.startswith(f"SEARCH {table} USING COVERING INDEX {index}") for line in lines), lines
+
+
 def test_a_page_of_a_long_thread_skips_posts_in_the_index_alone(plans):
     """OFFSET steps through ix_posts_thread_id_id (thread_id, id), not through posts and their authors."""
-    page_queries = [(statement, lines) for statement, _bad, lines in plans["thread, a middle page"]
+    page_queries = [lines for statement, _bad, lines in plans["thread, a middle page"]
                     if "OFFSET" in statement.upper() and "FROM posts" in statement]
     assert len(page_queries) == 1
-    statement, lines = page_queries[0]
-    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):  # as make_test_app chooses
-        assert "Index Only Scan posts ix_posts_thread_id_id" in lines, "; ".join(lines)
-    else:
-        assert any(line.startswith("SEARCH posts USING COVERING INDEX ix_posts_thread_id_id") for line in lines), lines
+    assert_read_from_index_alone(page_queries[0], "posts", "ix_posts_thread_id_id")
 
 
 def test_the_last_page_of_a_long_thread_is_read_from_its_newest_post_back(plans):
     """ix_posts_thread_id_id from its end back to the page's first post: none of the posts before
     the page is stepped over."""
-    page_queries = [(statement, lines) for statement, _bad, lines in plans["thread, last page"]
+    page_queries = [lines for statement, _bad, lines in plans["thread, last page"]
                     if "FROM posts" in statement and "posts.id DESC" in statement]
     assert len(page_queries) == 1
-    _statement, lines = page_queries[0]
-    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):  # as make_test_app chooses
-        assert "Index Only Scan posts ix_posts_thread_id_id" in lines, "; ".join(lines)
-    else:
-        assert any(line.startswith("SEARCH posts USING COVERING INDEX ix_posts_thread_id_id") for line in lines), lines
+    assert_read_from_index_alone(page_queries[0], "posts", "ix_posts_thread_id_id")
+
 
 def test_the_journal_s_tag_filter_reads_one_person_s_tags_in_one_index(plans):
     """Every tag the author has used, from ix_entry_tags_author_id alone: not one look-up per entry
@@ -371,10 +371,8 @@ def test_the_journal_s_tag_filter_reads_one_person_s_tags_in_one_index(plans):
     assert len(tag_queries) == 1
     statement, lines = tag_queries[0]
     assert "journal_entries" not in statement
-    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):  # as make_test_app chooses
-        assert "Index Only Scan entry_tags ix_entry_tags_author_id" in lines, "; ".join(lines)
-    else:
-        assert any(line.startswith("SEARCH entry_tags USING COVERING INDEX ix_entry_tags_author_id") for line in lines), lines
+    assert_read_from_index_alone(lines, "entry_tags", "ix_entry_tags_author_id")
+
 
 # Plans kept ----------------------------------------------------------------------------------------
 
