@@ -35,8 +35,9 @@ def current_page_number() -> int:
 
 
 def paginate(query: Select, per_page: int) -> Page:
+    """A page of the objects `query` selects, limited as `one_page_of` limits a page."""
     number = current_page_number()
-    rows = list(db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)))
+    rows = list(db.session.scalars(one_page_of(query), _place(number, per_page)))
     return _page(rows, number, per_page)
 
 
@@ -49,8 +50,13 @@ def one_page_of(statement: Select) -> Select:
 def paginate_rows(statement: Select, per_page: int, **params) -> Page:
     """A page of rows (columns, not objects) from a statement made by `one_page_of`."""
     number = current_page_number()
-    rows = database.run(statement, {**params, "page_limit": per_page + 1, "page_offset": (number - 1) * per_page}).all()
+    rows = database.run(statement, {**params, **_place(number, per_page)}).all()
     return _page(rows, number, per_page)
+
+
+def _place(number: int, per_page: int) -> dict[str, int]:
+    """The values of `one_page_of`'s limits for page `number`: one row more than a page."""
+    return {"page_limit": per_page + 1, "page_offset": (number - 1) * per_page}
 
 
 def _page(rows: list, number: int, per_page: int) -> Page:

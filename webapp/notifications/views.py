@@ -11,7 +11,7 @@ from ..extensions import db
 from ..htmx import is_htmx_request, redirect_for, render
 from ..i18n import gettext as _
 from ..mentoring.models import Notification, NotificationSettings
-from ..pagination import Page, current_page_number
+from ..pagination import Page, current_page_number, one_page_of, paginate_rows
 from . import bp, inbox
 from .forms import SettingsForm, muted_from, wanted_from
 
@@ -27,11 +27,9 @@ def badge():
 
 
 def _page() -> Page:
-    number = current_page_number()
-    query = inbox.newest_first(inbox.rows_for(current_user)).limit(PER_PAGE + 1).offset((number - 1) * PER_PAGE)
-    rows = db.session.execute(query).all()
-    return Page(items=[inbox.describe(r) for r in rows[:PER_PAGE]], number=number,
-                has_prev=number > 1, has_next=len(rows) > PER_PAGE)
+    page = paginate_rows(one_page_of(inbox.newest_first(inbox.rows_for(current_user))), PER_PAGE)
+    page.items = [inbox.describe(r) for r in page.items]
+    return page
 
 
 @bp.get("/")
