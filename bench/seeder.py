@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 import zlib
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 from flask import Flask
@@ -208,12 +209,13 @@ class Seeder:
         for g in range(size.other_groups):
             groups.append({"id": g + 2, "name": f"Творческая группа № {g + 1}", "description": self.text.paragraph(1),
                            "kind": "creative" if g % 2 else "project", "is_open": g % 2 == 0, "created_at": self.start})
-        self._insert(Group, groups)
         members = [{"group_id": 1, "user_id": uid, "role": "leader" if uid == bench_methodist else "member",
                     "joined_at": self.start} for uid in self.methodists + lib]
         for g in range(size.other_groups):
             for uid in rng.sample(lib, min(20, len(lib))):
                 members.append({"group_id": g + 2, "user_id": uid, "role": "member", "joined_at": self.start})
+        counts = Counter(m["group_id"] for m in members)
+        self._insert(Group, [{**group, "member_count": counts[group["id"]]} for group in groups])
         self._insert(GroupMember, members)
         persona_groups = {m["group_id"] for m in members if m["user_id"] == persona}
         association = self.methodists + lib

@@ -100,7 +100,8 @@ def make_group(name: str | None = None, *, kind: str = "association", is_open: b
     from webapp.groups import versions
     from webapp.groups.models import Group, GroupMember, MemberRole
 
-    group = Group(name=name or f"Группа {next(_seq)}", kind=kind, is_open=is_open, description=description)
+    group = Group(name=name or f"Группа {next(_seq)}", kind=kind, is_open=is_open, description=description,
+                  member_count=len({*leaders, *members}))
     db.session.add(group)
     db.session.flush()
     db.session.add_all([GroupMember(group_id=group.id, user_id=u, role=MemberRole.LEADER) for u in leaders]
@@ -112,11 +113,9 @@ def make_group(name: str | None = None, *, kind: str = "association", is_open: b
 
 
 def add_member(group_id: int, user_id: int, *, role: str = "member") -> None:
-    from webapp.groups import versions
-    from webapp.groups.models import GroupMember
+    from webapp.groups import queries
 
-    db.session.add(GroupMember(group_id=group_id, user_id=user_id, role=role))
-    versions.reading_moved(user_id)
+    queries.add_member(group_id, user_id, role)
     db.session.commit()
 
 

@@ -318,6 +318,42 @@ def test_no_description_editor_cuts_a_long_paste_in_the_browser(app, world):
 # Administrators create groups ----------------------------------------------------------------------
 
 
+MEMBER_COUNT = re.compile(r'class="members-link"[^>]*>(\d+) участник')
+
+
+def test_the_member_count_shown_follows_every_way_in_and_out(app, world):
+    """The count is kept on the group's row: joining, leaving, a second click of either, a leader
+    adding and removing, an administrator naming a leader from outside. After each, the group's
+    page, the list of groups and the administrators' list show how many members there are."""
+    group = world["open"]
+    person, leader, admin = (login(app.test_client(), world[who]) for who in ("other_methodist", "methodist", "admin"))
+
+    def shown() -> int:
+        members = db.session.scalar(select(func.count()).select_from(GroupMember).where(GroupMember.group_id == group))
+        page = int(MEMBER_COUNT.search(person.get(f"/groups/{group}").text).group(1))
+        listed = re.search(rf'<article id="group-{group}".*?data-count="(\d+)"', person.get("/groups/").text, re.S)
+        administered = re.search(rf'id="admin-group-{group}".*?(\d+) участник', admin.get("/admin/groups").text, re.S)
+        assert page == int(listed.group(1)) == int(administered.group(1)) == members
+        return members
+
+    assert shown() == 2
+    for _ in range(2):
+        assert person.post(f"/groups/{group}/join").status_code == 303
+        assert shown() == 3
+    for _ in range(2):
+        assert person.post(f"/groups/{group}/leave").status_code == 303
+        assert shown() == 2
+    assert leader.post(f"/groups/{group}/members", data={"user_id": world["librarian"]}).status_code == 303
+    assert shown() == 3
+    assert leader.post(f"/groups/{group}/members/remove", data={"user_id": world["librarian"]}).status_code == 303
+    assert shown() == 2
+    form = _admin_group_form(admin.get(f"/admin/groups/{group}").text)
+    saved = admin.post(f"/admin/groups/{group}", data={**form, "leaders": [*form["leaders"], world["other_methodist"]]})
+    assert saved.status_code == 303
+    assert db.session.get(GroupMember, (group, world["other_methodist"])).role == MemberRole.LEADER
+    assert shown() == 3
+
+
 def test_an_administrator_creates_a_closed_group_and_names_its_leader(app, world):
     admin = login(app.test_client(), world["admin"])
     form = admin.get("/admin/groups/new")

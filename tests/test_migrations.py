@@ -233,3 +233,29 @@ def test_names_stored_decomposed_are_composed_by_the_upgrade(app):
                                   {"a": entries[0], "b": entries[1]}).all() == [(entries[0], tag), (entries[1], tag)]
     _reset()
     db.create_all()
+
+
+# ---------------------------------------------------------------- kept member counts
+
+def test_groups_get_their_member_count_from_the_upgrade(app):
+    """Groups that had members before the count was kept show how many they have once the
+    upgrade has run; a group nobody is in shows none."""
+    _reset()
+    revisions = _revisions()
+    counting = revisions.index("a6d4e8f2c913")
+    _step(revisions[counting - 1])
+    _seed(set(_schema().tables))
+    with db.engine.begin() as connection:
+        groups = connection.scalars(text("SELECT id FROM groups ORDER BY id")).all()
+        users = connection.scalars(text("SELECT id FROM users ORDER BY id")).all()
+        connection.execute(text("DELETE FROM group_members"))
+        for group_id, members in zip(groups, (users, users[:1], []), strict=True):
+            for user_id in members:
+                connection.execute(text("INSERT INTO group_members (group_id, user_id, role, joined_at) "
+                                        "VALUES (:g, :u, 'member', :at)"), {"g": group_id, "u": user_id, "at": datetime(2026, 11, 1)})
+    _step(revisions[counting])
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT id, member_count FROM groups ORDER BY id")).all() == [
+            (groups[0], len(users)), (groups[1], 1), (groups[2], 0)]
+    _reset()
+    db.create_all()

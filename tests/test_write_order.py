@@ -5,7 +5,8 @@ by side, by holding that row in another transaction: the write gives up at its l
 having taken an id (the next row's id follows the last one saved). The same row makes a comment
 sent twice at once wait for the first, and find it (webapp.text.sent_again); the thread's row does
 that for a reply, the group's for a new thread, the plan's for its steps and comments, and the
-person's row for a new entry or plan."""
+person's row for a new entry or plan. A change of a group's members takes the group's row first
+too, as an administrator's save of the group does."""
 from __future__ import annotations
 
 import os
@@ -14,12 +15,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db
-from webapp.groups.models import Group, Thread
+from webapp.groups import queries as groups
+from webapp.groups.models import Group, GroupMember, MemberRole, Thread
 from webapp.journal.entries import saved_already
 from webapp.journal.forms import EntryForm
 from webapp.mentoring.answers import add_comment_once
@@ -201,3 +203,34 @@ def test_the_same_new_plan_sent_twice_at_once_is_saved_once(app):
         db.session.flush()
         return True
     assert _sent_twice_at_once(app, create) == [True, False]
+
+
+def test_a_member_leaving_during_an_administrator_s_save_waits_for_it(app):
+    """The administrator's save holds the group's row, then changes who leads it; the person leaving
+    at that moment waits for the group's row before their own membership. Neither holds a row the
+    other needs (PostgreSQL would refuse one of them as a deadlock), and the count stays right."""
+    leader, member = factories.make_user(login="anna"), factories.make_user(login="olga")
+    group_id = factories.make_group("Клуб", leaders=(leader,), members=(member,))
+    failed: list[Exception] = []
+
+    def leaving() -> None:
+        with app.app_context():
+            try:
+                groups.remove_member(group_id, member)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - the assertion below shows it
+                failed.append(error)
+
+    with db.engine.connect() as connection, Session(bind=connection) as save:
+        save.execute(select(Group.id).where(Group.id == group_id).with_for_update())  # as update_group holds it
+        worker = threading.Thread(target=leaving)
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # waiting for the group's row
+        save.execute(update(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == member)
+                     .values(role=MemberRole.LEADER))
+        save.commit()
+        worker.join(10)
+    assert not worker.is_alive() and failed == []
+    assert db.session.get(GroupMember, (group_id, member)) is None
+    assert db.session.get(Group, group_id).member_count == 1

@@ -280,7 +280,7 @@ def _groups(users: dict[str, User], clock: Clock) -> dict[str, Group]:
     groups = {}
     for demo in GROUPS:
         group = Group(name=demo.name, kind=demo.kind, is_open=demo.is_open, description=demo.description,
-                      created_at=created)
+                      created_at=created, member_count=len(demo.leaders) + len(demo.members))
         db.session.add(group)
         db.session.flush()
         for logins, role in ((demo.leaders, MemberRole.LEADER), (demo.members, MemberRole.MEMBER)):

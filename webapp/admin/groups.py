@@ -81,12 +81,8 @@ def _saved(group: Group, form: GroupForm) -> bool:
 
 @bp.get("/groups")
 def groups():
-    rows = db.session.execute(
-        select(Group, select(func.count()).select_from(GroupMember).where(GroupMember.group_id == Group.id)
-               .correlate(Group).scalar_subquery())
-        .order_by(func.lower(Group.name), Group.id)
-    ).all()
-    return render("admin/groups.html", rows=rows, leaders=_leaders_by_group(), kind_labels=KIND_LABELS)
+    groups = db.session.scalars(select(Group).order_by(func.lower(Group.name), Group.id)).all()
+    return render("admin/groups.html", groups=groups, leaders=_leaders_by_group(), kind_labels=KIND_LABELS)
 
 
 @bp.get("/groups/new")

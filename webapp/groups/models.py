@@ -35,6 +35,9 @@ class Group(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Moved by every post written in the group, for the navigation's unread count (webapp.groups.versions).
     posts_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Its members, kept by joining and leaving (webapp.groups.queries), so that showing the group
+    # counts nobody: the city's association has every librarian in it.
+    member_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GroupMember(db.Model):

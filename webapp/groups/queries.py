@@ -1,11 +1,13 @@
 """What the group pages read. Every statement narrows webapp.access's group rule, and every page
 costs a fixed number of statements whatever the number of groups, threads or members:
 
-- my groups: one statement for the groups (member count and my role as columns) and one
-  aggregate for the threads with unread posts in all of them;
-- a group page: one for the group (member count and newest activity as columns), one for
-  the page of threads (author and my read state joined in);
+- my groups: one statement for the groups (my role as a column) and one aggregate for the
+  threads with unread posts in all of them;
+- a group page: one for the group (newest activity and my role as columns), one for the page of
+  threads (author and my read state joined in);
 - the thread list's poll: one statement, answering "not visible", "nothing new" or "changed".
+
+A group's member count is kept on its row by add_member and remove_member: no page counts members.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Integer, Select, and_, bindparam, delete, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from .. import access, database, prebuilt
@@ -30,11 +32,6 @@ THREADS_PER_PAGE = 20
 
 # Columns computed per group ------------------------------------------------------------------------
 
-def _member_count():
-    return (select(func.count()).select_from(GroupMember).where(GroupMember.group_id == Group.id)
-            .correlate(Group).scalar_subquery())
-
-
 def _newest_activity():
     """The group's newest post id: what the thread list shows, in one number (0 = no posts)."""
     newest = (select(func.max(Thread.last_post_id)).where(Thread.group_id == Group.id)
@@ -47,7 +44,6 @@ def _newest_activity():
 @dataclass
 class GroupRow:
     group: Group
-    member_count: int
     role: str | None  # mine; None when I am not a member
     unread_threads: int = 0
 
@@ -60,13 +56,12 @@ def groups_for_index(user: User) -> tuple[list[GroupRow], list[GroupRow]]:
     """The groups `user` belongs to, and the open groups they may join; both by name."""
     mine = aliased(GroupMember)
     rows = db.session.execute(
-        access.visible_groups(user)
-        .add_columns(_member_count().label("member_count"), mine.role)
+        access.visible_groups(user).add_columns(mine.role)
         .outerjoin(mine, and_(mine.group_id == Group.id, mine.user_id == user.id))
         .order_by(func.lower(Group.name), Group.id)
     ).all()
-    member_of = [GroupRow(group, count, role) for group, count, role in rows if role is not None]
-    joinable = [GroupRow(group, count, None) for group, count, role in rows if role is None and group.is_open]
+    member_of = [GroupRow(group, role) for group, role in rows if role is not None]
+    joinable = [GroupRow(group, None) for group, role in rows if role is None and group.is_open]
     unread = unread_thread_counts(user, [row.group.id for row in member_of])
     for row in member_of:
         row.unread_threads = unread.get(row.group.id, 0)
@@ -99,14 +94,12 @@ def unread_thread_counts(user: User, group_ids: list[int]) -> dict[int, int]:
 @dataclass
 class GroupHeader:
     group: Group
-    member_count: int
     newest: int  # the newest post id in the group: the thread list's poll compares against it
     role: str | None  # the viewer's; None: not a member
 
 
 def group_header(user: User, group_id: int) -> GroupHeader | None:
-    """The group with its member count, newest activity and the viewer's role in it, if `user`
-    may read it."""
+    """The group with its newest activity and the viewer's role in it, if `user` may read it."""
     row = db.session.execute(_header(), prebuilt.params_for(user, group_id=group_id)).first()
     return GroupHeader(*row) if row is not None else None
 
@@ -115,7 +108,7 @@ def group_header(user: User, group_id: int) -> GroupHeader | None:
 def _header(viewer) -> Select:
     role = (select(GroupMember.role).where(GroupMember.group_id == Group.id, GroupMember.user_id == viewer.id)
             .correlate(Group).scalar_subquery())  # over the primary key
-    return (access.visible_groups(viewer).add_columns(_member_count(), _newest_activity(), role)
+    return (access.visible_groups(viewer).add_columns(_newest_activity(), role)
             .where(Group.id == bindparam("group_id", type_=Integer)))
 
 
@@ -194,15 +187,31 @@ def people_to_add(group_id: int) -> list[User]:
 
 
 def add_member(group_id: int, user_id: int, role: str = MemberRole.MEMBER) -> None:
-    """Idempotent: joining twice at once (a double click, two leaders) leaves one membership."""
+    """Idempotent: joining twice at once (a double click, two leaders) leaves one membership, counted
+    once."""
+    _hold_group(group_id)
     joined = database.run(database.insert_on_conflict(GroupMember).values(
         group_id=group_id, user_id=user_id, role=role, joined_at=utcnow()).on_conflict_do_nothing()
         .execution_options(preserve_rowcount=True)).rowcount  # else -1 for an INSERT on PostgreSQL
     if joined:
+        _count_members(group_id, 1)
         versions.reading_moved(user_id)
 
 
 def remove_member(group_id: int, user_id: int) -> None:
+    _hold_group(group_id)
     left = db.session.execute(delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)).rowcount
     if left:
+        _count_members(group_id, -1)
         versions.reading_moved(user_id)
+
+
+def _hold_group(group_id: int) -> None:
+    """The group's row before its members' rows, as a new thread and an administrator's save take it
+    first: two changes of one group's members (or a change and a save) wait for one another instead
+    of each holding a row the other needs."""
+    db.session.execute(select(Group.id).where(Group.id == group_id).with_for_update())
+
+
+def _count_members(group_id: int, change: int) -> None:
+    db.session.execute(update(Group).where(Group.id == group_id).values(member_count=Group.member_count + change))
