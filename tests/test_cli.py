@@ -474,6 +474,8 @@ def test_seed_demo_holds_discussions(app, runner):
     closed_members = db.session.scalar(select(func.count()).select_from(GroupMember)
                                        .where(GroupMember.group_id == closed[0].id, GroupMember.role == MemberRole.MEMBER))
     assert 3 <= closed_members <= 4
+    members = dict(db.session.execute(select(GroupMember.group_id, func.count()).group_by(GroupMember.group_id)).all())
+    assert {g.id: g.member_count for g in groups.values()} == {g.id: members.get(g.id, 0) for g in groups.values()}
 
     threads = db.session.scalars(select(Thread)).all()
     pinned = [t for t in threads if t.pinned]
