@@ -354,6 +354,22 @@ def test_the_member_count_shown_follows_every_way_in_and_out(app, world):
     assert shown() == 3
 
 
+def test_adding_or_removing_a_member_twice_counts_once(app, world):
+    """What the pages' own checks usually spare them: the same person added twice (two leaders at
+    once), removed twice (leaving in two tabs) moves the count once each way."""
+    from webapp.groups import queries
+
+    group = world["open"]
+    for _ in range(2):
+        queries.add_member(group, world["librarian"])
+        db.session.commit()
+        assert db.session.get(Group, group).member_count == 3
+    for _ in range(2):
+        queries.remove_member(group, world["librarian"])
+        db.session.commit()
+        assert db.session.get(Group, group).member_count == 2
+
+
 def test_an_administrator_creates_a_closed_group_and_names_its_leader(app, world):
     admin = login(app.test_client(), world["admin"])
     form = admin.get("/admin/groups/new")

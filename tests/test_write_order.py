@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -205,6 +206,18 @@ def test_the_same_new_plan_sent_twice_at_once_is_saved_once(app):
     assert _sent_twice_at_once(app, create) == [True, False]
 
 
+def _wait_until_one_waits_for_a_lock() -> None:
+    """Until another connection of this database waits for a row lock (within ten seconds)."""
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND wait_event_type = 'Lock'")
+    deadline = time.monotonic() + 10
+    with db.engine.connect() as watcher:
+        while not watcher.execute(waiting).scalar():
+            assert time.monotonic() < deadline, "nobody waits for a lock"
+            time.sleep(0.01)
+            watcher.rollback()  # a new snapshot of pg_stat_activity
+
+
 def test_a_member_leaving_during_an_administrator_s_save_waits_for_it(app):
     """The administrator's save holds the group's row, then changes who leads it; the person leaving
     at that moment waits for the group's row before their own membership. Neither holds a row the
@@ -225,8 +238,7 @@ def test_a_member_leaving_during_an_administrator_s_save_waits_for_it(app):
         save.execute(select(Group.id).where(Group.id == group_id).with_for_update())  # as update_group holds it
         worker = threading.Thread(target=leaving)
         worker.start()
-        worker.join(0.5)
-        assert worker.is_alive()  # waiting for the group's row
+        _wait_until_one_waits_for_a_lock()
         save.execute(update(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == member)
                      .values(role=MemberRole.LEADER))
         save.commit()

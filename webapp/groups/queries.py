@@ -209,9 +209,13 @@ def remove_member(group_id: int, user_id: int) -> None:
 def _hold_group(group_id: int) -> None:
     """The group's row before its members' rows, as a new thread and an administrator's save take it
     first: two changes of one group's members (or a change and a save) wait for one another instead
-    of each holding a row the other needs."""
-    db.session.execute(select(Group.id).where(Group.id == group_id).with_for_update())
+    of each holding a row the other needs. Read afresh under the lock, so that a Group the request
+    loaded before shows the count as the change leaves it."""
+    db.session.execute(select(Group).where(Group.id == group_id).with_for_update()
+                       .execution_options(populate_existing=True))
 
 
 def _count_members(group_id: int, change: int) -> None:
+    """In the database and, by the ORM's evaluation of the same expression, in the Group that
+    _hold_group read."""
     db.session.execute(update(Group).where(Group.id == group_id).values(member_count=Group.member_count + change))
