@@ -246,3 +246,31 @@ def test_a_member_leaving_during_an_administrator_s_save_waits_for_it(app):
     assert not worker.is_alive() and failed == []
     assert db.session.get(GroupMember, (group_id, member)) is None
     assert db.session.get(Group, group_id).member_count == 1
+
+
+def test_a_leader_removing_someone_an_administrator_is_naming_leader_removes_nobody(app):
+    """The leader's "remove" was sent while the administrator's save, naming that member leader,
+    held the group: it waits for the save, then finds a leader, and says so instead of removing."""
+    from .conftest import login
+
+    leader, member = factories.make_user(login="anna"), factories.make_user(login="olga")
+    group_id = factories.make_group("Клуб", leaders=(leader,), members=(member,))
+    client = login(app.test_client(), leader)
+    answers = []
+
+    def removing() -> None:
+        answers.append(client.post(f"/groups/{group_id}/members/remove", data={"user_id": member}))
+
+    with db.engine.connect() as connection, Session(bind=connection) as save:
+        save.execute(select(Group.id).where(Group.id == group_id).with_for_update())  # as update_group holds it
+        worker = threading.Thread(target=removing)
+        worker.start()
+        _wait_until_one_waits_for_a_lock()
+        save.execute(update(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == member)
+                     .values(role=MemberRole.LEADER))
+        save.commit()
+        worker.join(10)
+    assert not worker.is_alive()
+    assert answers[0].status_code == 422 and "Руководителей назначает администратор." in answers[0].text
+    assert db.session.get(GroupMember, (group_id, member)).role == MemberRole.LEADER
+    assert db.session.get(Group, group_id).member_count == 2

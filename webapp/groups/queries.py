@@ -198,12 +198,19 @@ def add_member(group_id: int, user_id: int, role: str = MemberRole.MEMBER) -> No
         versions.reading_moved(user_id)
 
 
-def remove_member(group_id: int, user_id: int) -> None:
+def remove_member(group_id: int, user_id: int, *, role: str | None = None) -> bool:
+    """True when a membership was there to remove. `role`: only a membership in that role, as it is
+    once the group's row is held (a leader removing a member whom an administrator is naming leader
+    at that moment removes nobody)."""
     _hold_group(group_id)
-    left = db.session.execute(delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)).rowcount
+    removing = delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)
+    if role is not None:
+        removing = removing.where(GroupMember.role == role)
+    left = db.session.execute(removing).rowcount
     if left:
         _count_members(group_id, -1)
         versions.reading_moved(user_id)
+    return bool(left)
 
 
 def _hold_group(group_id: int) -> None:

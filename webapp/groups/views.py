@@ -16,7 +16,7 @@ from ..numbers import number
 from ..text import fingerprint, saved_since_opened
 from . import bp, queries
 from .forms import KIND_LABELS, DescriptionForm, MemberForm
-from .models import Group, MemberRole
+from .models import Group, GroupMember, MemberRole
 
 
 def poll_seconds() -> int:
@@ -145,13 +145,19 @@ def remove_member(group_id: int):
     form = MemberForm()
     member = queries.member(group.id, form.user_id.data) if form.validate() else None
     if member is None or member.role != MemberRole.MEMBER:
-        # Leaders are named and changed by administrators, on the group's administration page.
-        refusal = _("Leaders are changed by an administrator.") if member else _("Choose a member from the list.")
-        return render("groups/members.html", "members_panel", status=422, **_members_page(group, True, refusal=refusal))
-    name = member.user.display_name
-    queries.remove_member(group.id, member.user_id)
+        return _not_removed(group, member)
+    name, user_id = member.user.display_name, member.user_id
+    if not queries.remove_member(group.id, user_id, role=MemberRole.MEMBER):  # named leader, or gone, meanwhile
+        db.session.rollback()
+        return _not_removed(group, queries.member(group.id, user_id))
     db.session.commit()
     return _membership_changed(group, _("%(name)s is no longer a member.", name=name))
+
+
+def _not_removed(group: Group, member: GroupMember | None):
+    # Leaders are named and changed by administrators, on the group's administration page.
+    refusal = _("Leaders are changed by an administrator.") if member else _("Choose a member from the list.")
+    return render("groups/members.html", "members_panel", status=422, **_members_page(group, True, refusal=refusal))
 
 
 # The description ----------------------------------------------------------------------------------
