@@ -218,6 +218,22 @@ def _wait_until_one_waits_for_a_lock() -> None:
             watcher.rollback()  # a new snapshot of pg_stat_activity
 
 
+def _during_a_save_naming_a_leader(group_id: int, member: int, change: Callable[[], None]) -> None:
+    """`change` runs in a thread while an administrator's save holds the group's row (as
+    update_group does); once it waits for a lock, the save names `member` leader and commits, and
+    `change` must then finish."""
+    with db.engine.connect() as connection, Session(bind=connection) as save:
+        save.execute(select(Group.id).where(Group.id == group_id).with_for_update())
+        worker = threading.Thread(target=change)
+        worker.start()
+        _wait_until_one_waits_for_a_lock()
+        save.execute(update(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == member)
+                     .values(role=MemberRole.LEADER))
+        save.commit()
+        worker.join(10)
+    assert not worker.is_alive()
+
+
 def test_a_member_leaving_during_an_administrator_s_save_waits_for_it(app):
     """The administrator's save holds the group's row, then changes who leads it; the person leaving
     at that moment waits for the group's row before their own membership. Neither holds a row the
@@ -234,16 +250,8 @@ def test_a_member_leaving_during_an_administrator_s_save_waits_for_it(app):
             except Exception as error:  # noqa: BLE001 - the assertion below shows it
                 failed.append(error)
 
-    with db.engine.connect() as connection, Session(bind=connection) as save:
-        save.execute(select(Group.id).where(Group.id == group_id).with_for_update())  # as update_group holds it
-        worker = threading.Thread(target=leaving)
-        worker.start()
-        _wait_until_one_waits_for_a_lock()
-        save.execute(update(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == member)
-                     .values(role=MemberRole.LEADER))
-        save.commit()
-        worker.join(10)
-    assert not worker.is_alive() and failed == []
+    _during_a_save_naming_a_leader(group_id, member, leaving)
+    assert failed == []
     assert db.session.get(GroupMember, (group_id, member)) is None
     assert db.session.get(Group, group_id).member_count == 1
 
@@ -261,16 +269,7 @@ def test_a_leader_removing_someone_an_administrator_is_naming_leader_removes_nob
     def removing() -> None:
         answers.append(client.post(f"/groups/{group_id}/members/remove", data={"user_id": member}))
 
-    with db.engine.connect() as connection, Session(bind=connection) as save:
-        save.execute(select(Group.id).where(Group.id == group_id).with_for_update())  # as update_group holds it
-        worker = threading.Thread(target=removing)
-        worker.start()
-        _wait_until_one_waits_for_a_lock()
-        save.execute(update(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == member)
-                     .values(role=MemberRole.LEADER))
-        save.commit()
-        worker.join(10)
-    assert not worker.is_alive()
+    _during_a_save_naming_a_leader(group_id, member, removing)
     assert answers[0].status_code == 422 and "Руководителей назначает администратор." in answers[0].text
     assert db.session.get(GroupMember, (group_id, member)).role == MemberRole.LEADER
     assert db.session.get(Group, group_id).member_count == 2
